@@ -1,0 +1,34 @@
+/** Bindings (Aliyun "subscriptions"): the pool they live in, their id and their mode. */
+import { Schema } from "effect"
+import { PhoneNumber } from "./phone.ts"
+
+/** Number pool key, e.g. `FC100000000001`. */
+export const PoolKey = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((s: string) => /^[A-Za-z0-9_-]{1,64}$/.test(s), { expected: "a pool key of 1-64 letters, digits, _ or -" })),
+  Schema.brand("PoolKey")
+)
+export type PoolKey = typeof PoolKey.Type
+
+/** Binding id returned by BindAxb / BindAxn / BindAxnExtension. */
+export const SubsId = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((s: string) => /^[A-Za-z0-9_-]{1,64}$/.test(s), { expected: "a SubsId of 1-64 letters, digits, _ or -" })),
+  Schema.brand("SubsId")
+)
+export type SubsId = typeof SubsId.Type
+
+/** AXB: X shared by one A-B pair. AXN: X dedicated to A. AXN_EXTENSION: X plus an extension reaches A. */
+export const BindingMode = Schema.Literals(["AXB", "AXN", "AXN_EXTENSION"])
+export type BindingMode = typeof BindingMode.Type
+
+/** An extension dialled after X in AXN_EXTENSION bindings: 1-3 digits. */
+export const Extension = Schema.String.pipe(
+  Schema.check(Schema.makeFilter((s: string) => /^\d{1,3}$/.test(s), { expected: "an extension of 1-3 digits" }))
+)
+
+/** The real parties of a binding, as far as the caller knows them; enough to bind again. */
+export const BindingParties = Schema.Struct({
+  phoneNoA: PhoneNumber,
+  phoneNoB: Schema.optionalKey(PhoneNumber),
+  mode: BindingMode
+})
+export type BindingParties = typeof BindingParties.Type

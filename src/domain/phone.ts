@@ -1,0 +1,43 @@
+/**
+ * Phone numbers as precall sees them: mainland China mobile and fixed-line numbers, optionally in
+ * E.164 (+86 / 86 prefix). Numbers are normalised to the national digit form providers expect.
+ */
+import { Schema, SchemaGetter } from "effect"
+
+/** Mainland mobile: 11 digits starting 1[3-9]; this also covers 170/171 virtual-operator X numbers. */
+const MOBILE = /^1[3-9]\d{9}$/
+/** Fixed line: area code 0 + 2-3 digits, then a 7-8 digit local number, no separators. */
+const FIXED_LINE = /^0[1-9]\d{1,2}\d{7,8}$/
+/** 95/400-style service numbers are carried by some privacy pools (AXN_95). */
+const SERVICE = /^(95\d{3,6}|400\d{7})$/
+
+/** National form of a number: strips spaces, dashes and an E.164 +86 / 0086 / 86 prefix. */
+export const normalizePhone = (raw: string): string => {
+  const compact = raw.replace(/[\s-]/g, "")
+  const national = compact.replace(/^(\+86|0086)/, "")
+  return national.length === 13 && national.startsWith("86") && MOBILE.test(national.slice(2)) ? national.slice(2) : national
+}
+
+export const isPhoneNumber = (s: string): boolean => MOBILE.test(s) || FIXED_LINE.test(s) || SERVICE.test(s)
+
+const PhoneDigits = Schema.String.pipe(
+  Schema.check(
+    Schema.makeFilter((s: string) => isPhoneNumber(s), {
+      expected: "a mainland China mobile (1[3-9] + 9 digits) or fixed-line (0 + area code + number) phone number, optionally +86"
+    })
+  ),
+  Schema.brand("PhoneNumber")
+)
+
+/** A phone number, accepted as national digits or E.164 +86 and decoded to national digits. */
+export const PhoneNumber = Schema.String.pipe(
+  Schema.decodeTo(PhoneDigits, {
+    decode: SchemaGetter.transform(normalizePhone),
+    encode: SchemaGetter.transform((s: string) => s)
+  })
+)
+export type PhoneNumber = typeof PhoneNumber.Type
+
+/** Masks a number for logs and errors: 13800138000 → 138****8000. Never log a number without it. */
+export const maskPhone = (n: string): string =>
+  n.length <= 4 ? "****" : n.length <= 7 ? `${n.slice(0, 1)}****${n.slice(-2)}` : `${n.slice(0, 3)}****${n.slice(-4)}`
