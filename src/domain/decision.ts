@@ -1,0 +1,64 @@
+/**
+ * The one answer precall gives before a masked call. A tagged union on `decision`; every variant has
+ * the same keys so JSON consumers can read any of them the same way.
+ */
+import { Schema } from "effect"
+import { CallStatus } from "./status.ts"
+
+export const DecisionKind = Schema.Literals(["use-x", "use-temporary-x", "fallback-real", "rebind", "refuse"])
+export type DecisionKind = typeof DecisionKind.Type
+
+/** `provider`: from a provider answer; `degraded`: no usable answer in time; `cache`: a reused status-1 answer. */
+export const DecisionSource = Schema.Literals(["provider", "degraded", "cache"])
+export type DecisionSource = typeof DecisionSource.Type
+
+/** The decision to take when the provider cannot answer in time (PRECALL_DEGRADED_DECISION). */
+export const DegradedDecision = Schema.Literals(["use-x", "fallback-real", "refuse"])
+export type DegradedDecision = typeof DegradedDecision.Type
+
+const Meta = {
+  poolKey: Schema.String,
+  /** Provider status 1-4 behind the decision; null when none was had. */
+  status: Schema.NullOr(CallStatus),
+  source: DecisionSource,
+  /** Why, in words, with the provider code when one was involved. */
+  reason: Schema.String,
+  /** Provider code of the failure that shaped the decision (e.g. `isv.FLOW_LIMIT`); null when none. */
+  providerCode: Schema.NullOr(Schema.String),
+  /** Provider calls made, retries included. */
+  attempts: Schema.Number,
+  elapsedMs: Schema.Number,
+  /** Provider request ids, for support tickets. */
+  requestIds: Schema.Array(Schema.String)
+}
+
+const variant = <K extends DecisionKind, D extends Schema.Top>(kind: K, dial: D) =>
+  Schema.Struct({
+    decision: Schema.Literal(kind),
+    /** The number to dial. */
+    dial,
+    /** Extension to send after `dial` answers (AXN_EXTENSION); null otherwise. */
+    extension: Schema.NullOr(Schema.String),
+    /** The binding to use: the request's, or the new one after a rebind; null when no binding is dialled. */
+    subsId: Schema.NullOr(Schema.String),
+    ...Meta
+  })
+
+export const UseX = variant("use-x", Schema.String)
+export const UseTemporaryX = variant("use-temporary-x", Schema.String)
+/** The only variant that carries a real number. */
+export const FallbackReal = variant("fallback-real", Schema.String)
+export const Rebind = Schema.Struct({
+  ...variant("rebind", Schema.String).fields,
+  /** The expired binding this one replaces. */
+  previousSubsId: Schema.String
+})
+export const Refuse = variant("refuse", Schema.Null)
+
+export const Decision = Schema.Union([UseX, UseTemporaryX, FallbackReal, Rebind, Refuse])
+export type Decision = typeof Decision.Type
+
+/** A decision before the engine stamps how it was reached. */
+export type DecisionCore = Decision extends infer D
+  ? D extends Decision ? Omit<D, "attempts" | "elapsedMs" | "requestIds" | "poolKey"> : never
+  : never

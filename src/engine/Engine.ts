@@ -1,0 +1,156 @@
+/**
+ * The decision pipeline. Policy order, outermost first: overall deadline → retry by error class →
+ * per-attempt timeout → provider call. Facts gathered along the way (status, real callee, rebind)
+ * feed the pure `decide` table; when the deadline cuts the pipeline short, the facts gathered so far
+ * still decide, so an expired binding is never dialled just because the rebind was slow.
+ */
+import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import type { BindingMode } from "../domain/binding.ts"
+import { decide, type DecisionFacts, type FailureFact, type RebindFact } from "../domain/decide.ts"
+import type { Decision } from "../domain/decision.ts"
+import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
+import type { DecideRequest } from "../domain/request.ts"
+import type { StatusAnswer } from "../domain/status.ts"
+import { decisionPolicy, type Settings } from "../policy/settings.ts"
+import { type BindingDetail, PrivacyNumberProvider } from "../providers/Provider.ts"
+
+export interface EngineShape {
+  /** Always succeeds, within `deadlineMs`: provider trouble becomes a degraded decision. */
+  readonly decide: (request: DecideRequest) => Effect.Effect<Decision>
+}
+
+export class Engine extends Context.Service<Engine, EngineShape>()("precall/Engine") {}
+
+/** Who the real callee is, from the binding's detail: the party that is not the caller. */
+export const realCalleeFromDetail = (detail: BindingDetail, callerNo: string | undefined, mode: BindingMode | undefined): string | undefined => {
+  if (callerNo !== undefined && callerNo === detail.phoneNoA) return detail.phoneNoB
+  if (callerNo !== undefined && callerNo === detail.phoneNoB) return detail.phoneNoA
+  // In AXN modes anyone but A who dials X reaches A; in AXB an unknown caller leaves the callee ambiguous.
+  const axn = mode === "AXN" || mode === "AXN_EXTENSION" || (mode === undefined && detail.extension !== undefined)
+  return axn ? detail.phoneNoA : undefined
+}
+
+const inferMode = (detail: BindingDetail | undefined): BindingMode =>
+  detail?.extension !== undefined ? "AXN_EXTENSION" : detail?.phoneNoB !== undefined ? "AXB" : "AXN"
+
+const toFact = (e: ProviderError): FailureFact => ({ code: e.code, errorClass: e.errorClass, message: e.message })
+
+/** Mutable facts of one decision; written by one fiber, read once at the end. */
+interface Gathered {
+  answer: StatusAnswer | undefined
+  failure: ProviderError | undefined
+  realCallee: string | undefined
+  rebind: RebindFact | undefined
+  detail: Option.Option<BindingDetail> | undefined
+  attempts: number
+  requestIds: Array<string>
+}
+
+export const makeEngine = (settings: Settings) =>
+  Effect.gen(function*() {
+    const provider = yield* PrivacyNumberProvider
+    const policy = decisionPolicy(settings)
+    const deadline = Duration.millis(settings.deadlineMs)
+    const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
+    // Throttled replies back off four times longer, or as long as the server asks (x-acs-retry-after).
+    const backoff = Schedule.exponential(Duration.millis(settings.retryBaseMs)).pipe(
+      Schedule.setInputType<ProviderError>(),
+      Schedule.modifyDelay(({ input, duration }) =>
+        Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration)),
+      Schedule.jittered
+    )
+
+    const decideOne = (request: DecideRequest) =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        const g: Gathered = {
+          answer: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
+          attempts: 0, requestIds: []
+        }
+
+        /** One provider action with per-attempt timeout and class-aware retries. */
+        const call = <A extends { readonly requestId: string | undefined }>(action: string, effect: Effect.Effect<A, ProviderError>) =>
+          Effect.suspend(() => {
+            g.attempts++
+            return effect
+          }).pipe(
+            Effect.timeoutOrElse({
+              duration: attemptTimeout,
+              orElse: () => Effect.fail(new ProviderError({
+                provider: provider.name, action, code: LocalCodes.timeout, errorClass: "transient",
+                message: `no reply within ${settings.attemptTimeoutMs} ms`
+              }))
+            }),
+            Effect.tap((a) => Effect.sync(() => a.requestId !== undefined && g.requestIds.push(a.requestId))),
+            Effect.tapError((e) => Effect.sync(() => {
+              g.failure = e
+              if (e.requestId !== undefined) g.requestIds.push(e.requestId)
+            })),
+            Effect.retry({ schedule: backoff, times: settings.maxAttempts - 1, while: (e) => isRetryable(e.errorClass) })
+          )
+
+        const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
+        /** The binding's detail, asked for at most once and only when a fallback or rebind needs it. */
+        const detail = Effect.suspend(() =>
+          g.detail !== undefined
+            ? Effect.succeed(g.detail)
+            : call("QuerySubscriptionDetail", provider.bindingDetail(ref)).pipe(
+              Effect.option,
+              Effect.tap((d) => Effect.sync(() => (g.detail = d)))
+            )
+        )
+        const learnRealCallee = Effect.gen(function*() {
+          if (!policy.allowRealFallback || g.realCallee !== undefined) return
+          const d = yield* detail
+          if (Option.isSome(d)) g.realCallee = realCalleeFromDetail(d.value, request.callerNo, request.binding?.mode)
+        })
+
+        const rebind = Effect.gen(function*() {
+          const known = request.binding
+          const d = known?.phoneNoA === undefined ? Option.getOrUndefined(yield* detail) : undefined
+          const phoneNoA = known?.phoneNoA ?? d?.phoneNoA
+          if (phoneNoA === undefined) {
+            g.rebind = { _tag: "Failed", failure: g.failure === undefined ? undefined : toFact(g.failure), why: "the binding's parties are unknown" }
+            return
+          }
+          const now = yield* Clock.currentTimeMillis
+          const bound = yield* call("Bind", provider.bind({
+            poolKey: request.poolKey, mode: known?.mode ?? inferMode(d), phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
+            expiresAt: now + settings.bindingTtlS * 1000
+          })).pipe(Effect.result)
+          g.rebind = bound._tag === "Success"
+            ? { _tag: "Bound", subsId: bound.success.subsId, phoneNoX: bound.success.phoneNoX, extension: bound.success.extension }
+            : { _tag: "Failed", failure: toFact(bound.failure), why: "the provider refused the new binding" }
+        })
+
+        const pipeline = Effect.gen(function*() {
+          const answer = yield* call("QueryCallStatus", provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
+          if (Option.isNone(answer)) return
+          g.answer = answer.value
+          g.failure = undefined
+          const status = answer.value.status
+          if (status === 4) {
+            yield* rebind
+            if (g.rebind?._tag !== "Bound") yield* learnRealCallee
+          } else if (status === 3 || (status === 2 && !answer.value.calledNo)) {
+            yield* learnRealCallee
+          }
+        })
+
+        const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, deadline))
+        const facts: DecisionFacts = {
+          subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension, answer: g.answer,
+          failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind
+        }
+        const ended = yield* Clock.currentTimeMillis
+        return {
+          ...decide(facts, policy),
+          poolKey: request.poolKey, attempts: g.attempts, elapsedMs: ended - started, requestIds: g.requestIds
+        } as Decision
+      })
+
+    return Engine.of({ decide: decideOne })
+  })
+
+export const engineLayer = (settings: Settings): Layer.Layer<Engine, never, PrivacyNumberProvider> =>
+  Layer.effect(Engine, makeEngine(settings))

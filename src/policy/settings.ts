@@ -1,0 +1,127 @@
+/**
+ * Every setting precall reads, with its default, in one place. Decoded with Schema from a plain object
+ * (the embedding API) or from environment variables (CLI and service); every problem is reported at
+ * once, named by the variable or field the user wrote.
+ */
+import { Effect, Redacted, Schema, SchemaIssue } from "effect"
+import { DegradedDecision } from "../domain/decision.ts"
+
+const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
+const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(schema: S, value: S["Type"]) =>
+  schema.pipe(Schema.withDecodingDefault(Effect.succeed(value as S["Encoded"])))
+
+export const defaults = {
+  allowRealFallback: false,
+  degradedDecision: "use-x",
+  deadlineMs: 1000,
+  attemptTimeoutMs: 300,
+  maxAttempts: 3,
+  retryBaseMs: 25,
+  bindingTtlS: 3600,
+  aliyunEndpoint: "https://dyplsapi.aliyuncs.com",
+  aliyunSignature: "v3"
+} as const
+
+const SettingsFields = Schema.Struct({
+  allowRealFallback: withDefault(Schema.Boolean, defaults.allowRealFallback),
+  degradedDecision: withDefault(DegradedDecision, defaults.degradedDecision),
+  /** Whole-decision budget: a decision always comes within it. */
+  deadlineMs: withDefault(between(10, 60_000), defaults.deadlineMs),
+  /** Budget of one provider call. */
+  attemptTimeoutMs: withDefault(between(1, 60_000), defaults.attemptTimeoutMs),
+  /** Provider calls per action, the first included. */
+  maxAttempts: withDefault(between(1, 10), defaults.maxAttempts),
+  /** First retry delay; doubles each retry, with jitter. */
+  retryBaseMs: withDefault(between(0, 10_000), defaults.retryBaseMs),
+  /** Lifetime of a binding made by a rebind. */
+  bindingTtlS: withDefault(between(120, 365 * 24 * 3600), defaults.bindingTtlS),
+  aliyunEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => /^https?:\/\/[^\s/]+\/?$/.test(s), { expected: "an http(s) URL with no path, e.g. https://dyplsapi.aliyuncs.com" })),
+    defaults.aliyunEndpoint
+  ),
+  aliyunSignature: withDefault(Schema.Literals(["v3", "v1"]), defaults.aliyunSignature),
+  aliyunAccessKeyId: Schema.optionalKey(Schema.NonEmptyString),
+  aliyunAccessKeySecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString))
+})
+
+export const Settings = SettingsFields.check(
+  Schema.makeFilter((s) => s.attemptTimeoutMs <= s.deadlineMs || "attemptTimeoutMs must not exceed deadlineMs"),
+  Schema.makeFilter((s) => s.degradedDecision !== "fallback-real" || s.allowRealFallback ||
+    "degradedDecision fallback-real needs allowRealFallback=true (a real number is never dialled otherwise)"),
+  Schema.makeFilter((s) => (s.aliyunAccessKeyId === undefined) === (s.aliyunAccessKeySecret === undefined) ||
+    "aliyunAccessKeyId and aliyunAccessKeySecret must be set together")
+)
+export type Settings = typeof Settings.Type
+/** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
+export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret">> & {
+  readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
+}
+
+/** The environment variable behind each setting. */
+export const envNames: Readonly<Record<keyof Settings, string>> = {
+  allowRealFallback: "PRECALL_ALLOW_REAL_FALLBACK",
+  degradedDecision: "PRECALL_DEGRADED_DECISION",
+  deadlineMs: "PRECALL_DEADLINE_MS",
+  attemptTimeoutMs: "PRECALL_ATTEMPT_TIMEOUT_MS",
+  maxAttempts: "PRECALL_MAX_ATTEMPTS",
+  retryBaseMs: "PRECALL_RETRY_BASE_MS",
+  bindingTtlS: "PRECALL_BINDING_TTL_S",
+  aliyunEndpoint: "PRECALL_ALIYUN_ENDPOINT",
+  aliyunSignature: "PRECALL_ALIYUN_SIGNATURE",
+  aliyunAccessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+  aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+}
+
+export interface SettingIssue {
+  /** The variable or field name, e.g. `PRECALL_DEADLINE_MS` or `deadlineMs`. */
+  readonly setting: string
+  readonly message: string
+}
+
+export class InvalidSettings extends Schema.TaggedError<InvalidSettings>()("InvalidSettings", {
+  issues: Schema.Array(Schema.Struct({ setting: Schema.String, message: Schema.String }))
+}) {
+  override get message(): string {
+    return `invalid precall settings:\n${this.issues.map((i) => `  ${i.setting}: ${i.message}`).join("\n")}`
+  }
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+const decodeWith = (input: unknown, nameOf: (field: string) => string): Effect.Effect<Settings, InvalidSettings> =>
+  Schema.decodeUnknownEffect(Settings)(input, { errors: "all" }).pipe(
+    Effect.mapError((e) =>
+      new InvalidSettings({
+        issues: formatter(e.issue).issues.map((i) => {
+          const field = (i.path ?? []).map(String).join(".")
+          return { setting: field === "" ? "(settings)" : nameOf(field), message: i.message }
+        })
+      })
+    )
+  )
+
+/** Decodes settings given as an object (the embedding API). A plain-string secret is wrapped in Redacted. */
+export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings, InvalidSettings> => {
+  const secret = input.aliyunAccessKeySecret
+  const normalised = typeof secret === "string" ? { ...input, aliyunAccessKeySecret: Redacted.make(secret) } : input
+  return decodeWith(normalised, (f) => f)
+}
+
+const numeric = new Set<keyof Settings>(["deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS"])
+
+/** Decodes settings from environment variables; an empty variable counts as unset. */
+export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<Settings, InvalidSettings> => {
+  const input: Record<string, unknown> = {}
+  for (const [field, name] of Object.entries(envNames) as Array<[keyof Settings, string]>) {
+    const raw = env[name]?.trim()
+    if (raw === undefined || raw === "") continue
+    if (numeric.has(field)) input[field] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw
+    else if (field === "allowRealFallback") input[field] = raw === "true" ? true : raw === "false" ? false : raw
+    else if (field === "aliyunAccessKeySecret") input[field] = Redacted.make(raw)
+    else input[field] = raw
+  }
+  return decodeWith(input, (f) => envNames[f as keyof Settings] ?? f)
+}
+
+/** The decision-shaping part of the settings, for the pure `decide` table. */
+export const decisionPolicy = (s: Settings) => ({ allowRealFallback: s.allowRealFallback, degradedDecision: s.degradedDecision })

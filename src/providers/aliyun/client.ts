@@ -1,0 +1,133 @@
+/**
+ * Signed Aliyun POP RPC over the effect HttpClient (undici in production). One call is one attempt:
+ * every call signs afresh with a new nonce and timestamp, so retries by the engine are never replays.
+ */
+import { Clock, Effect, Redacted } from "effect"
+import { HttpClient, HttpClientRequest } from "effect/http"
+import { randomUUID } from "node:crypto"
+import { LocalCodes, ProviderError } from "../../domain/errors.ts"
+import { classifyAliyunCode } from "./codes.ts"
+import { aliyunTimestamp, authorizationV3, percentEncode, sha256Hex, signV1 } from "./signature.ts"
+
+export interface AliyunCredentials {
+  readonly accessKeyId: string
+  readonly accessKeySecret: Redacted.Redacted<string>
+}
+
+export interface AliyunRpcConfig {
+  /** e.g. `https://dyplsapi.aliyuncs.com` or the emulator's `http://127.0.0.1:8931`. */
+  readonly endpoint: string
+  readonly signature: "v3" | "v1"
+  readonly credentials: AliyunCredentials
+  /** API version, `2017-05-25` for Dyplsapi. */
+  readonly version: string
+}
+
+/** A successful reply body: `Code` was `OK`. */
+export type AliyunReply = Readonly<Record<string, unknown>>
+
+export type AliyunRpc = (action: string, params: Readonly<Record<string, string | undefined>>) => Effect.Effect<AliyunReply, ProviderError>
+
+const EMPTY_BODY_SHA256 = sha256Hex("")
+
+const defined = (params: Readonly<Record<string, string | undefined>>): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) out[k] = v
+  return out
+}
+
+const query = (params: Readonly<Record<string, string>>): string =>
+  Object.keys(params).sort().map((k) => `${percentEncode(k)}=${percentEncode(params[k]!)}`).join("&")
+
+/** Builds the request for one attempt: V3 puts business parameters in the query and auth in headers; v1 signs a form body. */
+const signedRequest = (config: AliyunRpcConfig, host: string, action: string, params: Record<string, string>, now: number) => {
+  const nonce = randomUUID()
+  const timestamp = aliyunTimestamp(now)
+  const secret = Redacted.value(config.credentials.accessKeySecret)
+  if (config.signature === "v1") {
+    const all: Record<string, string> = {
+      ...params, Action: action, Version: config.version, Format: "JSON", AccessKeyId: config.credentials.accessKeyId,
+      SignatureMethod: "HMAC-SHA1", SignatureVersion: "1.0", SignatureNonce: nonce, Timestamp: timestamp
+    }
+    const body = `${query(all)}&Signature=${percentEncode(signV1("POST", all, secret))}`
+    return HttpClientRequest.post(`${config.endpoint}/`).pipe(HttpClientRequest.bodyText(body, "application/x-www-form-urlencoded"))
+  }
+  const headers: Record<string, string> = {
+    host,
+    "x-acs-action": action,
+    "x-acs-version": config.version,
+    "x-acs-date": timestamp,
+    "x-acs-signature-nonce": nonce,
+    "x-acs-content-sha256": EMPTY_BODY_SHA256
+  }
+  const authorization = authorizationV3(
+    { method: "POST", path: "/", query: params, headers, signedHeaders: Object.keys(headers), hashedPayload: EMPTY_BODY_SHA256 },
+    config.credentials.accessKeyId,
+    secret
+  )
+  const { host: _host, ...sent } = headers // undici derives host from the URL; it is signed, not set twice
+  const qs = query(params)
+  return HttpClientRequest.post(`${config.endpoint}/${qs === "" ? "" : `?${qs}`}`).pipe(
+    HttpClientRequest.setHeaders({ ...sent, authorization })
+  )
+}
+
+const retryAfterMs = (header: string | undefined): number | undefined => {
+  if (header === undefined) return undefined
+  const n = Number(header)
+  return Number.isFinite(n) && n >= 0 ? n : undefined
+}
+
+/** Turns an HTTP reply into the body (Code OK) or a classified ProviderError; never throws. */
+export const interpretReply = (
+  action: string,
+  status: number,
+  text: string,
+  retryAfter: string | undefined
+): AliyunReply | ProviderError => {
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch {
+    body = undefined
+  }
+  const record = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
+  const code = typeof record?.["Code"] === "string" ? (record["Code"] as string) : undefined
+  const requestId = typeof record?.["RequestId"] === "string" ? { requestId: record["RequestId"] as string } : {}
+  if (record !== undefined && code === "OK" && status >= 200 && status < 300) return record
+  if (code !== undefined) {
+    const message = typeof record?.["Message"] === "string" ? (record["Message"] as string) : ""
+    const after = retryAfterMs(retryAfter)
+    return new ProviderError({
+      provider: "aliyun", action, code, errorClass: classifyAliyunCode(code, message), message, httpStatus: status, ...requestId,
+      ...(after === undefined ? {} : { retryAfterMs: after })
+    })
+  }
+  const malformed = status >= 200 && status < 300
+  const localCode = malformed ? LocalCodes.malformed : LocalCodes.httpStatus(status)
+  return new ProviderError({
+    provider: "aliyun", action, code: localCode, errorClass: classifyAliyunCode(localCode), httpStatus: status,
+    message: `${malformed ? "reply is not an Aliyun JSON envelope" : `HTTP ${status} without an Aliyun error body`}: ${JSON.stringify(text.slice(0, 120))}`
+  })
+}
+
+/** A signed RPC caller for one product and version, using the HttpClient in context. */
+export const makeAliyunRpc = (config: AliyunRpcConfig): Effect.Effect<AliyunRpc, never, HttpClient.HttpClient> =>
+  Effect.gen(function*() {
+    const client = yield* HttpClient.HttpClient
+    const host = new URL(config.endpoint).host
+    return (action, params) =>
+      Effect.gen(function*() {
+        const now = yield* Clock.currentTimeMillis
+        const response = yield* client.execute(signedRequest(config, host, action, defined(params), now))
+        const text = yield* response.text
+        const reply = interpretReply(action, response.status, text, response.headers["x-acs-retry-after"])
+        return reply instanceof ProviderError ? yield* reply : reply
+      }).pipe(
+        Effect.catchTag("HttpClientError", (e) =>
+          Effect.fail(new ProviderError({
+            provider: "aliyun", action, code: LocalCodes.connection, errorClass: "transient",
+            message: `${e.reason._tag}: ${e.reason.description ?? e.message}`
+          })))
+      )
+  })

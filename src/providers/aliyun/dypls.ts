@@ -1,0 +1,102 @@
+/**
+ * Dyplsapi (2017-05-25) actions over the signed RPC, with replies decoded by Schema. QueryCallStatus is
+ * absent from Aliyun's current SDKs, so this module is its client.
+ */
+import { Effect, Schema } from "effect"
+import { LocalCodes, ProviderError } from "../../domain/errors.ts"
+import type { BindingMode } from "../../domain/binding.ts"
+import type { AliyunReply, AliyunRpc } from "./client.ts"
+
+export const DYPLS_VERSION = "2017-05-25"
+
+const OptionalText = Schema.optionalKey(Schema.NullOr(Schema.String))
+/** Aliyun sends numbers as JSON numbers; older gateways sent some as strings. */
+const Int = Schema.Union([Schema.Number, Schema.NumberFromString])
+
+export const QueryCallStatusReply = Schema.Struct({
+  RequestId: Schema.optionalKey(Schema.String),
+  SecretCallStatusDTO: Schema.Struct({ Status: Int, CalledNo: OptionalText, Extension: OptionalText })
+})
+export const BindReply = Schema.Struct({
+  RequestId: Schema.optionalKey(Schema.String),
+  SecretBindDTO: Schema.Struct({ SubsId: Schema.String, SecretNo: Schema.String, Extension: OptionalText })
+})
+export const SubscriptionDetailReply = Schema.Struct({
+  RequestId: Schema.optionalKey(Schema.String),
+  SecretBindDetailDTO: Schema.Struct({
+    SubsId: Schema.String,
+    PhoneNoA: OptionalText,
+    PhoneNoB: OptionalText,
+    PhoneNoX: Schema.String,
+    Extension: OptionalText,
+    /** 0 = expired, 1 = in effect. */
+    Status: Int,
+    ExpireDate: OptionalText,
+    GmtCreate: OptionalText
+  })
+})
+export const EnvelopeReply = Schema.Struct({ RequestId: Schema.optionalKey(Schema.String) })
+
+const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => (reply: AliyunReply) =>
+  Schema.decodeUnknownEffect(schema)(reply).pipe(
+    Effect.mapError((e) => new ProviderError({
+      provider: "aliyun", action, code: LocalCodes.malformed, errorClass: "transient",
+      message: `reply does not match ${action}: ${e.message.split("\n")[0]}`,
+      ...(typeof reply["RequestId"] === "string" ? { requestId: reply["RequestId"] } : {})
+    }))
+  )
+
+/** `yyyy-MM-dd HH:mm:ss` in Beijing time (UTC+8), the form Bind* Expiration takes. */
+export const beijingTime = (epochMillis: number): string =>
+  new Date(epochMillis + 8 * 3600_000).toISOString().slice(0, 19).replace("T", " ")
+
+const bindAction: Readonly<Record<BindingMode, string>> = { AXB: "BindAxb", AXN: "BindAxn", AXN_EXTENSION: "BindAxnExtension" }
+
+export interface BindParams {
+  readonly mode: BindingMode
+  readonly poolKey: string
+  readonly phoneNoA: string
+  readonly phoneNoB?: string | undefined
+  readonly phoneNoX?: string | undefined
+  readonly extension?: string | undefined
+  readonly expiresAt: number
+  readonly expectCity?: string | undefined
+  readonly outId?: string | undefined
+}
+
+export type UpdateOperation =
+  | { readonly operateType: "updateNoA"; readonly phoneNoA: string }
+  | { readonly operateType: "updateNoB"; readonly phoneNoB: string }
+  | { readonly operateType: "updateExpire"; readonly expiresAt: number }
+  | { readonly operateType: "updateOutId"; readonly outId: string }
+
+/** Typed clients for the Dyplsapi actions precall uses. */
+export const makeDypls = (rpc: AliyunRpc) => ({
+  queryCallStatus: (p: { poolKey: string; subsId: string; callNo?: string | undefined }) =>
+    rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }).pipe(
+      Effect.flatMap(decodeReply(QueryCallStatusReply, "QueryCallStatus"))),
+  bind: (p: BindParams) => {
+    const action = bindAction[p.mode]
+    return rpc(action, {
+      PoolKey: p.poolKey, PhoneNoA: p.phoneNoA, PhoneNoB: p.phoneNoB, PhoneNoX: p.phoneNoX, Extension: p.extension,
+      Expiration: beijingTime(p.expiresAt), ExpectCity: p.expectCity, OutId: p.outId
+    }).pipe(Effect.flatMap(decodeReply(BindReply, action)))
+  },
+  querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
+    rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }).pipe(
+      Effect.flatMap(decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail"))),
+  updateSubscription: (p: { poolKey: string; subsId: string; phoneNoX: string; operation: UpdateOperation }) => {
+    const op = p.operation
+    return rpc("UpdateSubscription", {
+      PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX, OperateType: op.operateType,
+      PhoneNoA: op.operateType === "updateNoA" ? op.phoneNoA : undefined,
+      PhoneNoB: op.operateType === "updateNoB" ? op.phoneNoB : undefined,
+      Expiration: op.operateType === "updateExpire" ? beijingTime(op.expiresAt) : undefined,
+      OutId: op.operateType === "updateOutId" ? op.outId : undefined
+    }).pipe(Effect.flatMap(decodeReply(EnvelopeReply, "UpdateSubscription")))
+  },
+  unbindSubscription: (p: { poolKey: string; subsId: string; secretNo: string }) =>
+    rpc("UnbindSubscription", { PoolKey: p.poolKey, SubsId: p.subsId, SecretNo: p.secretNo }).pipe(
+      Effect.flatMap(decodeReply(EnvelopeReply, "UnbindSubscription")))
+})
+export type Dypls = ReturnType<typeof makeDypls>
