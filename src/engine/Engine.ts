@@ -12,6 +12,7 @@ import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
+import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
 import { type BindingDetail, PrivacyNumberProvider } from "../providers/Provider.ts"
 
 export interface EngineShape {
@@ -45,6 +46,19 @@ interface Gathered {
   attempts: number
   requestIds: Array<string>
 }
+
+/** Records the attempt's duration and, on failure, its provider code. */
+const measured = (providerName: string, action: string) => <A>(attempt: Effect.Effect<A, ProviderError>) =>
+  Effect.gen(function*() {
+    const start = yield* Clock.currentTimeMillis
+    const exit = yield* Effect.exit(attempt)
+    yield* recordAttempt(providerName, action, (yield* Clock.currentTimeMillis) - start)
+    if (exit._tag === "Failure") {
+      const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
+      if (failure !== undefined) yield* recordProviderError(failure.error)
+    }
+    return yield* exit
+  })
 
 export const makeEngine = (settings: Settings) =>
   Effect.gen(function*() {
@@ -81,6 +95,7 @@ export const makeEngine = (settings: Settings) =>
                 message: `no reply within ${settings.attemptTimeoutMs} ms`
               }))
             }),
+            measured(provider.name, action),
             Effect.tap((a) => Effect.sync(() => a.requestId !== undefined && g.requestIds.push(a.requestId))),
             Effect.tapError((e) => Effect.sync(() => {
               g.failure = e
@@ -143,10 +158,12 @@ export const makeEngine = (settings: Settings) =>
           failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind
         }
         const ended = yield* Clock.currentTimeMillis
-        return {
+        const decision = {
           ...decide(facts, policy),
           poolKey: request.poolKey, attempts: g.attempts, elapsedMs: ended - started, requestIds: g.requestIds
         } as Decision
+        yield* recordDecision(decision)
+        return decision
       })
 
     return Engine.of({ decide: decideOne })

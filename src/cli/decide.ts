@@ -1,0 +1,53 @@
+/** `precall decide`: one decision for one binding, printed as a JSON object. */
+import { Console, Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { decide, PrecallLive } from "../precall.ts"
+import { settingsFromEnv } from "../policy/settings.ts"
+import { BindingMode } from "../domain/binding.ts"
+
+/** Request field → the flag a user typed, so errors name the flag. */
+const flagOf: Readonly<Record<string, string>> = {
+  poolKey: "--pool-key", subsId: "--subs-id", phoneNoX: "--phone-no-x", callerNo: "--caller-no", realCallee: "--real-callee",
+  extension: "--extension", "binding.phoneNoA": "--phone-no-a", "binding.phoneNoB": "--phone-no-b", "binding.mode": "--mode"
+}
+
+const optional = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+
+/** Writes a usage error to stderr and marks the process failed; decisions themselves always exit 0. */
+export const usageError = (message: string) =>
+  Effect.sync(() => {
+    process.stderr.write(`precall: ${message}\n`)
+    process.exitCode = 2
+  })
+
+export const decideCommand = Command.make("decide", {
+  poolKey: Flag.String("pool-key").pipe(Flag.withDescription("number pool key, e.g. FC100000000001")),
+  subsId: Flag.String("subs-id").pipe(Flag.withDescription("binding id (SubsId) returned by the Bind* call")),
+  phoneNoX: Flag.String("phone-no-x").pipe(Flag.withDescription("the binding's X number")),
+  callerNo: optional("caller-no", "the calling number"),
+  realCallee: optional("real-callee", "the real callee, for a fallback-real decision"),
+  phoneNoA: optional("phone-no-a", "party A of the binding (used to rebind)"),
+  phoneNoB: optional("phone-no-b", "party B of the binding (used to rebind)"),
+  mode: Flag.Literals("mode", BindingMode.literals).pipe(Flag.withDescription("binding mode"), Flag.optional),
+  extension: optional("extension", "extension of an AXN_EXTENSION binding")
+}, (flags) =>
+  Effect.gen(function*() {
+    const settings = yield* settingsFromEnv(process.env)
+    const some = <A>(o: { _tag: "Some"; value: A } | { _tag: "None" }) => (o._tag === "Some" ? o.value : undefined)
+    const binding = { phoneNoA: some(flags.phoneNoA), phoneNoB: some(flags.phoneNoB), mode: some(flags.mode) }
+    const request = Object.fromEntries(Object.entries({
+      poolKey: flags.poolKey, subsId: flags.subsId, phoneNoX: flags.phoneNoX, callerNo: some(flags.callerNo),
+      realCallee: some(flags.realCallee), extension: some(flags.extension),
+      binding: Object.values(binding).some((v) => v !== undefined)
+        ? Object.fromEntries(Object.entries(binding).filter(([, v]) => v !== undefined))
+        : undefined
+    }).filter(([, v]) => v !== undefined))
+    const decision = yield* decide(request).pipe(Effect.provide(PrecallLive(settings)))
+    yield* Console.log(JSON.stringify(decision))
+  }).pipe(
+    Effect.catchTags({
+      InvalidRequest: (e) => usageError(e.issues.map((i) => `${flagOf[i.path] ?? i.path}: ${i.message}`).join("\n")),
+      InvalidSettings: (e) => usageError(e.message)
+    })
+  )
+).pipe(Command.withDescription("Ask the provider about a binding and print the pre-call decision as JSON"))

@@ -1,0 +1,10 @@
+/** `precall emulator`: the Aliyun Dypls emulator on a loopback port, until SIGINT/SIGTERM. */
+import { Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { runAliyunEmulatorCli } from "../emulator/aliyun/index.ts"
+
+export const emulatorCommand = Command.make("emulator", {
+  port: Flag.Int("port").pipe(Flag.withDescription("loopback port to listen on"), Flag.withDefault(8931))
+}, ({ port }) => Effect.promise(() => runAliyunEmulatorCli(port))).pipe(
+  Command.withDescription("Run the local Aliyun Dyplsapi emulator (docs/emulator.md)")
+)

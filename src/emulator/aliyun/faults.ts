@@ -1,0 +1,186 @@
+/**
+ * Fault injection: per action (or `*` for every action) latency, injected error codes, hangs,
+ * connection resets, malformed bodies and a QPS ceiling. Draws come from a seeded PRNG so a test that
+ * sends requests in a fixed order sees the same faults every run.
+ */
+
+export type Latency =
+  | { readonly kind: "fixed"; readonly ms: number }
+  | { readonly kind: "uniform"; readonly minMs: number; readonly maxMs: number }
+  | { readonly kind: "normal"; readonly meanMs: number; readonly stddevMs: number }
+
+export interface InjectedError {
+  readonly code: string
+  /** Probability in [0, 1] per request. */
+  readonly rate: number
+  /** Defaults: the gateway table for known gateway codes, 200 for isv.* / isp.*, else 400. */
+  readonly httpStatus?: number | undefined
+  readonly message?: string | undefined
+}
+
+export type MalformedKind = "truncated-json" | "html-502" | "empty"
+export const MALFORMED_KINDS: ReadonlyArray<MalformedKind> = ["truncated-json", "html-502", "empty"]
+
+export interface FaultSpec {
+  readonly latency?: Latency | undefined
+  readonly errors?: ReadonlyArray<InjectedError> | undefined
+  /** Never answer; the socket stays open until the client gives up or the emulator closes. */
+  readonly hang?: { readonly rate: number } | undefined
+  /** Destroy the connection with a TCP RST instead of answering. */
+  readonly reset?: { readonly rate: number } | undefined
+  /** Answer with a broken body; `kind` unset picks one of the kinds at random per request. */
+  readonly malformed?: { readonly rate: number; readonly kind?: MalformedKind | undefined } | undefined
+  /** Above this many requests in any sliding second, answer `Throttling.User`. */
+  readonly throttle?: { readonly qps: number } | undefined
+}
+
+export const ALL_ACTIONS = "*"
+
+/** Small, fast, seedable PRNG (mulberry32); uniform in [0, 1). */
+export const makeRandom = (seed: number): (() => number) => {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+/** What happens to one request, decided before any waiting so the draw order never depends on timing. */
+export interface FaultPlan {
+  readonly delayMs: number
+  readonly outcome:
+    | { readonly kind: "answer" }
+    | { readonly kind: "hang" }
+    | { readonly kind: "reset" }
+    | { readonly kind: "malformed"; readonly malformed: MalformedKind }
+    | { readonly kind: "error"; readonly error: InjectedError }
+}
+
+const ANSWER: FaultPlan = { delayMs: 0, outcome: { kind: "answer" } }
+
+const drawLatency = (latency: Latency | undefined, random: () => number): number => {
+  if (latency === undefined) return 0
+  switch (latency.kind) {
+    case "fixed":
+      return latency.ms
+    case "uniform":
+      return latency.minMs + random() * (latency.maxMs - latency.minMs)
+    case "normal": {
+      // Box-Muller; 1 - u keeps the logarithm finite.
+      const z = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random())
+      return Math.max(0, latency.meanMs + z * latency.stddevMs)
+    }
+  }
+}
+
+/** Only configured kinds consume draws, so adding latency does not reshuffle a test's error sequence. */
+export const drawPlan = (spec: FaultSpec | undefined, random: () => number): FaultPlan => {
+  if (spec === undefined) return ANSWER
+  const delayMs = drawLatency(spec.latency, random)
+  const hit = (rate: number | undefined) => rate !== undefined && rate > 0 && random() < rate
+  if (hit(spec.hang?.rate)) return { delayMs: 0, outcome: { kind: "hang" } }
+  if (hit(spec.reset?.rate)) return { delayMs, outcome: { kind: "reset" } }
+  if (spec.malformed !== undefined && hit(spec.malformed.rate)) {
+    const malformed = spec.malformed.kind ?? MALFORMED_KINDS[Math.floor(random() * MALFORMED_KINDS.length)]!
+    return { delayMs, outcome: { kind: "malformed", malformed } }
+  }
+  if (spec.errors !== undefined && spec.errors.length > 0) {
+    // One draw across the cumulative rates: {a: 0.1, b: 0.2} gives a 10% and b 20% of requests.
+    let u = random()
+    for (const error of spec.errors) {
+      if (u < error.rate) return { delayMs, outcome: { kind: "error", error } }
+      u -= error.rate
+    }
+  }
+  return { delayMs, outcome: { kind: "answer" } }
+}
+
+/**
+ * The fault an action runs under: its own entry's fields over the `*` entry's. The throttle keeps
+ * the key of the entry it came from, so a `*` throttle is one limiter summed over every action.
+ */
+export const effectiveFaults = (
+  faults: ReadonlyMap<string, FaultSpec>,
+  action: string
+): { readonly spec: FaultSpec | undefined; readonly throttleKey: string | undefined } => {
+  const star = faults.get(ALL_ACTIONS)
+  const own = faults.get(action)
+  if (own === undefined) return { spec: star, throttleKey: star?.throttle === undefined ? undefined : ALL_ACTIONS }
+  if (star === undefined) return { spec: own, throttleKey: own.throttle === undefined ? undefined : action }
+  const spec: FaultSpec = { ...stripUndefined(star), ...stripUndefined(own) }
+  return { spec, throttleKey: own.throttle !== undefined ? action : star.throttle !== undefined ? ALL_ACTIONS : undefined }
+}
+
+const stripUndefined = (spec: FaultSpec): FaultSpec => Object.fromEntries(Object.entries(spec).filter(([, v]) => v !== undefined))
+
+/**
+ * Sliding one-second window: a request passes when fewer than `qps` requests passed in the last
+ * 1000 ms. A ring of the last `qps` pass times is all it needs, so memory is bounded by the QPS.
+ */
+export class ThrottleWindow {
+  private readonly passes: Array<number> = []
+  private next = 0
+
+  /** Milliseconds until a slot frees up, or 0 when the request passes (and is counted). */
+  admit(qps: number, nowMs: number): number {
+    if (this.passes.length < qps) {
+      this.passes.push(nowMs)
+      return 0
+    }
+    if (this.passes.length > qps) this.passes.length = qps // the QPS was lowered at runtime
+    if (this.next >= qps) this.next = 0
+    const oldest = this.passes[this.next]!
+    if (nowMs - oldest < 1000) return Math.max(1, Math.ceil(1000 - (nowMs - oldest)))
+    this.passes[this.next] = nowMs
+    this.next = (this.next + 1) % qps
+    return 0
+  }
+}
+
+const isObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u)
+const isRate = (u: unknown): u is number => typeof u === "number" && u >= 0 && u <= 1
+const isMs = (u: unknown): u is number => typeof u === "number" && Number.isFinite(u) && u >= 0
+
+const KNOWN_KEYS = new Set(["latency", "errors", "hang", "reset", "malformed", "throttle"])
+
+/** Validates a FaultSpec from JSON (control API or options); a message says what is wrong. */
+export const parseFaultSpec = (u: unknown): { readonly ok: true; readonly spec: FaultSpec } | { readonly ok: false; readonly message: string } => {
+  const bad = (message: string) => ({ ok: false as const, message })
+  if (!isObject(u)) return bad("a fault spec is a JSON object")
+  const unknown = Object.keys(u).find((k) => !KNOWN_KEYS.has(k))
+  if (unknown !== undefined) return bad(`unknown fault field ${JSON.stringify(unknown)}; expected ${[...KNOWN_KEYS].join(", ")}`)
+  const { latency, errors, hang, reset, malformed, throttle } = u
+  if (latency !== undefined) {
+    if (!isObject(latency)) return bad("latency must be an object")
+    const okLatency =
+      (latency["kind"] === "fixed" && isMs(latency["ms"])) ||
+      (latency["kind"] === "uniform" && isMs(latency["minMs"]) && isMs(latency["maxMs"]) && latency["minMs"] <= latency["maxMs"]) ||
+      (latency["kind"] === "normal" && isMs(latency["meanMs"]) && isMs(latency["stddevMs"]))
+    if (!okLatency) return bad('latency must be {"kind":"fixed","ms"} | {"kind":"uniform","minMs","maxMs"} | {"kind":"normal","meanMs","stddevMs"} with non-negative numbers')
+  }
+  if (errors !== undefined) {
+    if (!Array.isArray(errors)) return bad("errors must be an array")
+    let total = 0
+    for (const e of errors as ReadonlyArray<unknown>) {
+      if (!isObject(e) || typeof e["code"] !== "string" || e["code"] === "" || !isRate(e["rate"])) return bad('each error is {"code": string, "rate": 0..1, "httpStatus"?, "message"?}')
+      const status = e["httpStatus"]
+      if (status !== undefined && !(Number.isInteger(status) && (status as number) >= 200 && (status as number) <= 599)) return bad("httpStatus must be an integer 200-599")
+      if (e["message"] !== undefined && typeof e["message"] !== "string") return bad("message must be a string")
+      total += e["rate"]
+    }
+    if (total > 1 + 1e-9) return bad("error rates add up to more than 1")
+  }
+  for (const [name, v] of [["hang", hang], ["reset", reset], ["malformed", malformed]] as const) {
+    if (v !== undefined && !(isObject(v) && isRate(v["rate"]))) return bad(`${name} must be {"rate": 0..1}`)
+  }
+  if (isObject(malformed) && malformed["kind"] !== undefined && !MALFORMED_KINDS.includes(malformed["kind"] as MalformedKind)) {
+    return bad(`malformed.kind must be one of ${MALFORMED_KINDS.join(", ")}`)
+  }
+  if (throttle !== undefined && !(isObject(throttle) && Number.isInteger(throttle["qps"]) && (throttle["qps"] as number) >= 1 && (throttle["qps"] as number) <= 1_000_000)) {
+    return bad('throttle must be {"qps": integer 1..1000000}')
+  }
+  return { ok: true, spec: u as FaultSpec }
+}

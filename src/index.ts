@@ -1,0 +1,24 @@
+/**
+ * precall's public API. Everything a dialing app, a service or a test needs is exported here;
+ * nothing else under src/ is a public entry point.
+ */
+export { createPrecall, decide, decodeRequest, InvalidRequest, PrecallError, PrecallLive, providerLayer } from "./precall.ts"
+export type { Precall } from "./precall.ts"
+export { Engine, engineLayer, makeEngine } from "./engine/Engine.ts"
+export type { EngineShape } from "./engine/Engine.ts"
+export { decide as decideFromFacts } from "./domain/decide.ts"
+export type { DecisionFacts, DecisionPolicy } from "./domain/decide.ts"
+export { Decision, DecisionKind, DecisionSource, DegradedDecision } from "./domain/decision.ts"
+export { DecideRequest, KnownBinding } from "./domain/request.ts"
+export type { DecideRequestInput } from "./domain/request.ts"
+export { BindingMode, PoolKey, SubsId } from "./domain/binding.ts"
+export { CallStatus } from "./domain/status.ts"
+export type { StatusAnswer } from "./domain/status.ts"
+export { maskPhone, PhoneNumber } from "./domain/phone.ts"
+export { ErrorClass, ProviderError } from "./domain/errors.ts"
+export { defaults, envNames, InvalidSettings, Settings, settingsFromEnv, settingsFromObject } from "./policy/settings.ts"
+export type { SettingsInput } from "./policy/settings.ts"
+export { PrivacyNumberProvider } from "./providers/Provider.ts"
+export type { BindingDetail, BindRequest, NewBinding, ProviderShape, StatusQuery } from "./providers/Provider.ts"
+export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
+export { classifyAliyunCode } from "./providers/aliyun/codes.ts"

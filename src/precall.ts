@@ -1,0 +1,109 @@
+/**
+ * precall assembled: settings → provider adapter → engine, for Effect programs (`PrecallLive`,
+ * `decide`) and for everyone else (`createPrecall`, promises only).
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import type { Decision } from "./domain/decision.ts"
+import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
+import { Engine, engineLayer } from "./engine/Engine.ts"
+import { InvalidSettings, type Settings, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
+import { resolveCredentials } from "./providers/aliyun/credentials.ts"
+import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
+import { PrivacyNumberProvider } from "./providers/Provider.ts"
+
+/** A decide request that does not decode; `issues` lists every problem with its path. */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
+  issues: Schema.Array(Schema.Struct({ path: Schema.String, message: Schema.String }))
+}) {
+  override get message(): string {
+    return `invalid decide request: ${this.issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; ")}`
+  }
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** The issues of a SchemaError as `{ path: "binding.phoneNoA", message }` pairs. */
+export const schemaIssues = (issue: SchemaIssue.Issue) =>
+  formatter(issue).issues.map((i) => ({ path: (i.path ?? []).map(String).join("."), message: i.message }))
+
+export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, InvalidRequest> =>
+  Schema.decodeUnknownEffect(DecideRequest)(input, { errors: "all" }).pipe(
+    Effect.mapError((e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
+  )
+
+/** The Aliyun key pair to use, or why there is none. */
+export const aliyunCredentials = (settings: Settings) => {
+  const credentials = resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret)
+  return credentials !== undefined ? Effect.succeed(credentials) : Effect.fail(new InvalidSettings({
+    issues: [{
+      setting: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+      message: `no Aliyun key pair configured for ${settings.aliyunEndpoint}; set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (only a loopback emulator endpoint runs without them)`
+    }]
+  }))
+}
+
+/** The provider adapter chosen by the settings (Aliyun Dypls today), over undici. */
+export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProvider, InvalidSettings> =>
+  Layer.unwrap(Effect.map(aliyunCredentials(settings), (credentials) =>
+    aliyunProviderLayer({ endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials })
+  )).pipe(Layer.provide(NodeHttpClient.layerUndici))
+
+/** The engine over the configured provider. */
+export const PrecallLive = (settings: Settings): Layer.Layer<Engine, InvalidSettings> =>
+  engineLayer(settings).pipe(Layer.provide(providerLayer(settings)))
+
+/** Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision. */
+export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decision, InvalidRequest, Engine> =>
+  Effect.flatMap(decodeRequest(input), (request) => Effect.flatMap(Engine, (engine) => engine.decide(request)))
+
+/** A rejected promise from the Promise API: `code` says which kind, `issues` says what exactly. */
+export class PrecallError extends Error {
+  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED"
+  readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
+  constructor(code: PrecallError["code"], message: string, issues: PrecallError["issues"] = []) {
+    super(message)
+    this.name = "PrecallError"
+    this.code = code
+    this.issues = issues
+  }
+}
+
+export interface Precall {
+  /** Resolves with a decision for every valid request, within the deadline; rejects only on bad input. */
+  readonly decide: (request: DecideRequestInput) => Promise<Decision>
+  /** Closes connections; further `decide` calls reject with code CLOSED. */
+  readonly close: () => Promise<void>
+}
+
+/**
+ * precall for code that does not use Effect. Settings are validated here: a bad one rejects with
+ * `PrecallError` code INVALID_SETTINGS listing every problem.
+ */
+export const createPrecall = async (config: SettingsInput = {}): Promise<Precall> => {
+  const settings = await Effect.runPromise(Effect.result(settingsFromObject(config)))
+  if (settings._tag === "Failure") {
+    throw new PrecallError("INVALID_SETTINGS", settings.failure.message,
+      settings.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
+  }
+  const credentials = await Effect.runPromise(Effect.result(aliyunCredentials(settings.success)))
+  if (credentials._tag === "Failure") {
+    throw new PrecallError("INVALID_SETTINGS", credentials.failure.message,
+      credentials.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
+  }
+  const runtime = ManagedRuntime.make(PrecallLive(settings.success))
+  const engine = await runtime.runPromise(Effect.service(Engine))
+  let closed = false
+  return {
+    decide: async (request) => {
+      if (closed) throw new PrecallError("CLOSED", "precall is closed")
+      const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
+      if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
+      return runtime.runPromise(engine.decide(decoded.success))
+    },
+    close: async () => {
+      closed = true
+      await runtime.dispose()
+    }
+  }
+}
