@@ -14,8 +14,13 @@ const SERVICE = /^(95\d{3,6}|400\d{7})$/
 /** National form of a number: strips spaces, dashes and an E.164 +86 / 0086 / 86 prefix. */
 export const normalizePhone = (raw: string): string => {
   const compact = raw.replace(/[\s-]/g, "")
-  const national = compact.replace(/^(\+86|0086)/, "")
-  return national.length === 13 && national.startsWith("86") && MOBILE.test(national.slice(2)) ? national.slice(2) : national
+  const e164 = /^(\+86|0086)/.exec(compact)
+  if (e164 !== null) {
+    const rest = compact.slice(e164[0].length)
+    // E.164 drops the trunk 0 of fixed lines: +86 10 1234 5678 is 010 1234 5678.
+    return MOBILE.test(rest) || !FIXED_LINE.test(`0${rest}`) ? rest : `0${rest}`
+  }
+  return compact.length === 13 && compact.startsWith("86") && MOBILE.test(compact.slice(2)) ? compact.slice(2) : compact
 }
 
 export const isPhoneNumber = (s: string): boolean => MOBILE.test(s) || FIXED_LINE.test(s) || SERVICE.test(s)

@@ -22,17 +22,32 @@ export interface EngineShape {
 
 export class Engine extends Context.Service<Engine, EngineShape>()("precall/Engine") {}
 
+/**
+ * The binding's mode: as the request says, else inferred from what is known of it: an extension
+ * means AXN_EXTENSION, a B party AXB, neither AXN.
+ */
+export const bindingMode = (
+  request: DecideRequest,
+  detail: BindingDetail | undefined
+): BindingMode =>
+  request.binding?.mode ??
+    (request.extension !== undefined || detail?.extension !== undefined
+      ? "AXN_EXTENSION"
+      : request.binding?.phoneNoB !== undefined || detail?.phoneNoB !== undefined
+      ? "AXB"
+      : "AXN")
+
 /** Who the real callee is, from the binding's detail: the party that is not the caller. */
-export const realCalleeFromDetail = (detail: BindingDetail, callerNo: string | undefined, mode: BindingMode | undefined): string | undefined => {
+export const realCalleeFromDetail = (detail: BindingDetail, callerNo: string | undefined, mode: BindingMode): string | undefined => {
   if (callerNo !== undefined && callerNo === detail.phoneNoA) return detail.phoneNoB
   if (callerNo !== undefined && callerNo === detail.phoneNoB) return detail.phoneNoA
   // In AXN modes anyone but A who dials X reaches A; in AXB an unknown caller leaves the callee ambiguous.
-  const axn = mode === "AXN" || mode === "AXN_EXTENSION" || (mode === undefined && detail.extension !== undefined)
-  return axn ? detail.phoneNoA : undefined
+  return mode === "AXB" ? undefined : detail.phoneNoA
 }
 
-const inferMode = (detail: BindingDetail | undefined): BindingMode =>
-  detail?.extension !== undefined ? "AXN_EXTENSION" : detail?.phoneNoB !== undefined ? "AXB" : "AXN"
+/** Failures after which the provider may or may not have acted. */
+const outcomeUnknown = (e: ProviderError): boolean =>
+  e.code === LocalCodes.timeout || e.code === LocalCodes.connection || e.code === LocalCodes.malformed || e.code.startsWith("Reply.HttpStatus")
 
 const toFact = (e: ProviderError): FailureFact => ({ code: e.code, errorClass: e.errorClass, message: e.message })
 
@@ -66,12 +81,13 @@ export const makeEngine = (settings: Settings) =>
     const policy = decisionPolicy(settings)
     const deadline = Duration.millis(settings.deadlineMs)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
-    // Throttled replies back off four times longer, or as long as the server asks (x-acs-retry-after).
+    // Throttled replies back off four times longer, and never sooner than the server asks
+    // (x-acs-retry-after): that floor is applied after the jitter so the jitter cannot undercut it.
     const backoff = Schedule.exponential(Duration.millis(settings.retryBaseMs)).pipe(
       Schedule.setInputType<ProviderError>(),
+      Schedule.jittered,
       Schedule.modifyDelay(({ input, duration }) =>
-        Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration)),
-      Schedule.jittered
+        Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration))
     )
 
     const decideOne = (request: DecideRequest) =>
@@ -82,8 +98,16 @@ export const makeEngine = (settings: Settings) =>
           attempts: 0, requestIds: []
         }
 
-        /** One provider action with per-attempt timeout and class-aware retries. */
-        const call = <A extends { readonly requestId: string | undefined }>(action: string, effect: Effect.Effect<A, ProviderError>) =>
+        /**
+         * One provider action with per-attempt timeout and class-aware retries. A non-idempotent action
+         * (Bind*) is retried only when the provider said it did not act; after a timeout, a reset or an
+         * unreadable reply the binding may exist, and a retry would make a second one.
+         */
+        const call = <A extends { readonly requestId: string | undefined }>(
+          action: string,
+          effect: Effect.Effect<A, ProviderError>,
+          idempotent = true
+        ) =>
           Effect.suspend(() => {
             g.attempts++
             return effect
@@ -101,7 +125,11 @@ export const makeEngine = (settings: Settings) =>
               g.failure = e
               if (e.requestId !== undefined) g.requestIds.push(e.requestId)
             })),
-            Effect.retry({ schedule: backoff, times: settings.maxAttempts - 1, while: (e) => isRetryable(e.errorClass) })
+            Effect.retry({
+              schedule: backoff,
+              times: settings.maxAttempts - 1,
+              while: (e) => isRetryable(e.errorClass) && (idempotent || !outcomeUnknown(e))
+            })
           )
 
         const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
@@ -117,7 +145,7 @@ export const makeEngine = (settings: Settings) =>
         const learnRealCallee = Effect.gen(function*() {
           if (!policy.allowRealFallback || g.realCallee !== undefined) return
           const d = yield* detail
-          if (Option.isSome(d)) g.realCallee = realCalleeFromDetail(d.value, request.callerNo, request.binding?.mode)
+          if (Option.isSome(d)) g.realCallee = realCalleeFromDetail(d.value, request.callerNo, bindingMode(request, d.value))
         })
 
         const rebind = Effect.gen(function*() {
@@ -130,9 +158,9 @@ export const makeEngine = (settings: Settings) =>
           }
           const now = yield* Clock.currentTimeMillis
           const bound = yield* call("Bind", provider.bind({
-            poolKey: request.poolKey, mode: known?.mode ?? inferMode(d), phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
+            poolKey: request.poolKey, mode: bindingMode(request, d), phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
             expiresAt: now + settings.bindingTtlS * 1000
-          })).pipe(Effect.result)
+          }), false).pipe(Effect.result)
           g.rebind = bound._tag === "Success"
             ? { _tag: "Bound", subsId: bound.success.subsId, phoneNoX: bound.success.phoneNoX, extension: bound.success.extension }
             : { _tag: "Failed", failure: toFact(bound.failure), why: "the provider refused the new binding" }

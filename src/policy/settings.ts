@@ -44,13 +44,7 @@ const SettingsFields = Schema.Struct({
   aliyunAccessKeySecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString))
 })
 
-export const Settings = SettingsFields.check(
-  Schema.makeFilter((s) => s.attemptTimeoutMs <= s.deadlineMs || "attemptTimeoutMs must not exceed deadlineMs"),
-  Schema.makeFilter((s) => s.degradedDecision !== "fallback-real" || s.allowRealFallback ||
-    "degradedDecision fallback-real needs allowRealFallback=true (a real number is never dialled otherwise)"),
-  Schema.makeFilter((s) => (s.aliyunAccessKeyId === undefined) === (s.aliyunAccessKeySecret === undefined) ||
-    "aliyunAccessKeyId and aliyunAccessKeySecret must be set together")
-)
+export const Settings = SettingsFields
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
 export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret">> & {
@@ -88,16 +82,40 @@ export class InvalidSettings extends Schema.TaggedError<InvalidSettings>()("Inva
 
 const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
-const decodeWith = (input: unknown, nameOf: (field: string) => string): Effect.Effect<Settings, InvalidSettings> =>
+/** Rules between settings; each names the setting to change, in the user's own naming. */
+const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string): Array<SettingIssue> => {
+  const issues: Array<SettingIssue> = []
+  if (s.attemptTimeoutMs > s.deadlineMs) {
+    issues.push({ setting: nameOf("attemptTimeoutMs"), message: `${s.attemptTimeoutMs} exceeds ${nameOf("deadlineMs")} (${s.deadlineMs})` })
+  }
+  if (s.degradedDecision === "fallback-real" && !s.allowRealFallback) {
+    issues.push({
+      setting: nameOf("degradedDecision"),
+      message: `fallback-real needs ${nameOf("allowRealFallback")}=true (a real number is never dialled otherwise)`
+    })
+  }
+  if ((s.aliyunAccessKeyId === undefined) !== (s.aliyunAccessKeySecret === undefined)) {
+    const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
+    issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
+  }
+  return issues
+}
+
+const decodeWith = (input: unknown, nameOf: (field: keyof Settings) => string): Effect.Effect<Settings, InvalidSettings> =>
   Schema.decodeUnknownEffect(Settings)(input, { errors: "all" }).pipe(
     Effect.mapError((e) =>
       new InvalidSettings({
         issues: formatter(e.issue).issues.map((i) => {
-          const field = (i.path ?? []).map(String).join(".")
-          return { setting: field === "" ? "(settings)" : nameOf(field), message: i.message }
+          // Settings are flat: the first path segment is the setting (a Redacted adds a `.value` below it).
+          const field = i.path?.[0]
+          return { setting: field === undefined ? "(settings)" : nameOf(String(field) as keyof Settings), message: i.message }
         })
       })
-    )
+    ),
+    Effect.flatMap((s) => {
+      const issues = crossFieldIssues(s, nameOf)
+      return issues.length === 0 ? Effect.succeed(s) : Effect.fail(new InvalidSettings({ issues }))
+    })
   )
 
 /** Decodes settings given as an object (the embedding API). A plain-string secret is wrapped in Redacted. */
@@ -120,7 +138,7 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     else if (field === "aliyunAccessKeySecret") input[field] = Redacted.make(raw)
     else input[field] = raw
   }
-  return decodeWith(input, (f) => envNames[f as keyof Settings] ?? f)
+  return decodeWith(input, (f) => envNames[f] ?? f)
 }
 
 /** The decision-shaping part of the settings, for the pure `decide` table. */

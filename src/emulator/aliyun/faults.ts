@@ -119,6 +119,7 @@ const stripUndefined = (spec: FaultSpec): FaultSpec => Object.fromEntries(Object
 /**
  * Sliding one-second window: a request passes when fewer than `qps` requests passed in the last
  * 1000 ms. A ring of the last `qps` pass times is all it needs, so memory is bounded by the QPS.
+ * A window serves one QPS for life: changing a fault replaces its window.
  */
 export class ThrottleWindow {
   private readonly passes: Array<number> = []
@@ -130,8 +131,6 @@ export class ThrottleWindow {
       this.passes.push(nowMs)
       return 0
     }
-    if (this.passes.length > qps) this.passes.length = qps // the QPS was lowered at runtime
-    if (this.next >= qps) this.next = 0
     const oldest = this.passes[this.next]!
     if (nowMs - oldest < 1000) return Math.max(1, Math.ceil(1000 - (nowMs - oldest)))
     this.passes[this.next] = nowMs

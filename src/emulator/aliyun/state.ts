@@ -4,9 +4,14 @@
  * Pure: no I/O and no clock of its own. Every operation takes `now` (epoch ms on the emulator clock)
  * and answers with an Outcome carrying either the value or a Dyplsapi business code (`isv.*`), so the
  * module can be driven directly by the model-based test and by the wire layer alike.
+ *
+ * Beijing-time strings on the wire (`Expiration`) are wall-clock time, as clients compute them from
+ * their own clocks; `wireOffsetMs` (emulator clock minus wall clock) moves them onto the emulator
+ * clock. So advancing the clock ages the existing bindings, while a new `Expiration` still means
+ * "this long from now".
  */
 import type { BindingMode } from "../../domain/binding.ts"
-import { formatBeijing, parseBeijing } from "./clock.ts"
+import { parseBeijing } from "./clock.ts"
 
 export type { BindingMode }
 
@@ -65,9 +70,7 @@ export interface Binding {
 }
 
 /** The mutable record behind a Binding; never handed out (snapshots are). */
-interface Row {
-  -readonly [K in keyof Binding]: Binding[K]
-}
+type Row = { -readonly [K in keyof Binding]: Binding[K] }
 
 export interface BindRequest {
   readonly mode: BindingMode
@@ -192,10 +195,10 @@ export class BindingState {
   }
 
   /** BindAxb / BindAxn / BindAxnExtension: `expiration` is Beijing `yyyy-MM-dd HH:mm:ss`, at least 1 minute ahead. */
-  bind(req: BindRequest & { readonly expiration: string }, now: number): Outcome<BoundNumber> {
+  bind(req: BindRequest & { readonly expiration: string }, now: number, wireOffsetMs = 0): Outcome<BoundNumber> {
     const invalid = this.checkRequest(req)
     if (invalid !== undefined) return invalid
-    const expiresAt = this.checkExpiration(req.expiration, now)
+    const expiresAt = this.checkExpiration(req.expiration, now, wireOffsetMs)
     return expiresAt.ok ? this.place(req, expiresAt.value, now) : expiresAt
   }
 
@@ -224,7 +227,7 @@ export class BindingState {
     return ok({ binding: snapshot(row.value), status: now < row.value.expiresAt ? 1 : 0 })
   }
 
-  updateSubscription(req: UpdateRequest, now: number): Outcome<Binding> {
+  updateSubscription(req: UpdateRequest, now: number, wireOffsetMs = 0): Outcome<Binding> {
     const found = this.lookupOnX(req.poolKey, req.subsId, req.phoneNoX, now)
     if (!found.ok) return found
     const row = found.value
@@ -248,7 +251,7 @@ export class BindingState {
       }
       case "updateExpire": {
         if (req.expiration === undefined) return missing("Expiration")
-        const expiresAt = this.checkExpiration(req.expiration, now)
+        const expiresAt = this.checkExpiration(req.expiration, now, wireOffsetMs)
         if (!expiresAt.ok) return expiresAt
         row.expiresAt = expiresAt.value
         break
@@ -310,9 +313,10 @@ export class BindingState {
     return ok(row.callFault)
   }
 
-  private checkExpiration(expiration: string, now: number): Outcome<number> {
-    const at = parseBeijing(expiration)
-    if (at === undefined) return fail("isv.EXPIRE_DATE_ILLEGAL", "expireDate format illegal, expect yyyy-MM-dd HH:mm:ss")
+  private checkExpiration(expiration: string, now: number, wireOffsetMs: number): Outcome<number> {
+    const wall = parseBeijing(expiration)
+    if (wall === undefined) return fail("isv.EXPIRE_DATE_ILLEGAL", "expireDate format illegal, expect yyyy-MM-dd HH:mm:ss")
+    const at = wall + wireOffsetMs
     if (at - now < ONE_MINUTE_MS) return fail("isv.EXPIRE_DATE_ILLEGAL", "expireDate less than 1 minutes from now")
     return ok(at)
   }
@@ -457,8 +461,3 @@ export class BindingState {
 
 const snapshot = (row: Row): Binding => ({ ...row })
 
-/** Beijing-time strings for a binding's dates, as QuerySubscriptionDetail shows them. */
-export const bindingDates = (b: Binding): { readonly expireDate: string; readonly gmtCreate: string } => ({
-  expireDate: formatBeijing(b.expiresAt),
-  gmtCreate: formatBeijing(b.createdAt)
-})

@@ -20,9 +20,11 @@ export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
             const calledNo = orUndefined(dto.CalledNo)
             return { status: normalizeStatus(dto.Status, calledNo), calledNo, extension: orUndefined(dto.Extension), requestId: RequestId }
           }),
-          // Defensive rule (aliyun.md §7): an unknown binding on QueryCallStatus is handled like an expired one.
+          // Defensive rule (aliyun.md §7): a binding-class error on QueryCallStatus (isv.SUBS_NOT_EXIST,
+          // isv.NO_NOT_EXIST, isv.FORBIDDEN_ACTION "binding expired") means the binding is dead: handled
+          // like status 4, so it is rebound instead of dialled.
           Effect.catchIf(
-            (e) => e.code === "isv.SUBS_NOT_EXIST",
+            (e) => e.errorClass === "binding",
             (e) => Effect.succeed({ status: 4 as const, calledNo: undefined, extension: undefined, requestId: e.requestId })
           )
         ),

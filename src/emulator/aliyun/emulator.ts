@@ -1,0 +1,227 @@
+/**
+ * Everything one emulator instance knows: options, clock, bindings, faults, throttles, nonces and
+ * stats, plus the operations the control API and the programmatic API share.
+ */
+import { formatBeijing, EmulatorClock } from "./clock.ts"
+import { makeRandom, parseFaultSpec, ThrottleWindow } from "./faults.ts"
+import type { FaultSpec } from "./faults.ts"
+import { TIMESTAMP_WINDOW_MS } from "./gateway.ts"
+import { NonceStore } from "./nonces.ts"
+import { faultTargetError } from "./options.ts"
+import type { ResolvedOptions } from "./options.ts"
+import { BindingState, DEMO_POOL_KEY } from "./state.ts"
+import type { Binding, BindingMode, CallFault } from "./state.ts"
+import { Stats } from "./stats.ts"
+import type { StatsView } from "./stats.ts"
+
+/** A refused control operation; `status` is the HTTP status the control API answers with. */
+export class EmulatorControlError extends Error {
+  readonly status: number
+  readonly code: string
+  constructor(status: number, code: string, message: string) {
+    super(message)
+    this.name = "EmulatorControlError"
+    this.status = status
+    this.code = code
+  }
+}
+
+export interface CreateBindingInput {
+  readonly mode: BindingMode
+  /** Default: the demo pool FC100000000001. */
+  readonly poolKey?: string | undefined
+  readonly phoneNoA: string
+  readonly phoneNoB?: string | undefined
+  readonly phoneNoX?: string | undefined
+  readonly extension?: string | undefined
+  /** Lifetime on the emulator clock; any positive value (the wire's 1-minute minimum does not apply). */
+  readonly ttlSeconds: number
+}
+
+export interface CreatedBinding {
+  readonly subsId: string
+  readonly poolKey: string
+  readonly phoneNoX: string
+  readonly extension: string | undefined
+  /** Beijing wall-clock time, as QuerySubscriptionDetail shows it. */
+  readonly expireDate: string
+}
+
+/** What QueryCallStatus should report for a binding: a fault (2 or 3) or `null` for no fault. */
+export type CallStatusOverride = { readonly status: 2; readonly temporaryX?: string | undefined } | { readonly status: 3 } | { readonly status: null }
+
+/**
+ * The emulator clock, which binding expiry runs on: wall clock + offset. Wire strings (Expiration,
+ * ExpireDate, GmtCreate) stay in wall-clock time, so an advance ages the existing bindings.
+ */
+export interface ClockView {
+  /** Emulator time, ISO UTC. */
+  readonly now: string
+  readonly epochMs: number
+  readonly offsetSeconds: number
+}
+
+export interface BindingView {
+  readonly subsId: string
+  readonly poolKey: string
+  readonly mode: BindingMode
+  readonly phoneNoA: string
+  readonly phoneNoB: string | undefined
+  readonly phoneNoX: string
+  readonly extension: string | undefined
+  readonly status: "in-effect" | "expired"
+  /** Emulator seconds until expiry; negative once expired. */
+  readonly expiresInSeconds: number
+  /** As QuerySubscriptionDetail shows them: Beijing wall-clock time. */
+  readonly expireDate: string
+  readonly gmtCreate: string
+  readonly callFault: CallFault | undefined
+}
+
+export interface StateView {
+  readonly accessKeyId: string
+  readonly verifySignatures: boolean
+  readonly seed: number
+  readonly clock: ClockView
+  readonly pools: ReadonlyArray<{ readonly poolKey: string; readonly size: number; readonly numbers: ReadonlyArray<string> }>
+  readonly bindings: { readonly count: number; readonly truncated: boolean; readonly items: ReadonlyArray<BindingView> }
+  readonly faults: Readonly<Record<string, FaultSpec>>
+  readonly rememberedNonces: number
+}
+
+const STATE_VIEW_LIMIT = 1000
+
+export class EmulatorCore {
+  readonly options: ResolvedOptions
+  readonly clock = new EmulatorClock()
+  readonly state: BindingState
+  readonly faults = new Map<string, FaultSpec>()
+  readonly throttles = new Map<string, ThrottleWindow>()
+  readonly nonces: NonceStore
+  readonly stats = new Stats()
+  random: () => number
+
+  constructor(options: ResolvedOptions) {
+    this.options = options
+    this.state = new BindingState({ pools: options.pools, expiredRetentionMs: options.expiredRetentionMs })
+    this.nonces = new NonceStore(TIMESTAMP_WINDOW_MS, options.maxNonces)
+    this.random = makeRandom(options.seed)
+    for (const [action, spec] of options.faults) this.faults.set(action, spec)
+  }
+
+  /** Back to just-started: no bindings, start faults, clock offset 0, fresh PRNG, nonces and stats. */
+  reset(): void {
+    this.state.clear()
+    this.faults.clear()
+    for (const [action, spec] of this.options.faults) this.faults.set(action, spec)
+    this.throttles.clear()
+    this.nonces.clear()
+    this.clock.reset()
+    this.random = makeRandom(this.options.seed)
+    this.stats.reset()
+  }
+
+  setFault(action: string, spec: unknown): FaultSpec {
+    const unknownAction = faultTargetError(action)
+    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
+    const parsed = parseFaultSpec(spec)
+    if (!parsed.ok) throw new EmulatorControlError(400, "InvalidFault", parsed.message)
+    this.faults.set(action, parsed.spec)
+    this.throttles.delete(action)
+    return parsed.spec
+  }
+
+  clearFaults(action?: string): void {
+    if (action === undefined) {
+      this.faults.clear()
+      this.throttles.clear()
+      return
+    }
+    const unknownAction = faultTargetError(action)
+    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
+    this.faults.delete(action)
+    this.throttles.delete(action)
+  }
+
+  createBinding(input: CreateBindingInput): CreatedBinding {
+    const now = this.clock.now()
+    const bound = this.state.bindFor(
+      {
+        mode: input.mode,
+        poolKey: input.poolKey ?? DEMO_POOL_KEY,
+        phoneNoA: input.phoneNoA,
+        phoneNoB: input.phoneNoB,
+        phoneNoX: input.phoneNoX,
+        extension: input.extension
+      },
+      input.ttlSeconds * 1000,
+      now
+    )
+    if (!bound.ok) throw new EmulatorControlError(bound.code === "isv.NO_AVAILABLE_NUMBER" || bound.code === "isv.BIND_CONFLICT" ? 409 : 400, bound.code, bound.message)
+    const { subsId, secretNo, extension, expiresAt } = bound.value
+    return { subsId, poolKey: input.poolKey ?? DEMO_POOL_KEY, phoneNoX: secretNo, extension, expireDate: formatBeijing(expiresAt - this.clock.offset) }
+  }
+
+  setCallStatus(subsId: string, override: CallStatusOverride): CallFault | undefined {
+    const fault = override.status === null ? undefined : override.status === 3 ? { status: 3 as const } : { status: 2 as const, temporaryX: override.temporaryX }
+    const r = this.state.setCallFault(subsId, fault, this.clock.now())
+    if (!r.ok) throw new EmulatorControlError(r.code === "isv.SUBS_NOT_EXIST" ? 404 : r.code === "isv.NO_AVAILABLE_NUMBER" ? 409 : 400, r.code, r.message)
+    return r.value
+  }
+
+  advanceClock(seconds: number): ClockView {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new EmulatorControlError(400, "InvalidSeconds", "seconds must be a finite number >= 0")
+    this.clock.advance(seconds)
+    return this.clockView()
+  }
+
+  clockView(): ClockView {
+    const epochMs = this.clock.now()
+    return { now: new Date(epochMs).toISOString(), epochMs, offsetSeconds: this.clock.offset / 1000 }
+  }
+
+  binding(subsId: string): BindingView {
+    const now = this.clock.now()
+    const b = this.state.get(subsId, now)
+    if (b === undefined) throw new EmulatorControlError(404, "isv.SUBS_NOT_EXIST", `no binding ${subsId}`)
+    return bindingView(b, now, this.clock.offset)
+  }
+
+  stateView(): StateView {
+    const now = this.clock.now()
+    const items = this.state.list(now, STATE_VIEW_LIMIT + 1)
+    return {
+      accessKeyId: this.options.accessKeyId,
+      verifySignatures: this.options.verifySignatures,
+      seed: this.options.seed,
+      clock: this.clockView(),
+      pools: this.state.poolList().map((p) => ({ poolKey: p.poolKey, size: p.numbers.length, numbers: p.numbers })),
+      bindings: {
+        count: this.state.bindingCount(),
+        truncated: items.length > STATE_VIEW_LIMIT,
+        items: items.slice(0, STATE_VIEW_LIMIT).map((b) => bindingView(b, now, this.clock.offset))
+      },
+      faults: Object.fromEntries(this.faults),
+      rememberedNonces: this.nonces.size
+    }
+  }
+
+  statsView(): StatsView {
+    return this.stats.view()
+  }
+}
+
+const bindingView = (b: Binding, now: number, wireOffsetMs: number): BindingView => ({
+  subsId: b.subsId,
+  poolKey: b.poolKey,
+  mode: b.mode,
+  phoneNoA: b.phoneNoA,
+  phoneNoB: b.phoneNoB,
+  phoneNoX: b.phoneNoX,
+  extension: b.extension,
+  status: now < b.expiresAt ? "in-effect" : "expired",
+  expiresInSeconds: Math.round((b.expiresAt - now) / 1000),
+  expireDate: formatBeijing(b.expiresAt - wireOffsetMs),
+  gmtCreate: formatBeijing(b.createdAt - wireOffsetMs),
+  callFault: b.callFault
+})

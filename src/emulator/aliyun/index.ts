@@ -1,0 +1,111 @@
+/**
+ * Local emulator of Aliyun Dyplsapi (Phone Number Protection, 2017-05-25): the same wire protocol, so
+ * the official SDKs work against it unchanged, with stateful bindings, an adjustable clock and fault
+ * injection. See docs/emulator.md.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { Scope } from "effect"
+import { EmulatorCore } from "./emulator.ts"
+import type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
+import type { FaultSpec } from "./faults.ts"
+import { DEFAULT_EMULATOR_PORT, resolveOptions } from "./options.ts"
+import type { AliyunEmulatorOptions } from "./options.ts"
+import type { CallFault, PoolConfig } from "./state.ts"
+import { createEmulatorServer } from "./server.ts"
+import type { StatsView } from "./stats.ts"
+
+export { ACTION_NAMES, API_VERSION } from "./actions.ts"
+export { EmulatorControlError } from "./emulator.ts"
+export type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
+export { ALL_ACTIONS, MALFORMED_KINDS } from "./faults.ts"
+export type { FaultSpec, InjectedError, Latency, MalformedKind } from "./faults.ts"
+export { DEFAULT_EMULATOR_PORT, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET } from "./options.ts"
+export type { AliyunEmulatorOptions } from "./options.ts"
+export { DEMO_POOL, DEMO_POOL_KEY, numberRange } from "./state.ts"
+export type { BindingMode, CallFault, PoolConfig } from "./state.ts"
+export type { StatsView } from "./stats.ts"
+
+export interface RunningAliyunEmulator {
+  /** e.g. `http://127.0.0.1:8931`; pop-core takes it as `endpoint`, openapi-core wants `127.0.0.1:8931`. */
+  readonly url: string
+  readonly host: string
+  readonly port: number
+  readonly accessKeyId: string
+  readonly accessKeySecret: string
+  readonly pools: ReadonlyArray<PoolConfig>
+  /** Throws EmulatorControlError (code isv.*) when the pool or the numbers refuse the binding. */
+  readonly createBinding: (input: CreateBindingInput) => CreatedBinding
+  readonly binding: (subsId: string) => BindingView
+  readonly setCallStatus: (subsId: string, override: CallStatusOverride) => CallFault | undefined
+  /** Replaces the fault of an action (or `*`); throws EmulatorControlError on an invalid spec. */
+  readonly setFault: (action: string, spec: FaultSpec) => void
+  /** Clears the faults of one action, or of all when no action is given. */
+  readonly clearFaults: (action?: string) => void
+  readonly advanceClock: (seconds: number) => ClockView
+  readonly clock: () => ClockView
+  readonly state: () => StateView
+  readonly stats: () => StatsView
+  readonly resetStats: () => void
+  /** Back to just-started: no bindings, start faults, clock offset 0, fresh PRNG, nonces and stats. */
+  readonly reset: () => void
+  /** Closes every socket, hanging requests included. */
+  readonly close: () => Promise<void>
+}
+
+export const startAliyunEmulator = async (options: AliyunEmulatorOptions = {}): Promise<RunningAliyunEmulator> => {
+  const resolved = resolveOptions(options)
+  const core = new EmulatorCore(resolved)
+  const server = createEmulatorServer(core)
+  const address = await server.listen(resolved.port, resolved.host)
+  const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address
+  return {
+    url: `http://${hostInUrl}:${address.port}`,
+    host: address.address,
+    port: address.port,
+    accessKeyId: resolved.accessKeyId,
+    accessKeySecret: resolved.accessKeySecret,
+    pools: resolved.pools,
+    createBinding: (input) => core.createBinding(input),
+    binding: (subsId) => core.binding(subsId),
+    setCallStatus: (subsId, override) => core.setCallStatus(subsId, override),
+    setFault: (action, spec) => void core.setFault(action, spec),
+    clearFaults: (action) => core.clearFaults(action),
+    advanceClock: (seconds) => core.advanceClock(seconds),
+    clock: () => core.clockView(),
+    state: () => core.stateView(),
+    stats: () => core.statsView(),
+    resetStats: () => core.stats.reset(),
+    reset: () => core.reset(),
+    close: server.close
+  }
+}
+
+/** The emulator for the lifetime of a Scope (tests): started on acquire, closed on release. */
+export const aliyunEmulatorScoped = (options?: AliyunEmulatorOptions): Effect.Effect<RunningAliyunEmulator, never, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.promise(() => startAliyunEmulator(options)),
+    (emulator) => Effect.promise(() => emulator.close())
+  )
+
+/** A running emulator as a service, e.g. `Layer.provide(AliyunEmulator.layer({ seed: 7 }))`. */
+export class AliyunEmulator extends Context.Service<AliyunEmulator, RunningAliyunEmulator>()("precall/emulator/AliyunEmulator") {
+  static readonly layer = (options?: AliyunEmulatorOptions): Layer.Layer<AliyunEmulator> => Layer.effect(AliyunEmulator, aliyunEmulatorScoped(options))
+}
+
+/**
+ * `precall emulator --port N`: starts on 127.0.0.1, prints one line with the URL and the key id,
+ * and resolves once SIGINT or SIGTERM has closed it.
+ */
+export const runAliyunEmulatorCli = async (port: number = DEFAULT_EMULATOR_PORT): Promise<void> => {
+  const emulator = await startAliyunEmulator({ port })
+  process.stdout.write(`Aliyun Dyplsapi emulator listening on ${emulator.url} (AccessKeyId ${emulator.accessKeyId}; control API ${emulator.url}/_emulator)\n`)
+  await new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off("SIGINT", stop)
+      process.off("SIGTERM", stop)
+      void emulator.close().then(resolve)
+    }
+    process.on("SIGINT", stop)
+    process.on("SIGTERM", stop)
+  })
+}

@@ -1,0 +1,307 @@
+/** Settings from an object and from the environment: defaults, parsing, all-at-once errors, secrets. */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Redacted } from "effect"
+import * as fc from "fast-check"
+import { inspect } from "node:util"
+import { decisionPolicy, envNames, InvalidSettings, settingsFromEnv, settingsFromObject } from "../../src/policy/settings.ts"
+
+const SECRET = "s3cr3t-AccessKeySecret-value"
+
+const expectedDefaults = {
+  allowRealFallback: false,
+  degradedDecision: "use-x",
+  deadlineMs: 1000,
+  attemptTimeoutMs: 300,
+  maxAttempts: 3,
+  retryBaseMs: 25,
+  bindingTtlS: 3600,
+  aliyunEndpoint: "https://dyplsapi.aliyuncs.com",
+  aliyunSignature: "v3"
+}
+
+const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
+
+describe("defaults", () => {
+  it.effect("an empty object gives every default and no credentials", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromObject({})
+      assert.deepStrictEqual({ ...s }, expectedDefaults)
+      assert.isFalse("aliyunAccessKeyId" in s)
+      assert.isFalse("aliyunAccessKeySecret" in s)
+    }))
+
+  it.effect("an empty environment gives the same defaults", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual({ ...(yield* settingsFromEnv({})) }, expectedDefaults)
+    }))
+
+  it.effect("empty or blank variables count as unset; unrelated variables are ignored", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromEnv({
+        PRECALL_DEADLINE_MS: "",
+        PRECALL_MAX_ATTEMPTS: "   ",
+        PRECALL_DEGRADED_DECISION: "",
+        ALIBABA_CLOUD_ACCESS_KEY_ID: "",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: " ",
+        PATH: "/usr/bin",
+        PRECALL_UNKNOWN: "x"
+      })
+      assert.deepStrictEqual({ ...s }, expectedDefaults)
+    }))
+
+  it.effect("decisionPolicy takes only the decision-shaping settings", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromObject({ allowRealFallback: true, degradedDecision: "fallback-real", deadlineMs: 500 })
+      assert.deepStrictEqual(decisionPolicy(s), { allowRealFallback: true, degradedDecision: "fallback-real" })
+    }))
+})
+
+describe("settingsFromEnv parses every variable", () => {
+  it("every setting has its documented variable", () => {
+    assert.deepStrictEqual({ ...envNames }, {
+      allowRealFallback: "PRECALL_ALLOW_REAL_FALLBACK",
+      degradedDecision: "PRECALL_DEGRADED_DECISION",
+      deadlineMs: "PRECALL_DEADLINE_MS",
+      attemptTimeoutMs: "PRECALL_ATTEMPT_TIMEOUT_MS",
+      maxAttempts: "PRECALL_MAX_ATTEMPTS",
+      retryBaseMs: "PRECALL_RETRY_BASE_MS",
+      bindingTtlS: "PRECALL_BINDING_TTL_S",
+      aliyunEndpoint: "PRECALL_ALIYUN_ENDPOINT",
+      aliyunSignature: "PRECALL_ALIYUN_SIGNATURE",
+      aliyunAccessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
+      aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+    })
+  })
+
+  it.effect("all variables set", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromEnv({
+        PRECALL_ALLOW_REAL_FALLBACK: "true",
+        PRECALL_DEGRADED_DECISION: "fallback-real",
+        PRECALL_DEADLINE_MS: "2500",
+        PRECALL_ATTEMPT_TIMEOUT_MS: " 400 ",
+        PRECALL_MAX_ATTEMPTS: "5",
+        PRECALL_RETRY_BASE_MS: "0",
+        PRECALL_BINDING_TTL_S: "120",
+        PRECALL_ALIYUN_ENDPOINT: "http://127.0.0.1:8931",
+        PRECALL_ALIYUN_SIGNATURE: "v1",
+        ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample",
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET
+      })
+      const { aliyunAccessKeySecret, ...rest } = s
+      assert.deepStrictEqual(rest, {
+        allowRealFallback: true,
+        degradedDecision: "fallback-real",
+        deadlineMs: 2500,
+        attemptTimeoutMs: 400,
+        maxAttempts: 5,
+        retryBaseMs: 0,
+        bindingTtlS: 120,
+        aliyunEndpoint: "http://127.0.0.1:8931",
+        aliyunSignature: "v1",
+        aliyunAccessKeyId: "LTAIexample"
+      })
+      assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
+      assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)
+    }))
+
+  it.effect("PRECALL_ALLOW_REAL_FALLBACK=false and the other degraded decisions", () =>
+    Effect.gen(function*() {
+      for (const d of ["use-x", "refuse"] as const) {
+        const s = yield* settingsFromEnv({ PRECALL_ALLOW_REAL_FALLBACK: "false", PRECALL_DEGRADED_DECISION: d })
+        assert.isFalse(s.allowRealFallback)
+        assert.strictEqual(s.degradedDecision, d)
+      }
+    }))
+
+  it.effect("an endpoint may end with one slash", () =>
+    Effect.gen(function*() {
+      assert.strictEqual((yield* settingsFromEnv({ PRECALL_ALIYUN_ENDPOINT: "https://dyplsapi.aliyuncs.com/" })).aliyunEndpoint, "https://dyplsapi.aliyuncs.com/")
+    }))
+
+  it("integers in range round-trip through the environment", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 10, max: 60_000 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.integer({ min: 120, max: 365 * 24 * 3600 }),
+        async (deadline, attempts, base, ttl) => {
+          const s = await Effect.runPromise(settingsFromEnv({
+            PRECALL_DEADLINE_MS: String(deadline),
+            PRECALL_ATTEMPT_TIMEOUT_MS: String(Math.min(deadline, 1 + (base % deadline))),
+            PRECALL_MAX_ATTEMPTS: String(attempts),
+            PRECALL_RETRY_BASE_MS: String(base),
+            PRECALL_BINDING_TTL_S: String(ttl)
+          }))
+          assert.deepStrictEqual([s.deadlineMs, s.maxAttempts, s.retryBaseMs, s.bindingTtlS], [deadline, attempts, base, ttl])
+        }
+      ),
+      { numRuns: 100, seed: 31 }
+    )
+  })
+})
+
+describe("invalid values are reported all at once, by variable name", () => {
+  it.effect("one issue per bad variable, each named by its variable", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({
+        PRECALL_ALLOW_REAL_FALLBACK: "yes",
+        PRECALL_DEGRADED_DECISION: "dial-anyway",
+        PRECALL_DEADLINE_MS: "soon",
+        PRECALL_ATTEMPT_TIMEOUT_MS: "0",
+        PRECALL_MAX_ATTEMPTS: "11",
+        PRECALL_RETRY_BASE_MS: "1.5",
+        PRECALL_BINDING_TTL_S: "60",
+        PRECALL_ALIYUN_ENDPOINT: "https://dyplsapi.aliyuncs.com/v1",
+        PRECALL_ALIYUN_SIGNATURE: "v2"
+      }))
+      assert.instanceOf(err, InvalidSettings)
+      assert.sameMembers(settingsOf(err), [
+        "PRECALL_ALLOW_REAL_FALLBACK",
+        "PRECALL_DEGRADED_DECISION",
+        "PRECALL_DEADLINE_MS",
+        "PRECALL_ATTEMPT_TIMEOUT_MS",
+        "PRECALL_MAX_ATTEMPTS",
+        "PRECALL_RETRY_BASE_MS",
+        "PRECALL_BINDING_TTL_S",
+        "PRECALL_ALIYUN_ENDPOINT",
+        "PRECALL_ALIYUN_SIGNATURE"
+      ])
+      const byName = new Map(err.issues.map((i) => [i.setting, i.message]))
+      assert.include(byName.get("PRECALL_MAX_ATTEMPTS"), "between 1 and 10")
+      assert.include(byName.get("PRECALL_ATTEMPT_TIMEOUT_MS"), "between 1 and 60000")
+      assert.include(byName.get("PRECALL_BINDING_TTL_S"), "between 120")
+      assert.include(byName.get("PRECALL_RETRY_BASE_MS"), "integer")
+      assert.include(byName.get("PRECALL_DEGRADED_DECISION"), "fallback-real")
+      assert.include(byName.get("PRECALL_ALIYUN_SIGNATURE"), "v3")
+      assert.include(byName.get("PRECALL_ALIYUN_ENDPOINT"), "http(s) URL")
+      // The message lists every variable, one per line.
+      for (const name of settingsOf(err)) assert.include(err.message, `  ${name}: `)
+    }))
+
+  it.effect("each numeric variable rejects out-of-range, fractional and non-numeric values", () =>
+    Effect.gen(function*() {
+      const cases: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+        ["PRECALL_DEADLINE_MS", ["9", "60001", "-5", "1e3", "abc", "100.5"]],
+        ["PRECALL_ATTEMPT_TIMEOUT_MS", ["0", "60001", "x"]],
+        ["PRECALL_MAX_ATTEMPTS", ["0", "11", "2.5"]],
+        ["PRECALL_RETRY_BASE_MS", ["-1", "10001"]],
+        ["PRECALL_BINDING_TTL_S", ["119", "31536001"]]
+      ]
+      for (const [name, values] of cases) {
+        for (const value of values) {
+          const err = yield* Effect.flip(settingsFromEnv({ [name]: value }))
+          assert.deepStrictEqual(settingsOf(err), [name], `${name}=${value}`)
+        }
+      }
+    }))
+
+  it.effect("the object API names fields, every issue at once", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromObject({
+        deadlineMs: 5,
+        maxAttempts: 0,
+        aliyunSignature: "v2" as "v1",
+        aliyunEndpoint: "dyplsapi.aliyuncs.com"
+      }))
+      assert.sameMembers(settingsOf(err), ["deadlineMs", "maxAttempts", "aliyunSignature", "aliyunEndpoint"])
+    }))
+})
+
+describe("cross-field rules", () => {
+  it.effect("attempt timeout above the deadline", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({ PRECALL_DEADLINE_MS: "200", PRECALL_ATTEMPT_TIMEOUT_MS: "201" }))
+      assert.deepStrictEqual(err.issues, [{ setting: "PRECALL_ATTEMPT_TIMEOUT_MS", message: "201 exceeds PRECALL_DEADLINE_MS (200)" }])
+      // Equal is allowed.
+      const s = yield* settingsFromEnv({ PRECALL_DEADLINE_MS: "200", PRECALL_ATTEMPT_TIMEOUT_MS: "200" })
+      assert.strictEqual(s.attemptTimeoutMs, 200)
+    }))
+
+  it.effect("the default attempt timeout above a short deadline is caught too", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromObject({ deadlineMs: 100 }))
+      assert.deepStrictEqual(err.issues, [{ setting: "attemptTimeoutMs", message: "300 exceeds deadlineMs (100)" }])
+    }))
+
+  it.effect("degraded fallback-real needs allowRealFallback", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({ PRECALL_DEGRADED_DECISION: "fallback-real" }))
+      assert.strictEqual(err.issues.length, 1)
+      assert.strictEqual(err.issues[0]!.setting, "PRECALL_DEGRADED_DECISION")
+      assert.include(err.issues[0]!.message, "PRECALL_ALLOW_REAL_FALLBACK=true")
+      const err2 = yield* Effect.flip(settingsFromObject({ degradedDecision: "fallback-real", allowRealFallback: false }))
+      assert.include(err2.message, "fallback-real")
+    }))
+
+  it.effect("a key id without a secret, and a secret without a key id", () =>
+    Effect.gen(function*() {
+      const a = yield* Effect.flip(settingsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample" }))
+      assert.include(a.message, "must be set together")
+      const b = yield* Effect.flip(settingsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET }))
+      assert.include(b.message, "must be set together")
+      const c = yield* Effect.flip(settingsFromObject({ aliyunAccessKeySecret: SECRET }))
+      assert.include(c.message, "must be set together")
+    }))
+
+  it.effect("all three cross-field problems are reported together", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({
+        PRECALL_DEADLINE_MS: "100",
+        PRECALL_ATTEMPT_TIMEOUT_MS: "200",
+        PRECALL_DEGRADED_DECISION: "fallback-real",
+        ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample"
+      }))
+      assert.strictEqual(err.issues.length, 3)
+      assert.sameMembers(err.issues.map((i) => i.setting), ["PRECALL_ATTEMPT_TIMEOUT_MS", "PRECALL_DEGRADED_DECISION", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"])
+      const text = err.issues.map((i) => i.message).join("\n")
+      assert.include(text, "exceeds PRECALL_DEADLINE_MS")
+      assert.include(text, "fallback-real")
+      assert.include(text, "must be set together")
+    }))
+})
+
+describe("the secret stays Redacted", () => {
+  const assertHidden = (what: string, text: string) => assert.notInclude(text, SECRET, `${what} shows the secret`)
+
+  it.effect("from the environment: String, JSON, inspect and the Redacted itself hide it", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample", ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET })
+      assert.isTrue(Redacted.isRedacted(s.aliyunAccessKeySecret))
+      assertHidden("String(settings)", String(s))
+      assertHidden("JSON", JSON.stringify(s))
+      assertHidden("inspect", inspect(s, { depth: 10 }))
+      assertHidden("template", `${s.aliyunAccessKeySecret}`)
+      assertHidden("String(secret)", String(s.aliyunAccessKeySecret))
+      assert.strictEqual(Redacted.value(s.aliyunAccessKeySecret!), SECRET)
+    }))
+
+  it.effect("from an object, as a plain string or already Redacted", () =>
+    Effect.gen(function*() {
+      for (const secret of [SECRET, Redacted.make(SECRET)]) {
+        const s = yield* settingsFromObject({ aliyunAccessKeyId: "LTAIexample", aliyunAccessKeySecret: secret })
+        assert.isTrue(Redacted.isRedacted(s.aliyunAccessKeySecret))
+        assert.strictEqual(Redacted.value(s.aliyunAccessKeySecret!), SECRET)
+        assertHidden("JSON", JSON.stringify(s))
+        assertHidden("inspect", inspect(s, { depth: 10 }))
+      }
+    }))
+
+  it.effect("errors never show the secret", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET, PRECALL_DEADLINE_MS: "x" }))
+      assertHidden("message", err.message)
+      assertHidden("JSON", JSON.stringify(err))
+      assertHidden("inspect", inspect(err, { depth: 10 }))
+      const err2 = yield* Effect.flip(settingsFromObject({ aliyunAccessKeySecret: SECRET }))
+      assertHidden("message", err2.message)
+      assertHidden("inspect", inspect(err2, { depth: 10 }))
+    }))
+
+  it.effect("an empty secret in the object API is rejected under the field name the user wrote", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromObject({ aliyunAccessKeyId: "LTAIexample", aliyunAccessKeySecret: "" }))
+      assert.deepStrictEqual(settingsOf(err), ["aliyunAccessKeySecret"])
+    }))
+})
