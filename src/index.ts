@@ -22,3 +22,6 @@ export { PrivacyNumberProvider } from "./providers/Provider.ts"
 export type { BindingDetail, BindRequest, NewBinding, ProviderShape, StatusQuery } from "./providers/Provider.ts"
 export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 export { classifyAliyunCode } from "./providers/aliyun/codes.ts"
+// The local Aliyun emulator: for tests, demos and benchmarks (docs/emulator.md).
+export { AliyunEmulator, aliyunEmulatorScoped, DEMO_POOL_KEY, startAliyunEmulator } from "./emulator/aliyun/index.ts"
+export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./emulator/aliyun/index.ts"

@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import { parseBeijing } from "../../src/emulator/aliyun/clock.ts"
 import { AliyunEmulator, aliyunEmulatorScoped, DEMO_ACCESS_KEY_ID, EmulatorControlError, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import type { RunningAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
+import { keyPairFromEnv } from "../../src/emulator/aliyun/options.ts"
 import { control, expirationIn, json, v1 } from "./support.ts"
 
 const POOL = "FC100000000001"
@@ -184,18 +185,22 @@ describe("state, stats, reset", () => {
 })
 
 describe("defaults and Effect wrappers", () => {
-  it("defaults to the demo key pair on 127.0.0.1 (without the env pair)", async () => {
+  it("defaults to the demo key pair on 127.0.0.1, even with an env pair set (only the CLI reads it)", async () => {
     const saved = [process.env["ALIBABA_CLOUD_ACCESS_KEY_ID"], process.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]]
-    delete process.env["ALIBABA_CLOUD_ACCESS_KEY_ID"]
-    delete process.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
+    process.env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = "LTAI-from-env"
+    process.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = "secret-from-env"
+    expect(keyPairFromEnv(process.env)).toEqual({ accessKeyId: "LTAI-from-env", accessKeySecret: "secret-from-env" })
+    expect(keyPairFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: "id", ALIBABA_CLOUD_ACCESS_KEY_SECRET: " " })).toEqual({})
     try {
       const own = await startAliyunEmulator()
       expect([own.accessKeyId, own.accessKeySecret, own.host]).toEqual([DEMO_ACCESS_KEY_ID, "precall-demo-key-secret", "127.0.0.1"])
       expect(own.url).toBe(`http://127.0.0.1:${own.port}`)
       await own.close()
     } finally {
-      if (saved[0] !== undefined) process.env["ALIBABA_CLOUD_ACCESS_KEY_ID"] = saved[0]
-      if (saved[1] !== undefined) process.env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] = saved[1]
+      for (const [i, name] of (["ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_ACCESS_KEY_SECRET"] as const).entries()) {
+        if (saved[i] === undefined) delete process.env[name]
+        else process.env[name] = saved[i]
+      }
     }
   })
 

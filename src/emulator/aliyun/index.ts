@@ -8,7 +8,7 @@ import type { Scope } from "effect"
 import { EmulatorCore } from "./emulator.ts"
 import type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
 import type { FaultSpec } from "./faults.ts"
-import { DEFAULT_EMULATOR_PORT, resolveOptions } from "./options.ts"
+import { DEFAULT_EMULATOR_PORT, keyPairFromEnv, resolveOptions } from "./options.ts"
 import type { AliyunEmulatorOptions } from "./options.ts"
 import type { CallFault, PoolConfig } from "./state.ts"
 import { createEmulatorServer } from "./server.ts"
@@ -97,7 +97,7 @@ export class AliyunEmulator extends Context.Service<AliyunEmulator, RunningAliyu
  * and resolves once SIGINT or SIGTERM has closed it.
  */
 export const runAliyunEmulatorCli = async (port: number = DEFAULT_EMULATOR_PORT): Promise<void> => {
-  const emulator = await startAliyunEmulator({ port })
+  const emulator = await startAliyunEmulator({ port, ...keyPairFromEnv(process.env) })
   process.stdout.write(`Aliyun Dyplsapi emulator listening on ${emulator.url} (AccessKeyId ${emulator.accessKeyId}; control API ${emulator.url}/_emulator)\n`)
   await new Promise<void>((resolve) => {
     const stop = (): void => {

@@ -49,8 +49,20 @@ export interface ResolvedOptions {
   readonly maxNonces: number
 }
 
+/**
+ * The key pair `precall emulator` accepts: ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET when both are set and
+ * non-empty (so `precall decide` with the same environment signs with it), else the demo pair.
+ * Programmatic use takes the pair from options only, so an embedding process's real keys never
+ * leak into an emulator by accident.
+ */
+export const keyPairFromEnv = (env: NodeJS.ProcessEnv): Pick<AliyunEmulatorOptions, "accessKeyId" | "accessKeySecret"> => {
+  const id = env["ALIBABA_CLOUD_ACCESS_KEY_ID"]?.trim()
+  const secret = env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]?.trim()
+  return id && secret ? { accessKeyId: id, accessKeySecret: secret } : {}
+}
+
 /** Throws on invalid pools or faults: a bad start configuration should fail loudly, once. */
-export const resolveOptions = (o: AliyunEmulatorOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions => {
+export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions => {
   const pools = effectivePools(o.pools)
   const invalidPools = validatePools(pools)
   if (invalidPools !== undefined) throw new Error(`emulator pools: ${invalidPools}`)
@@ -65,8 +77,8 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}, env: NodeJS.Proces
   return {
     port: o.port ?? 0,
     host: o.host ?? "127.0.0.1",
-    accessKeyId: o.accessKeyId ?? env["ALIBABA_CLOUD_ACCESS_KEY_ID"] ?? DEMO_ACCESS_KEY_ID,
-    accessKeySecret: o.accessKeySecret ?? env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"] ?? DEMO_ACCESS_KEY_SECRET,
+    accessKeyId: o.accessKeyId ?? DEMO_ACCESS_KEY_ID,
+    accessKeySecret: o.accessKeySecret ?? DEMO_ACCESS_KEY_SECRET,
     verifySignatures: o.verifySignatures ?? true,
     pools,
     faults,
