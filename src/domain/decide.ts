@@ -39,6 +39,8 @@ export interface DecisionFacts {
   readonly realCallee: string | undefined
   /** Outcome of the rebind for status 4; undefined when none was tried. */
   readonly rebind: RebindFact | undefined
+  /** True when the status-1 answer was reused from the status cache instead of asked for. */
+  readonly fromCache?: boolean
 }
 
 const failureText = (f: FailureFact | undefined): string => (f === undefined ? "" : `: ${f.code} (${f.errorClass}) ${f.message}`)
@@ -75,12 +77,13 @@ const degraded = (facts: DecisionFacts, policy: DecisionPolicy): DecisionCore =>
 export const decide = (facts: DecisionFacts, policy: DecisionPolicy): DecisionCore => {
   const answer = facts.answer
   if (answer === undefined) return degraded(facts, policy)
-  const provider = { status: answer.status, source: "provider" as const }
+  const provider = { status: answer.status, source: facts.fromCache === true ? "cache" as const : "provider" as const }
   switch (answer.status) {
     case 1:
       return {
         decision: "use-x", dial: answer.calledNo || facts.phoneNoX, extension: answer.extension ?? facts.extension ?? null,
-        subsId: facts.subsId, ...provider, providerCode: null, reason: "status 1: binding normal, dialling X"
+        subsId: facts.subsId, ...provider, providerCode: null,
+        reason: facts.fromCache === true ? "status 1 (reused from the status cache): binding normal, dialling X" : "status 1: binding normal, dialling X"
       }
     case 2:
       if (answer.calledNo !== undefined && answer.calledNo !== "") {

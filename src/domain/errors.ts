@@ -11,8 +11,10 @@ import { Schema } from "effect"
  * - pool: no X number or the carrier is degraded; fall back to the real number and alert on capacity
  * - configuration: credentials, permissions, account, pool key; never retried, alert
  * - bad-input: the request was malformed; never retried, fix the caller
+ * - local: precall itself did not call the provider (the shared rate limit left no room within the
+ *   deadline, or the endpoint's circuit breaker is open); never retried: the decision degrades at once
  */
-export const ErrorClass = Schema.Literals(["transient", "throttled", "binding", "pool", "configuration", "bad-input"])
+export const ErrorClass = Schema.Literals(["transient", "throttled", "binding", "pool", "configuration", "bad-input", "local"])
 export type ErrorClass = typeof ErrorClass.Type
 
 export const isRetryable = (c: ErrorClass): boolean => c === "transient" || c === "throttled"
@@ -39,5 +41,7 @@ export const LocalCodes = {
   connection: "Transport.ConnectionError",
   timeout: "Transport.Timeout",
   malformed: "Reply.Malformed",
-  httpStatus: (status: number) => `Reply.HttpStatus${status}`
+  httpStatus: (status: number) => `Reply.HttpStatus${status}`,
+  rateLimited: "Local.RateLimited",
+  circuitOpen: "Local.CircuitOpen"
 } as const

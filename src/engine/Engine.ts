@@ -12,6 +12,8 @@ import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
+import { DecisionSharing, requestKey, statusKey } from "./DecisionSharing.ts"
+import { ProviderGuard } from "./ProviderGuard.ts"
 import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
 import { type BindingDetail, PrivacyNumberProvider } from "../providers/Provider.ts"
 
@@ -58,6 +60,7 @@ interface Gathered {
   realCallee: string | undefined
   rebind: RebindFact | undefined
   detail: Option.Option<BindingDetail> | undefined
+  fromCache: boolean
   attempts: number
   requestIds: Array<string>
 }
@@ -78,6 +81,8 @@ const measured = (providerName: string, action: string) => <A>(attempt: Effect.E
 export const makeEngine = (settings: Settings) =>
   Effect.gen(function*() {
     const provider = yield* PrivacyNumberProvider
+    const guard = yield* ProviderGuard
+    const sharing = yield* DecisionSharing
     const policy = decisionPolicy(settings)
     const deadline = Duration.millis(settings.deadlineMs)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
@@ -93,9 +98,10 @@ export const makeEngine = (settings: Settings) =>
     const decideOne = (request: DecideRequest) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
+        const deadlineAt = started + settings.deadlineMs
         const g: Gathered = {
           answer: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
-          attempts: 0, requestIds: []
+          fromCache: false, attempts: 0, requestIds: []
         }
 
         /**
@@ -107,8 +113,8 @@ export const makeEngine = (settings: Settings) =>
           action: string,
           effect: Effect.Effect<A, ProviderError>,
           idempotent = true
-        ) =>
-          Effect.suspend(() => {
+        ) => {
+          const attempt = Effect.suspend(() => {
             g.attempts++
             return effect
           }).pipe(
@@ -119,7 +125,11 @@ export const makeEngine = (settings: Settings) =>
                 message: `no reply within ${settings.attemptTimeoutMs} ms`
               }))
             }),
-            measured(provider.name, action),
+            measured(provider.name, action)
+          )
+          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+            guard.run({ provider: provider.name, endpoint: provider.endpoint, action, budgetMs: deadlineAt - now }, attempt)
+          ).pipe(
             Effect.tap((a) => Effect.sync(() => a.requestId !== undefined && g.requestIds.push(a.requestId))),
             Effect.tapError((e) => Effect.sync(() => {
               g.failure = e
@@ -131,6 +141,7 @@ export const makeEngine = (settings: Settings) =>
               while: (e) => isRetryable(e.errorClass) && (idempotent || !outcomeUnknown(e))
             })
           )
+        }
 
         const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
         /** The binding's detail, asked for at most once and only when a fallback or rebind needs it. */
@@ -166,11 +177,19 @@ export const makeEngine = (settings: Settings) =>
             : { _tag: "Failed", failure: toFact(bound.failure), why: "the provider refused the new binding" }
         })
 
+        const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo)
         const pipeline = Effect.gen(function*() {
+          const cached = yield* sharing.cachedStatus(cacheKey)
+          if (cached !== undefined) {
+            g.answer = cached
+            g.fromCache = true
+            return
+          }
           const answer = yield* call("QueryCallStatus", provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
           if (Option.isNone(answer)) return
           g.answer = answer.value
           g.failure = undefined
+          yield* sharing.offerStatus(cacheKey, answer.value)
           const status = answer.value.status
           if (status === 4) {
             yield* rebind
@@ -183,7 +202,8 @@ export const makeEngine = (settings: Settings) =>
         const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, deadline))
         const facts: DecisionFacts = {
           subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension, answer: g.answer,
-          failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind
+          failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind,
+          fromCache: g.fromCache
         }
         const ended = yield* Clock.currentTimeMillis
         const decision = {
@@ -194,7 +214,7 @@ export const makeEngine = (settings: Settings) =>
         return decision
       })
 
-    return Engine.of({ decide: decideOne })
+    return Engine.of({ decide: (request) => sharing.coalesce(requestKey(request), settings.deadlineMs, decideOne(request)) })
   })
 
 export const engineLayer = (settings: Settings): Layer.Layer<Engine, never, PrivacyNumberProvider> =>

@@ -92,7 +92,7 @@ const callsOf = (run: Run, action: Action) => run.log.filter((c) => c.action ===
 // ---------------------------------------------------------------------------------------------------
 // Generators
 
-const CLASSES: ReadonlyArray<ErrorClass> = ["transient", "throttled", "binding", "pool", "configuration", "bad-input"]
+const CLASSES: ReadonlyArray<ErrorClass> = ["transient", "throttled", "binding", "pool", "configuration", "bad-input", "local"]
 const digits = (n: number) => fc.string({ unit: fc.constantFrom(..."0123456789"), minLength: n, maxLength: n })
 const realArb = fc.tuple(fc.constantFrom("138", "139"), digits(8)).map(([p, r]) => p + r)
 /** Odd delays and even timeouts: a reply never lands on the very instant its attempt times out. */

@@ -65,7 +65,8 @@ export const defaultCodes: Readonly<Record<ErrorClass, string>> = {
   binding: "isv.BIND_CONFLICT",
   pool: "isv.NO_AVAILABLE_NUMBER",
   configuration: "isv.OUT_OF_SERVICE",
-  "bad-input": "isv.ILLEGAL_ARGUMENT"
+  "bad-input": "isv.ILLEGAL_ARGUMENT",
+  local: "Local.RateLimited"
 }
 
 export const failWith = (errorClass: ErrorClass, extra: Partial<FailSpec> = {}): FailSpec => ({

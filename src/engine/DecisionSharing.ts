@@ -1,0 +1,48 @@
+/**
+ * Reuse and coalescing of decisions (src/cache): a status-1 answer reused for a short time, and
+ * identical requests in flight at once sharing one decision, in-process and, with Redis, across
+ * instances. The engine is correct without them; they save provider calls.
+ */
+import { Context, Effect, Layer } from "effect"
+import { createHash } from "node:crypto"
+import type { Decision } from "../domain/decision.ts"
+import type { DecideRequest } from "../domain/request.ts"
+import type { StatusAnswer } from "../domain/status.ts"
+
+export interface DecisionSharingShape {
+  /** A reusable status-1 answer for (poolKey, subsId, callerNo), if one is fresh. */
+  readonly cachedStatus: (key: string) => Effect.Effect<StatusAnswer | undefined>
+  /** Offers an answer for reuse; only status 1 is ever kept. */
+  readonly offerStatus: (key: string, answer: StatusAnswer) => Effect.Effect<void>
+  /**
+   * Runs `decide` once for all identical requests in flight under `key`; the others wait for its
+   * decision within `budgetMs`, and decide on their own if it does not come.
+   */
+  readonly coalesce: (key: string, budgetMs: number, decide: Effect.Effect<Decision>) => Effect.Effect<Decision>
+}
+
+/** Nothing reused, nothing coalesced. */
+export const noSharing: DecisionSharingShape = {
+  cachedStatus: () => Effect.succeed(undefined),
+  offerStatus: () => Effect.void,
+  coalesce: (_key, _budget, decide) => decide
+}
+
+/** The sharing in use; none unless a layer provides it (src/cache). */
+export const DecisionSharing = Context.Reference<DecisionSharingShape>("precall/DecisionSharing", { defaultValue: () => noSharing })
+
+export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer<never> => Layer.succeed(DecisionSharing, sharing)
+
+/**
+ * The status cache key: the binding and who is calling. Hashed, so no phone number is ever written
+ * to a shared store in clear.
+ */
+export const statusKey = (poolKey: string, subsId: string, callerNo: string | undefined): string =>
+  createHash("sha256").update(`${poolKey}|${subsId}|${callerNo ?? ""}`).digest("base64url")
+
+/** The coalescing key: every field of the request, in a fixed order, hashed. */
+export const requestKey = (request: DecideRequest): string =>
+  createHash("sha256").update(JSON.stringify([
+    request.poolKey, request.subsId, request.phoneNoX, request.extension, request.callerNo, request.realCallee,
+    request.binding?.phoneNoA, request.binding?.phoneNoB, request.binding?.mode
+  ])).digest("base64url")
