@@ -19,8 +19,29 @@ export const defaults = {
   retryBaseMs: 25,
   bindingTtlS: 3600,
   aliyunEndpoint: "https://dyplsapi.aliyuncs.com",
-  aliyunSignature: "v3"
+  aliyunSignature: "v3",
+  statusTtlMs: 2000,
+  redisTimeoutMs: 5,
+  redisPrefix: "precall:",
+  breakerFailureRatio: 0.5,
+  breakerMinimumCalls: 20,
+  breakerWindow: 50,
+  breakerOpenMs: 5000
 } as const
+
+/**
+ * Provider limits per account and action, in calls per second: the published values where
+ * shared/providers/aliyun.md gives them; conservative ones where Aliyun publishes none.
+ */
+export const defaultRateLimits: Readonly<Record<string, number>> = {
+  QueryCallStatus: 200,
+  QuerySubscriptionDetail: 5000,
+  BindAxb: 5000,
+  BindAxn: 1000,
+  BindAxnExtension: 5000,
+  UpdateSubscription: 10000,
+  UnbindSubscription: 1000
+}
 
 const SettingsFields = Schema.Struct({
   allowRealFallback: withDefault(Schema.Boolean, defaults.allowRealFallback),
@@ -41,7 +62,27 @@ const SettingsFields = Schema.Struct({
   ),
   aliyunSignature: withDefault(Schema.Literals(["v3", "v1"]), defaults.aliyunSignature),
   aliyunAccessKeyId: Schema.optionalKey(Schema.NonEmptyString),
-  aliyunAccessKeySecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString))
+  aliyunAccessKeySecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
+  /** The account whose quota the limits share; Aliyun sums every key of an account. Default: the key id. */
+  aliyunAccountId: Schema.optionalKey(Schema.NonEmptyString),
+  /** How long a status-1 answer may be reused; 0 disables the status cache. */
+  statusTtlMs: withDefault(between(0, 60_000), defaults.statusTtlMs),
+  /** Per-action limits in calls per second, merged over `defaultRateLimits`; 0 removes a limit. */
+  rateLimits: withDefault(Schema.Record(Schema.String, Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))), {}),
+  /** Shared state (limits, status cache, coalescing) lives here when set, e.g. redis://127.0.0.1:6379. */
+  redisUrl: Schema.optionalKey(
+    Schema.String.check(Schema.makeFilter((s: string) => /^rediss?:\/\/\S+$/.test(s), { expected: "a redis:// or rediss:// URL" }))
+  ),
+  /** Longest a decision waits on one Redis operation before using in-memory state instead. */
+  redisTimeoutMs: withDefault(between(1, 1000), defaults.redisTimeoutMs),
+  redisPrefix: withDefault(Schema.NonEmptyString, defaults.redisPrefix),
+  /** The breaker opens when at least this share of the last `breakerWindow` calls failed... */
+  breakerFailureRatio: withDefault(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 1 })), defaults.breakerFailureRatio),
+  /** ...and at least this many calls were seen. */
+  breakerMinimumCalls: withDefault(between(1, 10_000), defaults.breakerMinimumCalls),
+  breakerWindow: withDefault(between(1, 10_000), defaults.breakerWindow),
+  /** How long it stays open before a half-open probe; 0 disables the breaker. */
+  breakerOpenMs: withDefault(between(0, 600_000), defaults.breakerOpenMs)
 })
 
 export const Settings = SettingsFields
@@ -63,7 +104,17 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   aliyunEndpoint: "PRECALL_ALIYUN_ENDPOINT",
   aliyunSignature: "PRECALL_ALIYUN_SIGNATURE",
   aliyunAccessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
-  aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+  aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+  aliyunAccountId: "PRECALL_ALIYUN_ACCOUNT_ID",
+  statusTtlMs: "PRECALL_STATUS_TTL_MS",
+  rateLimits: "PRECALL_RATE_LIMITS",
+  redisUrl: "PRECALL_REDIS_URL",
+  redisTimeoutMs: "PRECALL_REDIS_TIMEOUT_MS",
+  redisPrefix: "PRECALL_REDIS_PREFIX",
+  breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
+  breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
+  breakerWindow: "PRECALL_BREAKER_WINDOW",
+  breakerOpenMs: "PRECALL_BREAKER_OPEN_MS"
 }
 
 export interface SettingIssue {
@@ -125,7 +176,16 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
   return decodeWith(normalised, (f) => f)
 }
 
-const numeric = new Set<keyof Settings>(["deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS"])
+const numeric = new Set<keyof Settings>([
+  "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
+  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs"
+])
+
+/** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */
+const parseRateLimits = (raw: string): unknown => {
+  const entries = raw.split(",").map((p) => p.trim()).filter((p) => p !== "").map((p) => /^([A-Za-z]+)=(\d+)$/.exec(p))
+  return entries.every((m) => m !== null) ? Object.fromEntries(entries.map((m) => [m![1], Number(m![2])])) : raw
+}
 
 /** Decodes settings from environment variables; an empty variable counts as unset. */
 export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>>): Effect.Effect<Settings, InvalidSettings> => {
@@ -136,10 +196,14 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     if (numeric.has(field)) input[field] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw
     else if (field === "allowRealFallback") input[field] = raw === "true" ? true : raw === "false" ? false : raw
     else if (field === "aliyunAccessKeySecret") input[field] = Redacted.make(raw)
+    else if (field === "rateLimits") input[field] = parseRateLimits(raw)
     else input[field] = raw
   }
   return decodeWith(input, (f) => envNames[f] ?? f)
 }
+
+/** The limit of each action in calls per second: configured values over the defaults; 0 means none. */
+export const rateLimitsOf = (s: Settings): Readonly<Record<string, number>> => ({ ...defaultRateLimits, ...s.rateLimits })
 
 /** The decision-shaping part of the settings, for the pure `decide` table. */
 export const decisionPolicy = (s: Settings) => ({ allowRealFallback: s.allowRealFallback, degradedDecision: s.degradedDecision })

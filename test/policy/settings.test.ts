@@ -16,7 +16,15 @@ const expectedDefaults = {
   retryBaseMs: 25,
   bindingTtlS: 3600,
   aliyunEndpoint: "https://dyplsapi.aliyuncs.com",
-  aliyunSignature: "v3"
+  aliyunSignature: "v3",
+  statusTtlMs: 2000,
+  rateLimits: {},
+  redisTimeoutMs: 5,
+  redisPrefix: "precall:",
+  breakerFailureRatio: 0.5,
+  breakerMinimumCalls: 20,
+  breakerWindow: 50,
+  breakerOpenMs: 5000
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -69,9 +77,25 @@ describe("settingsFromEnv parses every variable", () => {
       aliyunEndpoint: "PRECALL_ALIYUN_ENDPOINT",
       aliyunSignature: "PRECALL_ALIYUN_SIGNATURE",
       aliyunAccessKeyId: "ALIBABA_CLOUD_ACCESS_KEY_ID",
-      aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+      aliyunAccessKeySecret: "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+      aliyunAccountId: "PRECALL_ALIYUN_ACCOUNT_ID",
+      statusTtlMs: "PRECALL_STATUS_TTL_MS",
+      rateLimits: "PRECALL_RATE_LIMITS",
+      redisUrl: "PRECALL_REDIS_URL",
+      redisTimeoutMs: "PRECALL_REDIS_TIMEOUT_MS",
+      redisPrefix: "PRECALL_REDIS_PREFIX",
+      breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
+      breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
+      breakerWindow: "PRECALL_BREAKER_WINDOW",
+      breakerOpenMs: "PRECALL_BREAKER_OPEN_MS"
     })
   })
+
+  it.effect("PRECALL_RATE_LIMITS must be Action=perSecond pairs", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({ PRECALL_RATE_LIMITS: "QueryCallStatus:10", PRECALL_REDIS_URL: "http://127.0.0.1:6379" }))
+      assert.sameMembers(settingsOf(err), ["PRECALL_RATE_LIMITS", "PRECALL_REDIS_URL"])
+    }))
 
   it.effect("all variables set", () =>
     Effect.gen(function*() {
@@ -86,7 +110,17 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_ALIYUN_ENDPOINT: "http://127.0.0.1:8931",
         PRECALL_ALIYUN_SIGNATURE: "v1",
         ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAIexample",
-        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET
+        ALIBABA_CLOUD_ACCESS_KEY_SECRET: SECRET,
+        PRECALL_ALIYUN_ACCOUNT_ID: "1234567890",
+        PRECALL_STATUS_TTL_MS: "0",
+        PRECALL_RATE_LIMITS: "QueryCallStatus=10, BindAxb=0",
+        PRECALL_REDIS_URL: "redis://127.0.0.1:6379/2",
+        PRECALL_REDIS_TIMEOUT_MS: "8",
+        PRECALL_REDIS_PREFIX: "pc:",
+        PRECALL_BREAKER_FAILURE_RATIO: "0.25",
+        PRECALL_BREAKER_MINIMUM_CALLS: "10",
+        PRECALL_BREAKER_WINDOW: "40",
+        PRECALL_BREAKER_OPEN_MS: "2000"
       })
       const { aliyunAccessKeySecret, ...rest } = s
       assert.deepStrictEqual(rest, {
@@ -99,7 +133,17 @@ describe("settingsFromEnv parses every variable", () => {
         bindingTtlS: 120,
         aliyunEndpoint: "http://127.0.0.1:8931",
         aliyunSignature: "v1",
-        aliyunAccessKeyId: "LTAIexample"
+        aliyunAccessKeyId: "LTAIexample",
+        aliyunAccountId: "1234567890",
+        statusTtlMs: 0,
+        rateLimits: { QueryCallStatus: 10, BindAxb: 0 },
+        redisUrl: "redis://127.0.0.1:6379/2",
+        redisTimeoutMs: 8,
+        redisPrefix: "pc:",
+        breakerFailureRatio: 0.25,
+        breakerMinimumCalls: 10,
+        breakerWindow: 40,
+        breakerOpenMs: 2000
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)
