@@ -235,6 +235,21 @@ describe("faults", () => {
     expect([res.status, (await json(res))["Code"]]).toEqual([status, code])
   })
 
+  it("a fault on <action>@<SubsId> hits that binding's calls alone, over the action's own fault", async () => {
+    const faulty = query()
+    const healthy = query()
+    emu.setFault("QueryCallStatus", { latency: { kind: "fixed", ms: 1 } })
+    emu.setFault(`QueryCallStatus@${faulty.SubsId}`, { errors: [{ code: "isp.SYSTEM_ERROR", rate: 1 }] })
+    expect((await json(await v1(emu, "QueryCallStatus", faulty)))["Code"]).toBe("isp.SYSTEM_ERROR")
+    expect((await json(await v1(emu, "QueryCallStatus", healthy)))["Code"]).toBe("OK")
+    expect(() => emu.setFault("QueryCallStatus@bad id", { hang: { rate: 1 } })).toThrow(/invalid SubsId/)
+    const viaControl = await fetch(`${emu.url}/_emulator/faults/QueryCallStatus@${healthy.SubsId}`, {
+      method: "PUT", body: JSON.stringify({ errors: [{ code: "isv.FLOW_LIMIT", rate: 1 }] })
+    })
+    expect(viaControl.status).toBe(200)
+    expect((await json(await v1(emu, "QueryCallStatus", healthy)))["Code"]).toBe("isv.FLOW_LIMIT")
+  })
+
   it("error draws are seeded: the same seed gives the same sequence", async () => {
     const run = async () => {
       emu.reset()

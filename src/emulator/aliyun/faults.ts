@@ -99,14 +99,18 @@ export const drawPlan = (spec: FaultSpec | undefined, random: () => number): Fau
 }
 
 /**
- * The fault an action runs under: its own entry's fields over the `*` entry's. The throttle keeps
+ * The fault an action runs under: a `<action>@<SubsId>` entry alone for that binding's calls, else
+ * the action's own entry's fields over the `*` entry's. The throttle keeps
  * the key of the entry it came from, so a `*` throttle is one limiter summed over every action.
  */
 export const effectiveFaults = (
   faults: ReadonlyMap<string, FaultSpec>,
-  action: string
+  action: string,
+  subsId?: string | undefined
 ): { readonly spec: FaultSpec | undefined; readonly throttleKey: string | undefined } => {
   const star = faults.get(ALL_ACTIONS)
+  const forBinding = subsId === undefined ? undefined : faults.get(`${action}@${subsId}`)
+  if (forBinding !== undefined) return { spec: forBinding, throttleKey: forBinding.throttle === undefined ? undefined : `${action}@${subsId}` }
   const own = faults.get(action)
   if (own === undefined) return { spec: star, throttleKey: star?.throttle === undefined ? undefined : ALL_ACTIONS }
   if (star === undefined) return { spec: own, throttleKey: own.throttle === undefined ? undefined : action }

@@ -88,8 +88,14 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions =
   }
 }
 
-/** Faults are keyed by a served action or `*`; a typo would otherwise silently inject nothing. */
-export const faultTargetError = (action: string): string | undefined =>
-  action === ALL_ACTIONS || ACTION_NAMES.includes(action)
+/**
+ * Faults are keyed by a served action, `*`, or `<action>@<SubsId>` for one binding's calls; a typo
+ * would otherwise silently inject nothing.
+ */
+export const faultTargetError = (target: string): string | undefined => {
+  const [action = "", subsId] = target.split("@", 2)
+  if (subsId !== undefined && !/^[A-Za-z0-9_-]{1,64}$/.test(subsId)) return `invalid SubsId in fault target ${JSON.stringify(target)}`
+  return action === ALL_ACTIONS || ACTION_NAMES.includes(action)
     ? undefined
-    : `unknown action ${JSON.stringify(action)}; expected one of ${[ALL_ACTIONS, ...ACTION_NAMES].join(", ")}`
+    : `unknown action ${JSON.stringify(action)}; expected one of ${[ALL_ACTIONS, ...ACTION_NAMES].join(", ")}, optionally followed by @<SubsId>`
+}

@@ -123,7 +123,7 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
   const missing = spec.required.find((name) => params[name] === undefined || params[name] === "")
   if (missing !== undefined) return reply.gateway(missingParam(missing))
 
-  const faults = effectiveFaults(core.faults, action)
+  const faults = effectiveFaults(core.faults, action, params["SubsId"])
   if (faults.throttleKey !== undefined) {
     let window = core.throttles.get(faults.throttleKey)
     if (window === undefined) core.throttles.set(faults.throttleKey, (window = new ThrottleWindow()))

@@ -1,0 +1,96 @@
+/**
+ * The service's own settings (the engine's are in policy/settings.ts): where to listen, the API keys
+ * and the shutdown grace period, plus the one rule that keeps a real provider from being exposed
+ * without authentication. Problems are reported all at once, named by variable or flag, as
+ * InvalidSettings like the engine's; no message ever repeats a key.
+ */
+import { Effect, Redacted } from "effect"
+import { envNames, InvalidSettings, type SettingIssue, type Settings, settingsFromEnv } from "../policy/settings.ts"
+import { isLoopbackEndpoint } from "../providers/aliyun/credentials.ts"
+
+const serviceEnvNames = { port: "PORT", apiKeys: "PRECALL_API_KEYS", shutdownGraceMs: "PRECALL_SHUTDOWN_GRACE_MS" } as const
+
+const serviceDefaults = { port: 8080, host: "127.0.0.1", shutdownGraceMs: 5000 } as const
+
+export interface ServiceConfig {
+  readonly port: number
+  readonly host: string
+  /** Empty only in the demo: `/v1/*` is then open. */
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  readonly shutdownGraceMs: number
+  /** Neither credentials nor an endpoint are configured: run against the embedded Aliyun emulator. */
+  readonly demo: boolean
+}
+
+export interface ServiceFlags {
+  readonly port?: number | undefined
+  readonly host?: string | undefined
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+const present = (env: Env, name: string): string | undefined => {
+  const v = env[name]?.trim()
+  return v === undefined || v === "" ? undefined : v
+}
+
+const integer = (raw: string | undefined, fallback: number, min: number, max: number): number | string => {
+  if (raw === undefined) return fallback
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN
+  return Number.isSafeInteger(n) && n >= min && n <= max ? n : `expected an integer ${min}-${max}, got ${JSON.stringify(raw)}`
+}
+
+/** A bearer token is visible ASCII without spaces (RFC 6750 b64token is stricter still). */
+const TOKEN = /^[\x21-\x7e]+$/
+
+/** Why a real provider is configured, or undefined for the zero-credential demo. */
+const realProviderReason = (env: Env): string | undefined => {
+  const keyId = present(env, envNames.aliyunAccessKeyId)
+  const endpoint = present(env, envNames.aliyunEndpoint)
+  if (keyId !== undefined) return `${envNames.aliyunAccessKeyId} is set`
+  if (endpoint === undefined) return undefined
+  let loopback = false
+  try {
+    loopback = isLoopbackEndpoint(endpoint)
+  } catch {
+    // an unparsable endpoint is reported by the engine settings; here it only means "not the demo"
+  }
+  return loopback ? `${envNames.aliyunEndpoint} is set (an external emulator)` : `${envNames.aliyunEndpoint} points at ${endpoint}`
+}
+
+export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect.Effect<ServiceConfig, InvalidSettings> => {
+  const issues: Array<SettingIssue> = []
+  const port = flags.port ?? integer(present(env, serviceEnvNames.port), serviceDefaults.port, 0, 65535)
+  if (typeof port === "string" || port < 0 || port > 65535) {
+    issues.push({ setting: flags.port !== undefined ? "--port" : serviceEnvNames.port, message: typeof port === "string" ? port : `expected 0-65535, got ${port}` })
+  }
+  const host = flags.host?.trim() ?? serviceDefaults.host
+  if (host === "") issues.push({ setting: "--host", message: "expected a host name or address, e.g. 127.0.0.1 or 0.0.0.0" })
+  const grace = integer(present(env, serviceEnvNames.shutdownGraceMs), serviceDefaults.shutdownGraceMs, 0, 600_000)
+  if (typeof grace === "string") issues.push({ setting: serviceEnvNames.shutdownGraceMs, message: grace })
+
+  const keys = (env[serviceEnvNames.apiKeys] ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
+  keys.forEach((k, i) => {
+    if (!TOKEN.test(k)) issues.push({ setting: serviceEnvNames.apiKeys, message: `key #${i + 1} has spaces or non-ASCII characters; a bearer token cannot carry them` })
+  })
+  const real = realProviderReason(env)
+  if (real !== undefined && keys.length === 0) {
+    issues.push({
+      setting: serviceEnvNames.apiKeys,
+      message: `refusing to start without API keys: ${real}, so /v1/decisions would query a real provider for anyone who can reach the port. ` +
+        `Set ${serviceEnvNames.apiKeys}=<key>[,<key>...]; only the zero-credential emulator demo (neither ${envNames.aliyunAccessKeyId} nor ${envNames.aliyunEndpoint} set) runs open.`
+    })
+  }
+  if (issues.length > 0 || typeof port === "string" || typeof grace === "string") return Effect.fail(new InvalidSettings({ issues }))
+  return Effect.succeed({ port, host, apiKeys: keys.map((k) => Redacted.make(k)), shutdownGraceMs: grace, demo: real === undefined })
+}
+
+/** The engine's settings and the service's, with the problems of both reported together. */
+export const loadSettings = (env: Env, flags: ServiceFlags = {}): Effect.Effect<{ readonly settings: Settings; readonly config: ServiceConfig }, InvalidSettings> =>
+  Effect.gen(function*() {
+    const settings = yield* Effect.result(settingsFromEnv(env))
+    const config = yield* Effect.result(serviceConfigFromEnv(env, flags))
+    if (settings._tag === "Success" && config._tag === "Success") return { settings: settings.success, config: config.success }
+    const issues = [settings, config].flatMap((r) => (r._tag === "Failure" ? r.failure.issues : []))
+    return yield* new InvalidSettings({ issues })
+  })

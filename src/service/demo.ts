@@ -1,0 +1,60 @@
+/**
+ * The zero-credential demo behind `npm start`: the Aliyun emulator in-process on a free loopback
+ * port, seeded with one binding per provider answer, and a ready-to-paste curl line for each.
+ */
+import { Effect, Redacted, type Scope } from "effect"
+import type { DecideRequestInput } from "../domain/request.ts"
+import { aliyunEmulatorScoped, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, type RunningAliyunEmulator } from "../emulator/aliyun/index.ts"
+
+export interface DemoCase {
+  /** What the emulator answers and what precall should decide. */
+  readonly label: string
+  readonly request: DecideRequestInput
+}
+
+/** Creates the demo bindings. The expired one lives 60 s and the emulator clock is moved past it. */
+const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
+  const bind = (n: number, ttlSeconds: number) => {
+    const phoneNoA = `1380000000${n}`
+    const phoneNoB = `1390000000${n}`
+    const b = emulator.createBinding({ mode: "AXB", phoneNoA, phoneNoB, ttlSeconds })
+    const request = { poolKey: b.poolKey, subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: phoneNoA }
+    return { subsId: b.subsId, request, parties: { phoneNoA, phoneNoB, mode: "AXB" as const } }
+  }
+  const day = 24 * 3600
+  const normal = bind(1, day)
+  const temporary = bind(2, day)
+  emulator.setCallStatus(temporary.subsId, { status: 2 })
+  const noTemporary = bind(3, day)
+  emulator.setCallStatus(noTemporary.subsId, { status: 3 })
+  const expired = bind(4, 60)
+  emulator.advanceClock(120)
+  const faulty = bind(5, day)
+  emulator.setFault(`QueryCallStatus@${faulty.subsId}`, { errors: [{ code: "isp.SYSTEM_ERROR", rate: 1 }] })
+  return [
+    { label: "status 1, binding normal -> use-x", request: normal.request },
+    { label: "status 2, temporary X assigned -> use-temporary-x", request: temporary.request },
+    { label: "status 3, no temporary X -> refuse (real-number fallback is off by default)", request: noTemporary.request },
+    { label: "status 4, binding expired -> rebind (the request names the parties)", request: { ...expired.request, binding: expired.parties } },
+    { label: "faulty: every QueryCallStatus fails with isp.SYSTEM_ERROR -> retried, then degraded use-x, still HTTP 200", request: faulty.request }
+  ]
+}
+
+/** The emulator for the lifetime of the scope, with the demo key pair the adapter uses for loopback endpoints. */
+export const startDemo: Effect.Effect<{ readonly emulator: RunningAliyunEmulator; readonly cases: ReadonlyArray<DemoCase> }, never, Scope.Scope> =
+  Effect.map(
+    aliyunEmulatorScoped({ accessKeyId: DEMO_ACCESS_KEY_ID, accessKeySecret: DEMO_ACCESS_KEY_SECRET }),
+    (emulator) => ({ emulator, cases: seedDemo(emulator) })
+  )
+
+const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
+
+/** A curl line for one case; with keys configured it carries the first one (the demo's keys guard only the emulator). */
+export const curlLine = (baseUrl: string, request: DecideRequestInput, apiKey: Redacted.Redacted<string> | undefined): string =>
+  [
+    "curl -sS",
+    shellQuote(`${baseUrl}/v1/decisions`),
+    "-H 'content-type: application/json'",
+    ...(apiKey === undefined ? [] : [`-H ${shellQuote(`authorization: Bearer ${Redacted.value(apiKey)}`)}`]),
+    `-d ${shellQuote(JSON.stringify(request))}`
+  ].join(" ")

@@ -1,0 +1,40 @@
+/**
+ * The service logs JSON lines: one object per line, `time`, `level`, `msg` and flat fields. A decision
+ * line names the request, the outcome and the provider effort; dial numbers are masked and no phone
+ * number, key or secret is ever a field. Causes are not rendered: their messages may carry request data.
+ */
+import { Effect, Logger } from "effect"
+import type { Decision } from "../domain/decision.ts"
+import { maskPhone } from "../domain/phone.ts"
+
+/** A logger that renders each entry as one JSON line and hands it to `write`. */
+export const jsonLinesLogger = (write: (line: string) => void) =>
+  Logger.make(({ date, logLevel, message }) => {
+    const parts = Array.isArray(message) ? message : [message]
+    const fields = parts.length === 1 && typeof parts[0] === "object" && parts[0] !== null ? parts[0] : { msg: parts.map(String).join(" ") }
+    write(JSON.stringify({ time: date.toISOString(), level: logLevel.toLowerCase(), ...fields }))
+  })
+
+export const stdoutLogger = Logger.layer([jsonLinesLogger((line) => process.stdout.write(`${line}\n`))])
+
+export interface DecisionLogEntry {
+  readonly requestId: string
+  readonly decision: Decision
+  /** Time the handler took to reach the decision. */
+  readonly latencyMs: number
+}
+
+export const logDecision = ({ decision: d, latencyMs, requestId }: DecisionLogEntry) =>
+  Effect.logInfo({
+    msg: "decision",
+    requestId,
+    decision: d.decision,
+    source: d.source,
+    status: d.status,
+    providerCode: d.providerCode,
+    attempts: d.attempts,
+    latencyMs,
+    poolKey: d.poolKey,
+    subsId: d.subsId,
+    dial: d.dial === null ? null : maskPhone(d.dial)
+  })

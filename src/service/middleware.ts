@@ -1,0 +1,86 @@
+/**
+ * What every request goes through, whatever its route: a request id (taken when sane, made
+ * otherwise) on the request and the response, JSON 404 / 405 answers, a JSON last-resort 500, and
+ * the count of requests cut short by shutdown.
+ */
+import { Cause, Effect, Exit } from "effect"
+import { Headers, HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { randomUUID } from "node:crypto"
+import { routeTable } from "./api.ts"
+import { errorResponse } from "./errors.ts"
+import { recordHttpRequest } from "./metrics.ts"
+
+const REQUEST_ID_HEADER = "x-request-id"
+
+/** Ids from callers go into logs and headers, so only short plain tokens are kept. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+const requestIdFrom = (header: string | undefined): string =>
+  header !== undefined && SANE_REQUEST_ID.test(header) ? header : randomUUID()
+
+/** The request id the middleware put on the request. */
+export const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => request.headers[REQUEST_ID_HEADER] ?? ""
+
+/** Requests in flight, whether shutdown has begun, and requests the server (not the client) cut short. */
+export class RequestTracker {
+  inFlight = 0
+  draining = false
+  cut = 0
+}
+
+const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
+
+/** 405 with the methods the path does answer, or 404 when no route has the path. */
+const noRoute = (request: HttpServerRequest.HttpServerRequest) => {
+  const path = pathOf(request.url)
+  const methods = routeTable.filter((r) => r.path === path).map((r) => r.method)
+  if (methods.length === 0) return errorResponse(404, "not_found", `no route ${path}`)
+  const allow = [...new Set(methods.includes("GET") ? [...methods, "HEAD"] : methods)].join(", ")
+  return errorResponse(405, "method_not_allowed", `${request.method} is not allowed on ${path}; allowed: ${allow}`, { allow })
+}
+
+const isRouteNotFound = (cause: Cause.Cause<unknown>): boolean =>
+  cause.reasons.some((r) => r._tag === "Fail" && HttpServerError.isHttpServerError(r.error) && r.error.reason._tag === "RouteNotFound")
+
+const isServerInterrupt = (cause: Cause.Cause<unknown>): boolean =>
+  cause.reasons.some((r) => r._tag === "Interrupt" && !r.annotations.has(HttpServerError.ClientAbort.key))
+
+/** Names only: messages and values of a failure may carry request data (phone numbers), so they stay out of logs. */
+const failureKinds = (cause: Cause.Cause<unknown>): string =>
+  cause.reasons.map((r) => {
+    const value: unknown = r._tag === "Fail" ? r.error : r._tag === "Die" ? r.defect : undefined
+    const name = typeof value === "object" && value !== null ? ((value as { _tag?: unknown })._tag ?? value.constructor.name) : typeof value
+    return `${r._tag}(${String(name)})`
+  }).join(", ")
+
+export const requestMiddleware = (tracker: RequestTracker) =>
+  HttpRouter.middleware((httpEffect) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const id = requestIdFrom(request.headers[REQUEST_ID_HEADER])
+      const withId = request.modify({ headers: Headers.set(request.headers, REQUEST_ID_HEADER, id) })
+      tracker.inFlight++
+      const response = yield* httpEffect.pipe(
+        Effect.provideService(HttpServerRequest.HttpServerRequest, withId),
+        Effect.catchCause((cause) =>
+          Cause.hasInterruptsOnly(cause)
+            ? Effect.failCause(cause)
+            : isRouteNotFound(cause)
+            ? Effect.succeed(noRoute(request))
+            : Effect.as(
+              Effect.logError({ msg: "request failed", requestId: id, method: request.method, path: pathOf(request.url), failure: failureKinds(cause) }),
+              errorResponse(500, "internal", `internal error; quote request id ${id}`)
+            )
+        ),
+        Effect.onExit((exit) =>
+          Effect.sync(() => {
+            tracker.inFlight--
+            if (Exit.isFailure(exit) && isServerInterrupt(exit.cause)) tracker.cut++
+          })
+        )
+      )
+      yield* recordHttpRequest(request.method, pathOf(request.url), response.status)
+      const answered = HttpServerResponse.setHeader(response, REQUEST_ID_HEADER, id)
+      // While draining, close kept-alive connections after their response so the server can stop.
+      return tracker.draining ? HttpServerResponse.setHeader(answered, "connection", "close") : answered
+    }), { global: true })

@@ -1,0 +1,32 @@
+/** The handlers of PrecallApi. Decoding, auth and error rendering happen around them (api.ts, body.ts, auth.ts). */
+import { Clock, Effect } from "effect"
+import { HttpApiBuilder } from "effect/http-api"
+import { PrometheusMetrics } from "effect/observability"
+import { Engine } from "../engine/Engine.ts"
+import { NotReady, PrecallApi } from "./api.ts"
+import { logDecision } from "./logging.ts"
+import { requestIdOf } from "./middleware.ts"
+import { Readiness } from "./readiness.ts"
+
+/** The engine always answers (provider trouble is a degraded decision), so a valid request is always a 200. */
+export const decisionRoutes = HttpApiBuilder.group(PrecallApi, "decisions", (handlers) =>
+  Effect.gen(function*() {
+    const engine = yield* Engine
+    return handlers.handle("decide", ({ payload, request }) =>
+      Effect.gen(function*() {
+        const started = yield* Clock.currentTimeMillis
+        const decision = yield* engine.decide(payload)
+        const latencyMs = (yield* Clock.currentTimeMillis) - started
+        yield* logDecision({ requestId: requestIdOf(request), decision, latencyMs })
+        return decision
+      }))
+  }))
+
+export const operationRoutes = HttpApiBuilder.group(PrecallApi, "operations", (handlers) =>
+  Effect.gen(function*() {
+    const readiness = yield* Readiness
+    return handlers
+      .handle("healthz", () => Effect.succeed({ status: "ok" as const }))
+      .handle("readyz", () => Effect.flatMap(readiness.check, (report) => (report.ready ? Effect.succeed(report) : Effect.fail(new NotReady(report)))))
+      .handle("metrics", () => PrometheusMetrics.format())
+  }))

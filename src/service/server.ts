@@ -1,0 +1,50 @@
+/**
+ * The HTTP server: PrecallApi's routes with their middleware on a Node http server. Shutdown is
+ * graceful: on scope close the server stops accepting, in-flight requests get `shutdownGraceMs`
+ * to finish, and only then are stragglers interrupted (counted in the RequestTracker).
+ */
+import { NodeHttpServer } from "@effect/platform-node"
+import { Duration, Effect, Layer, type Redacted } from "effect"
+import { HttpRouter } from "effect/http"
+import { HttpApiBuilder } from "effect/http-api"
+import { createServer } from "node:http"
+import { OPENAPI_PATH, PrecallApi } from "./api.ts"
+import { authorizationLayer } from "./auth.ts"
+import { jsonBodyLayer } from "./body.ts"
+import { requestMiddleware, type RequestTracker } from "./middleware.ts"
+import { decisionRoutes, operationRoutes } from "./routes.ts"
+
+export interface ServerOptions {
+  /** 0 picks a free port. */
+  readonly port: number
+  readonly host: string
+  /** Empty: `/v1/*` is open (the embedded emulator demo only; see config.ts). */
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  readonly shutdownGraceMs: number
+  readonly tracker: RequestTracker
+}
+
+/** Built after the server, so its finalizer runs first on shutdown: it marks the drain before the server stops listening. */
+const drainMarker = (options: ServerOptions) =>
+  Layer.effectDiscard(Effect.addFinalizer(() =>
+    Effect.andThen(
+      Effect.sync(() => (options.tracker.draining = true)),
+      Effect.logInfo({ msg: "shutting down", inFlight: options.tracker.inFlight, graceMs: options.shutdownGraceMs })
+    )
+  ))
+
+export const serverLayer = (options: ServerOptions) => {
+  const api = HttpApiBuilder.layer(PrecallApi, { openapiPath: OPENAPI_PATH }).pipe(
+    Layer.provide(Layer.mergeAll(decisionRoutes, operationRoutes)),
+    Layer.provide(Layer.mergeAll(authorizationLayer(options.apiKeys), jsonBodyLayer))
+  )
+  const serve = HttpRouter.serve(Layer.mergeAll(api, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })
+  return drainMarker(options).pipe(
+    Layer.provideMerge(serve),
+    Layer.provideMerge(NodeHttpServer.layer(createServer, {
+      port: options.port,
+      host: options.host,
+      gracefulShutdownTimeout: Duration.millis(options.shutdownGraceMs)
+    }))
+  )
+}

@@ -1,0 +1,53 @@
+/**
+ * `precall serve` as an Effect: settings → (demo emulator) → engine → HTTP server, until interrupted.
+ * Interruption closes the scope in reverse order: the server drains first, then the engine and the
+ * emulator go away.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Context, Effect, Layer } from "effect"
+import { HttpServer, type HttpServerError } from "effect/http"
+import type { InvalidSettings } from "../policy/settings.ts"
+import { PrecallLive } from "../precall.ts"
+import { loadSettings, type ServiceConfig, type ServiceFlags } from "./config.ts"
+import { curlLine, type DemoCase, startDemo } from "./demo.ts"
+import type { RequestTracker } from "./middleware.ts"
+import { readinessLayer } from "./readiness.ts"
+import { serverLayer } from "./server.ts"
+
+/** A URL a client on this machine can use, also when listening on every interface. */
+const localUrl = (address: Parameters<typeof HttpServer.formatAddress>[0]): string =>
+  HttpServer.formatAddress(address).replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+
+const banner = (url: string, config: ServiceConfig, provider: string, cases: ReadonlyArray<DemoCase>): string => {
+  const auth = config.apiKeys.length > 0
+    ? `API keys required on /v1/* (${config.apiKeys.length} configured)`
+    : "OPEN: no API keys, /v1/* answers anyone (allowed for the emulator demo only)"
+  const lines = [`precall listening on ${url}; ${auth}`, `provider: ${provider}`]
+  if (cases.length > 0) {
+    lines.push("demo bindings (paste any line):")
+    for (const c of cases) lines.push(`  # ${c.label}`, `  ${curlLine(url, c.request, config.apiKeys[0])}`)
+  }
+  return `${lines.join("\n")}\n`
+}
+
+export const runService = (
+  env: Readonly<Record<string, string | undefined>>,
+  flags: ServiceFlags,
+  tracker: RequestTracker
+): Effect.Effect<never, InvalidSettings | HttpServerError.ServeError> =>
+  Effect.scoped(Effect.gen(function*() {
+    const { config, settings: configured } = yield* loadSettings(env, flags)
+    const demo = config.demo ? yield* startDemo : undefined
+    const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
+    const app = serverLayer({ ...config, tracker }).pipe(
+      Layer.provide(Layer.mergeAll(PrecallLive(settings), readinessLayer(settings))),
+      Layer.provide(NodeHttpClient.layerUndici)
+    )
+    const server = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
+    const url = localUrl(server.address)
+    const provider = demo === undefined ? settings.aliyunEndpoint : `Aliyun emulator in-process at ${settings.aliyunEndpoint}`
+    yield* Effect.logInfo({ msg: "listening", url, auth: config.apiKeys.length > 0 ? "api-keys" : "open", provider, demo: demo !== undefined })
+    if (config.apiKeys.length === 0) yield* Effect.logWarning({ msg: "no API keys: /v1/* is open (emulator demo only)" })
+    yield* Effect.sync(() => process.stderr.write(banner(url, config, provider, demo?.cases ?? [])))
+    return yield* Effect.never
+  }))

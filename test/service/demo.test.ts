@@ -1,0 +1,64 @@
+/** The `npm start` demo: the real Aliyun adapter against the in-process emulator, on the live clock. */
+import { NodeHttpClient } from "@effect/platform-node"
+import { assert, layer } from "@effect/vitest"
+import { Context, Effect, Layer, Logger, Redacted } from "effect"
+import { settingsFromObject } from "../../src/policy/settings.ts"
+import { PrecallLive } from "../../src/precall.ts"
+import { curlLine, type DemoCase, startDemo } from "../../src/service/demo.ts"
+import { jsonLinesLogger } from "../../src/service/logging.ts"
+import { RequestTracker } from "../../src/service/middleware.ts"
+import { readinessLayer } from "../../src/service/readiness.ts"
+import { serverLayer } from "../../src/service/server.ts"
+import { API_KEY, baseUrl, postDecision, send } from "./harness.ts"
+
+class Cases extends Context.Service<Cases, ReadonlyArray<DemoCase>>()("test/DemoCases") {}
+
+/** What runService assembles in demo mode, with a test key. */
+const DemoService = Layer.unwrap(Effect.gen(function*() {
+  const demo = yield* startDemo
+  const settings = yield* Effect.orDie(settingsFromObject({ aliyunEndpoint: demo.emulator.url }))
+  return serverLayer({ port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker() }).pipe(
+    Layer.provide(Layer.mergeAll(PrecallLive(settings), readinessLayer(settings))),
+    Layer.provide(NodeHttpClient.layerUndici),
+    Layer.merge(Layer.succeed(Cases, demo.cases))
+  )
+})).pipe(Layer.provide(Logger.layer([jsonLinesLogger(() => {})])))
+
+layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) => {
+  it.effect("each seeded binding yields its decision", () =>
+    Effect.gen(function*() {
+      const decisions = []
+      for (const c of yield* Cases) {
+        const res = yield* postDecision(c.request)
+        assert.strictEqual(res.status, 200, c.label)
+        decisions.push([res.json.decision, res.json.source, res.json.status, res.json.providerCode, res.json.attempts])
+      }
+      assert.deepStrictEqual(decisions, [
+        ["use-x", "provider", 1, null, 1],
+        ["use-temporary-x", "provider", 2, null, 1],
+        ["refuse", "provider", 3, null, 1],
+        ["rebind", "provider", 4, null, 2],
+        ["use-x", "degraded", null, "isp.SYSTEM_ERROR", 3]
+      ])
+    }))
+
+  it.effect("readiness probes the emulator", () =>
+    Effect.gen(function*() {
+      const res = yield* send("/readyz")
+      assert.strictEqual(res.status, 200)
+      assert.strictEqual(res.json.checks.provider.ok, true)
+    }))
+
+  it.effect("the printed curl lines carry the URL, the key and the request", () =>
+    Effect.gen(function*() {
+      const base = yield* baseUrl
+      const cases = yield* Cases
+      const line = curlLine(base, cases[0]!.request, Redacted.make(API_KEY))
+      assert.strictEqual(
+        line,
+        `curl -sS '${base}/v1/decisions' -H 'content-type: application/json' -H 'authorization: Bearer ${API_KEY}' -d '${JSON.stringify(cases[0]!.request)}'`
+      )
+      assert.notInclude(curlLine(base, cases[0]!.request, undefined), "authorization")
+      assert.include(curlLine(base, cases[0]!.request, Redacted.make("it's")), `'authorization: Bearer it'\\''s'`)
+    }))
+})
