@@ -100,7 +100,7 @@ export const decide = (facts: DecisionFacts, policy: DecisionPolicy): DecisionCo
       if (rebind?._tag === "Bound") {
         return {
           decision: "rebind", dial: rebind.phoneNoX, extension: rebind.extension ?? null, subsId: rebind.subsId,
-          previousSubsId: facts.subsId, ...provider, providerCode: null, reason: "status 4: binding expired, rebound on a new X"
+          previousSubsId: facts.subsId, ...provider, providerCode: null, reason: "status 4: binding expired, made a new binding"
         }
       }
       const why = rebind === undefined
