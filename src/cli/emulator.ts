@@ -5,6 +5,13 @@ import { runAliyunEmulatorCli } from "../emulator/aliyun/index.ts"
 
 export const emulatorCommand = Command.make("emulator", {
   port: Flag.Int("port").pipe(Flag.withDescription("loopback port to listen on"), Flag.withDefault(8931))
-}, ({ port }) => Effect.promise(() => runAliyunEmulatorCli(port))).pipe(
-  Command.withDescription("Run the local Aliyun Dyplsapi emulator (docs/emulator.md)")
-)
+}, ({ port }) =>
+  Effect.tryPromise(() => runAliyunEmulatorCli(port)).pipe(
+    Effect.catch((e) =>
+      Effect.sync(() => {
+        const cause = e.cause instanceof Error ? e.cause.message : String(e.cause)
+        process.stderr.write(`precall: cannot run the emulator on port ${port}: ${cause}\n`)
+        process.exitCode = 1
+      })
+    )
+  )).pipe(Command.withDescription("Run the local Aliyun Dyplsapi emulator (docs/emulator.md)"))
