@@ -1,6 +1,8 @@
 /**
- * The decision pipeline. Policy order, outermost first: overall deadline → retry by error class →
- * per-attempt timeout → provider call. Facts gathered along the way (status, real callee, rebind)
+ * The decision pipeline. Policy order, outermost first: coalescing of identical requests → overall
+ * deadline → status cache → retry by error class → rate limit → circuit breaker → per-attempt
+ * timeout → provider call (the limit and breaker live in the ProviderGuard, the coalescing and cache
+ * in DecisionSharing; both are optional). Facts gathered along the way (status, real callee, rebind)
  * feed the pure `decide` table; when the deadline cuts the pipeline short, the facts gathered so far
  * still decide, so an expired binding is never dialled just because the rebind was slow.
  */
