@@ -16,16 +16,17 @@ export interface DecisionSharingShape {
   readonly offerStatus: (key: string, answer: StatusAnswer) => Effect.Effect<void>
   /**
    * Runs `decide` once for all identical requests in flight under `key`; the others wait for its
-   * decision within `budgetMs`, and decide on their own if it does not come.
+   * decision within `budgetMs`, and decide on their own if it does not come. `decide` is given the
+   * time left of `budgetMs`, so a request that waited and then decides itself still ends in time.
    */
-  readonly coalesce: (key: string, budgetMs: number, decide: Effect.Effect<Decision>) => Effect.Effect<Decision>
+  readonly coalesce: (key: string, budgetMs: number, decide: (budgetMs: number) => Effect.Effect<Decision>) => Effect.Effect<Decision>
 }
 
 /** Nothing reused, nothing coalesced. */
 export const noSharing: DecisionSharingShape = {
   cachedStatus: () => Effect.succeed(undefined),
   offerStatus: () => Effect.void,
-  coalesce: (_key, _budget, decide) => decide
+  coalesce: (_key, budgetMs, decide) => decide(budgetMs)
 }
 
 /** The sharing in use; none unless a layer provides it (src/cache). */

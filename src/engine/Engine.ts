@@ -86,7 +86,6 @@ export const makeEngine = (settings: Settings) =>
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
     const policy = decisionPolicy(settings)
-    const deadline = Duration.millis(settings.deadlineMs)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
     // Throttled replies back off four times longer, and never sooner than the server asks
     // (x-acs-retry-after): that floor is applied after the jitter so the jitter cannot undercut it.
@@ -97,10 +96,11 @@ export const makeEngine = (settings: Settings) =>
         Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration))
     )
 
-    const decideOne = (request: DecideRequest) =>
+    /** One decision within `budgetMs`: the deadline, or what a coalesced request has left of it. */
+    const decideOne = (request: DecideRequest, budgetMs: number) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
-        const deadlineAt = started + settings.deadlineMs
+        const deadlineAt = started + budgetMs
         const g: Gathered = {
           answer: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
           fromCache: false, attempts: 0, requestIds: []
@@ -201,7 +201,7 @@ export const makeEngine = (settings: Settings) =>
           }
         })
 
-        const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, deadline))
+        const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))))
         const facts: DecisionFacts = {
           subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension, answer: g.answer,
           failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind,
@@ -216,7 +216,9 @@ export const makeEngine = (settings: Settings) =>
         return decision
       })
 
-    return Engine.of({ decide: (request) => sharing.coalesce(requestKey(request), settings.deadlineMs, decideOne(request)) })
+    return Engine.of({
+      decide: (request) => sharing.coalesce(requestKey(request), settings.deadlineMs, (budgetMs) => decideOne(request, budgetMs))
+    })
   })
 
 export const engineLayer = (settings: Settings): Layer.Layer<Engine, never, PrivacyNumberProvider> =>

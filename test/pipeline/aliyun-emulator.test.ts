@@ -163,7 +163,7 @@ describe("faults", () => {
     }))
 
   it("a 50 % error rate is mostly absorbed by retries", () =>
-    withEngine({ ...fast, maxAttempts: 4 }, async (run) => {
+    withEngine({ ...fast, maxAttempts: 4, statusTtlMs: 0, breakerOpenMs: 0 }, async (run) => {
       const { req } = axb()
       emulator.setFault("QueryCallStatus", { errors: [{ code: "isp.SYSTEM_ERROR", rate: 0.5 }] })
       const ds = []

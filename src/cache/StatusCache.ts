@@ -1,0 +1,66 @@
+/**
+ * The status cache: a status-1 answer ("binding normal, dial X") for (poolKey, subsId, callerNo) is
+ * reused for `statusTtlMs`. Only status 1: a fault (2, 3) or an expiry (4) must be seen the moment it
+ * changes, and an error says nothing about the binding.
+ *
+ * Two levels: this instance's memory first (free), then the shared Redis (`GET`; written with
+ * `SET key value PX ttl`), so an answer one instance got serves the others. When Redis is down or not
+ * configured, SharedRedis.use runs the memory-only path, and the cache keeps working per instance.
+ */
+import { Clock, Effect, Option, Schema } from "effect"
+import type { StatusAnswer } from "../domain/status.ts"
+import { type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
+import { makeTtlMap } from "./TtlMap.ts"
+
+export interface StatusCache {
+  /** A status-1 answer for the key younger than the TTL, if any. */
+  readonly get: (key: string) => Effect.Effect<StatusAnswer | undefined>
+  /** Keeps a status-1 answer; any other answer drops what was kept, since it is now out of date. */
+  readonly offer: (key: string, answer: StatusAnswer) => Effect.Effect<void>
+}
+
+/** Entries kept in memory per instance; at about 300 bytes each, a few MB at most. */
+const memoryCapacity = 10_000
+
+/** The value stored in Redis (JSON has no undefined, hence the nulls). */
+const Stored = Schema.fromJsonString(Schema.Struct({
+  status: Schema.Literal(1),
+  calledNo: Schema.NullOr(Schema.String),
+  extension: Schema.NullOr(Schema.String),
+  requestId: Schema.NullOr(Schema.String)
+}))
+const encode = (a: StatusAnswer): string =>
+  JSON.stringify({ status: 1, calledNo: a.calledNo ?? null, extension: a.extension ?? null, requestId: a.requestId ?? null })
+/** A value that does not decode (another version's, or tampered with) is a miss, not an error. */
+const decode = (raw: string | null): StatusAnswer | undefined =>
+  raw === null ? undefined : Option.match(Schema.decodeUnknownOption(Stored)(raw), {
+    onNone: () => undefined,
+    onSome: (s) => ({ status: s.status, calledNo: s.calledNo ?? undefined, extension: s.extension ?? undefined, requestId: s.requestId ?? undefined })
+  })
+
+const disabled: StatusCache = { get: () => Effect.succeed(undefined), offer: () => Effect.void }
+
+/** `ttlMs` 0 disables the cache. */
+export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacity = memoryCapacity): StatusCache => {
+  if (ttlMs === 0) return disabled
+  const memory = makeTtlMap<StatusAnswer>(capacity)
+  const redisKey = (key: string) => `${shared.prefix}status:${key}`
+  const fromRedis = (key: string) =>
+    shared.use((redis) => unavailable(redis.send<string | null>("GET", redisKey(key))).pipe(Effect.map(decode)), Effect.undefined)
+  return {
+    get: (key) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        const local = memory.get(key, now)
+        return local !== undefined ? Effect.succeed(local) : fromRedis(key)
+      }),
+    offer: (key, answer) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        if (answer.status !== 1) {
+          memory.delete(key)
+          return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
+        }
+        memory.set(key, answer, now + ttlMs)
+        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), encode(answer), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
+      })
+  }
+}

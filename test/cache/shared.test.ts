@@ -1,0 +1,197 @@
+/**
+ * Sharing across instances: two precall instances (createPrecall) with the same Redis and prefix,
+ * against the Aliyun emulator, over the Redis at 127.0.0.1:6379 (a fresh key prefix per test, removed
+ * after). Redis down: a second redis-server that the test starts and kills.
+ */
+import { type ChildProcess, spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
+import { createServer } from "node:net"
+import { Effect } from "effect"
+import { createClient } from "redis"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { flightKeys } from "../../src/cache/SharedFlight.ts"
+import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
+import { requestKey, statusKey } from "../../src/engine/DecisionSharing.ts"
+import { createPrecall, decodeRequest, type Precall } from "../../src/precall.ts"
+import type { SettingsInput } from "../../src/policy/settings.ts"
+
+const REDIS_URL = "redis://127.0.0.1:6379"
+const A = "13800138000"
+const B = "13900139000"
+
+let emulator: RunningAliyunEmulator
+const redis = createClient({ url: REDIS_URL })
+beforeAll(async () => {
+  emulator = await startAliyunEmulator({ seed: 11 })
+  await redis.connect()
+})
+afterAll(async () => {
+  await emulator.close()
+  redis.destroy()
+})
+
+let prefix: string
+const instances: Array<Precall> = []
+beforeEach(() => {
+  emulator.reset()
+  prefix = `precall-test:${randomUUID()}:`
+})
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((p) => p.close()))
+  for await (const keys of redis.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await redis.del(keys)
+})
+
+/**
+ * A precall instance on the emulator, sharing Redis and prefix with the others of the test. The
+ * Redis timeout is roomier than the 5 ms default: on a loaded test machine one slow reply would mark
+ * Redis down and turn a sharing test into a fallback test.
+ */
+const instance = async (settings: SettingsInput = {}) => {
+  const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, ...settings })
+  instances.push(p)
+  return p
+}
+const statusRequests = () => emulator.stats().actions["QueryCallStatus"]?.requests ?? 0
+const axb = () => {
+  const b = emulator.createBinding({ mode: "AXB", phoneNoA: A, phoneNoB: B, ttlSeconds: 3600 })
+  return { b, req: { poolKey: "FC100000000001", subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: A } }
+}
+const lockOf = async (req: unknown) => flightKeys(prefix, requestKey(await Effect.runPromise(decodeRequest(req)))).lock
+
+describe("two instances, one Redis", () => {
+  it("a status-1 answer one instance got serves the other", async () => {
+    const [one, two] = [await instance(), await instance()]
+    const { b, req } = axb()
+    expect(await one.decide(req)).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider", attempts: 1 })
+    expect(await two.decide(req)).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "cache", attempts: 0, requestIds: [] })
+    expect(statusRequests()).toBe(1)
+    // keys are hashes: no number in clear
+    const keys = await redis.keys(`${prefix}*`)
+    expect(keys.filter((k) => k.startsWith(`${prefix}status:`))).toHaveLength(1)
+    expect(keys.join()).not.toMatch(/\d{11}/)
+  })
+
+  it("a cached value that does not decode is a miss, not an error", async () => {
+    const one = await instance()
+    const { req } = axb()
+    const decoded = await Effect.runPromise(decodeRequest(req))
+    await redis.set(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`, "{not json", { PX: 10_000 })
+    expect(await one.decide(req)).toMatchObject({ decision: "use-x", source: "provider", attempts: 1 })
+  })
+
+  it("identical requests on both instances at once: one provider call, the same decision", async () => {
+    const settings = { statusTtlMs: 0 } // so that only coalescing can save the calls
+    const [one, two] = [await instance(settings), await instance(settings)]
+    const { b, req } = axb()
+    emulator.setFault("QueryCallStatus", { latency: { kind: "fixed", ms: 200 } })
+    const ds = await Promise.all([one.decide(req), two.decide(req), one.decide(req), two.decide(req)])
+    expect(statusRequests()).toBe(1)
+    for (const d of ds) expect(d).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider", status: 1, requestIds: ds[0]!.requestIds })
+    expect(ds.map((d) => d.attempts).sort()).toEqual([0, 0, 0, 1])
+    // the flight leaves nothing behind but its short-lived result
+    expect(await redis.get(await lockOf(req))).toBeNull()
+  })
+
+  it("the holder died (its lock left behind, no result): the waiter decides itself within its deadline", async () => {
+    const deadlineMs = 1000
+    const two = await instance({ deadlineMs })
+    const { b, req } = axb()
+    await redis.set(await lockOf(req), "a-holder-that-died", { PX: 10_000 })
+    const started = performance.now()
+    const d = await two.decide(req)
+    const took = performance.now() - started
+    expect(d).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider", attempts: 1 })
+    // it waited half its budget for the holder, then asked the provider itself
+    expect(took).toBeGreaterThanOrEqual(deadlineMs / 2 - 20)
+    expect(took).toBeLessThan(deadlineMs)
+    expect(statusRequests()).toBe(1)
+  })
+
+  it("the holder died and the provider hangs: the waiter still decides within its own deadline", async () => {
+    const deadlineMs = 600
+    const two = await instance({ deadlineMs, attemptTimeoutMs: 200 })
+    const { req } = axb()
+    emulator.setFault("QueryCallStatus", { hang: { rate: 1 } })
+    await redis.set(await lockOf(req), "a-holder-that-died", { PX: 10_000 })
+    const started = performance.now()
+    const d = await two.decide(req)
+    expect(performance.now() - started).toBeLessThan(deadlineMs + 100)
+    expect(d).toMatchObject({ decision: "use-x", source: "degraded" })
+    expect(d.elapsedMs).toBeLessThanOrEqual(deadlineMs / 2 + 20)
+  })
+
+  it("the holder's lock released with no result (holder interrupted): the waiter decides at once", async () => {
+    const two = await instance({ deadlineMs: 1000 })
+    const { req } = axb()
+    const lock = await lockOf(req)
+    await redis.set(lock, "a-holder-that-gave-up", { PX: 10_000 })
+    setTimeout(() => void redis.del(lock), 50)
+    const started = performance.now()
+    expect(await two.decide(req)).toMatchObject({ source: "provider", attempts: 1 })
+    expect(performance.now() - started).toBeLessThan(400)
+  })
+
+  it("fallback-real is not shared: no real number is written to Redis", async () => {
+    const settings = { statusTtlMs: 0, allowRealFallback: true }
+    const [one, two] = [await instance(settings), await instance(settings)]
+    const { b, req } = axb()
+    emulator.setCallStatus(b.subsId, { status: 3 })
+    emulator.setFault("QueryCallStatus", { latency: { kind: "fixed", ms: 200 } })
+    const seen: Array<string> = []
+    const watch = setInterval(() => void redis.keys(`${prefix}*`).then(async (keys) => {
+      for (const k of keys) seen.push((await redis.get(k)) ?? "")
+    }), 20)
+    const ds = await Promise.all([one.decide({ ...req, realCallee: B }), two.decide({ ...req, realCallee: B })])
+    clearInterval(watch)
+    for (const d of ds) expect(d).toMatchObject({ decision: "fallback-real", dial: B, attempts: 1 })
+    expect(statusRequests()).toBe(2)
+    expect(seen.join()).not.toContain(B)
+  })
+})
+
+/** A free TCP port for the throwaway redis-server. */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const port = (server.address() as { port: number }).port
+      server.close(() => resolve(port))
+    })
+  })
+
+const startRedis = async (port: number): Promise<ChildProcess> => {
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] })
+  await new Promise<void>((resolve, reject) => {
+    child.on("error", reject)
+    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("Ready to accept connections") && resolve())
+  })
+  return child
+}
+
+describe("Redis down", () => {
+  it("no decision fails; the in-memory cache and coalescing keep working", async () => {
+    const port = await freePort()
+    const server = await startRedis(port)
+    try {
+      const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: prefix })
+      instances.push(p)
+      const first = axb()
+      expect(await p.decide(first.req)).toMatchObject({ source: "provider", status: 1 })
+
+      const exited = new Promise((resolve) => server.once("exit", resolve))
+      server.kill("SIGKILL")
+      await exited
+
+      // written to memory as well as Redis: still served
+      expect(await p.decide(first.req)).toMatchObject({ decision: "use-x", source: "cache", attempts: 0 })
+      // a new binding: asked once, then reused from memory
+      const second = axb()
+      emulator.setFault("QueryCallStatus", { latency: { kind: "fixed", ms: 100 } })
+      const burst = await Promise.all([p.decide(second.req), p.decide(second.req), p.decide(second.req)])
+      for (const d of burst) expect(d).toMatchObject({ decision: "use-x", dial: second.b.phoneNoX, source: "provider" })
+      expect(await p.decide(second.req)).toMatchObject({ source: "cache" })
+      expect(statusRequests()).toBe(2)
+    } finally {
+      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL")
+    }
+  })
+})

@@ -1,0 +1,130 @@
+/**
+ * The status cache on the TestClock, through the engine: status 1 is reused within the TTL and not
+ * after; 2, 3, 4 and errors never are; a TTL of 0 disables it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import type { Decision } from "../../src/domain/decision.ts"
+import type { DecideRequest } from "../../src/domain/request.ts"
+import type { StatusAnswer } from "../../src/domain/status.ts"
+import type { EngineShape } from "../../src/engine/Engine.ts"
+import { makeStatusCache } from "../../src/cache/StatusCache.ts"
+import { makeTtlMap } from "../../src/cache/TtlMap.ts"
+import { noRedis } from "../../src/redis/SharedRedis.ts"
+import { fail, failWith, makeFakeProvider, ok, type Outcome, script } from "../engine/fakeProvider.ts"
+import { cachedEngine, request, settingsSync, X } from "./support.ts"
+
+type Answer = Omit<StatusAnswer, "requestId">
+const status = (s: 1 | 2 | 3 | 4, calledNo?: string): Answer => ({ status: s, calledNo, extension: undefined })
+
+/** One decision: the provider answers at once, so advancing the clock by 0 lets it finish. */
+const decideNow = (engine: EngineShape, req: DecideRequest) =>
+  Effect.gen(function*() {
+    const fiber = yield* Effect.forkChild(engine.decide(req))
+    yield* TestClock.adjust(0)
+    return yield* Fiber.join(fiber)
+  })
+
+const newBinding = { subsId: "2000000000000001", phoneNoX: "17100000002", extension: undefined }
+
+const setup = (statusTtlMs: number, outcomes: ReadonlyArray<Outcome<Answer>>) =>
+  Effect.gen(function*() {
+    const { log, provider } = makeFakeProvider(script({ status: outcomes, bind: [ok(newBinding), ok(newBinding)] }))
+    const engine = yield* cachedEngine(settingsSync({ statusTtlMs, maxAttempts: 1, allowRealFallback: true }), provider)
+    const statusCalls = () => log.filter((c) => c.action === "QueryCallStatus").length
+    return { engine, statusCalls }
+  })
+
+describe("status cache", () => {
+  it.effect("status 1 is reused within the TTL, with source cache and no provider call", () =>
+    Effect.gen(function*() {
+      const { engine, statusCalls } = yield* setup(2000, [ok(status(1, X)), ok(status(1, X))])
+      const first = yield* decideNow(engine, request())
+      yield* TestClock.adjust(1999)
+      const reused: Decision = yield* decideNow(engine, request())
+      assert.strictEqual(first.source, "provider")
+      assert.deepInclude(reused, { decision: "use-x", dial: X, status: 1, source: "cache", attempts: 0 })
+      assert.deepStrictEqual(reused.requestIds, [])
+      assert.strictEqual(statusCalls(), 1)
+    }))
+
+  it.effect("not after the TTL", () =>
+    Effect.gen(function*() {
+      const { engine, statusCalls } = yield* setup(2000, [ok(status(1, X)), ok(status(1, X))])
+      yield* decideNow(engine, request())
+      yield* TestClock.adjust(2000)
+      const again = yield* decideNow(engine, request())
+      assert.deepInclude(again, { source: "provider", attempts: 1 })
+      assert.strictEqual(statusCalls(), 2)
+    }))
+
+  it.effect("the key is the binding and the caller: another caller or binding asks the provider", () =>
+    Effect.gen(function*() {
+      const { engine, statusCalls } = yield* setup(2000, [ok(status(1, X)), ok(status(1, X)), ok(status(1, X))])
+      yield* decideNow(engine, request())
+      assert.strictEqual((yield* decideNow(engine, request({ callerNo: "13900139000" }))).source, "provider")
+      assert.strictEqual((yield* decideNow(engine, request({ subsId: "1000000123456780" }))).source, "provider")
+      assert.strictEqual(statusCalls(), 3)
+    }))
+
+  for (const s of [2, 3, 4] as const) {
+    it.effect(`status ${s} is never reused`, () =>
+      Effect.gen(function*() {
+        const answer = ok(status(s, s === 2 ? "17000000077" : undefined))
+        const { engine, statusCalls } = yield* setup(2000, [answer, answer])
+        // The real callee and party A are known, so 3 and 4 need no further lookup.
+        const known = request({ realCallee: "13900139000", binding: { phoneNoA: "13800138000" } })
+        const first = yield* decideNow(engine, known)
+        const second = yield* decideNow(engine, known)
+        assert.deepStrictEqual([first.status, second.status, second.source], [s, s, "provider"])
+        assert.strictEqual(statusCalls(), 2)
+      }))
+  }
+
+  it.effect("errors are never cached", () =>
+    Effect.gen(function*() {
+      const { engine, statusCalls } = yield* setup(2000, [fail(failWith("transient")), fail(failWith("throttled"))])
+      const first = yield* decideNow(engine, request())
+      const second = yield* decideNow(engine, request())
+      assert.deepStrictEqual([first.source, second.source], ["degraded", "degraded"])
+      assert.strictEqual(statusCalls(), 2)
+    }))
+
+  it.effect("statusTtlMs 0 disables the cache", () =>
+    Effect.gen(function*() {
+      const { engine, statusCalls } = yield* setup(0, [ok(status(1, X)), ok(status(1, X))])
+      yield* decideNow(engine, request())
+      assert.strictEqual((yield* decideNow(engine, request())).source, "provider")
+      assert.strictEqual(statusCalls(), 2)
+    }))
+})
+
+describe("StatusCache and TtlMap", () => {
+  const one = { status: 1, calledNo: X, extension: undefined, requestId: "r1" } as const
+
+  it.effect("an answer other than 1 drops the kept status 1", () =>
+    Effect.gen(function*() {
+      const cache = makeStatusCache(2000, noRedis)
+      yield* cache.offer("k", one)
+      assert.deepStrictEqual(yield* cache.get("k"), one)
+      yield* cache.offer("k", { status: 4, calledNo: undefined, extension: undefined, requestId: "r2" })
+      assert.isUndefined(yield* cache.get("k"))
+    }))
+
+  it.effect("memory is bounded: the oldest write makes room", () =>
+    Effect.gen(function*() {
+      const cache = makeStatusCache(2000, noRedis, 2)
+      for (const k of ["a", "b", "c"]) yield* cache.offer(k, one)
+      assert.deepStrictEqual([yield* cache.get("a"), yield* cache.get("b"), yield* cache.get("c")], [undefined, one, one])
+    }))
+
+  it("TtlMap: expiry at expiresAt, rewrite moves an entry to the back", () => {
+    const map = makeTtlMap<number>(2)
+    map.set("a", 1, 100)
+    map.set("b", 2, 100)
+    map.set("a", 3, 200) // a is now the newest write
+    map.set("c", 4, 200) // so b makes room
+    assert.deepStrictEqual([map.get("a", 0), map.get("b", 0), map.get("c", 199), map.get("c", 200), map.size()], [3, undefined, 4, undefined, 1])
+  })
+})
