@@ -6,11 +6,15 @@ import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
+import { cacheLayer } from "./cache/cacheLayer.ts"
+import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
+import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 import { PrivacyNumberProvider } from "./providers/Provider.ts"
+import { sharedRedisLayer } from "./redis/SharedRedis.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -50,8 +54,15 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
   )).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** The engine over the configured provider. */
-export const PrecallLive = (settings: Settings): Layer.Layer<Engine, InvalidSettings> =>
-  engineLayer(settings).pipe(Layer.provide(providerLayer(settings)))
+export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers, InvalidSettings> =>
+  engineLayer(settings).pipe(
+    Layer.provide(providerLayer(settings)),
+    // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
+    Layer.provide(cacheLayer(settings)),
+    // shared rate limits and per-endpoint circuit breakers around every provider attempt
+    Layer.provideMerge(guardLayer(settings)),
+    Layer.provide(sharedRedisLayer(settings))
+  )
 
 /** Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision. */
 export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decision, InvalidRequest, Engine> =>

@@ -1,0 +1,138 @@
+/**
+ * The provider's quotas as local limits: calls per second per account and action (`rateLimitsOf`),
+ * taken before every attempt. Aliyun counts a quota over every key and app of an account, so with a
+ * Redis configured the limits live there and all instances share them; without one, or while it is
+ * down, each instance keeps them in memory (SharedRedis.use decides, within a few ms).
+ */
+import { Duration, Effect, Metric } from "effect"
+import { RateLimiter } from "effect/persistence"
+import { LocalCodes, ProviderError } from "../domain/errors.ts"
+import type { GuardedCall } from "../engine/ProviderGuard.ts"
+import { rateLimitsOf, type Settings } from "../policy/settings.ts"
+import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
+import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
+import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
+import { takeTurn } from "./turn.ts"
+
+export interface ProviderLimitsShape {
+  /**
+   * Takes the call's turn under its action's limit, waiting for it when the wait leaves the call a
+   * full attempt's time before its deadline; fails with `Local.RateLimited` otherwise.
+   */
+  readonly admit: (call: GuardedCall) => Effect.Effect<void, ProviderError>
+  /** A throttling reply from the provider: slows the action down for everyone sharing the account. */
+  readonly throttled: (call: GuardedCall, retryAfterMs: number | undefined) => Effect.Effect<void>
+}
+
+export interface LimitsOptions {
+  /** How long a slow-down lasts after the last throttling reply (or the reply's Retry-After, if longer). */
+  readonly throttleCooldownMs?: number
+}
+
+export const defaultThrottleCooldownMs = 10_000
+
+export const rateLimitedTotal = Metric.counter("precall_rate_limited_total", {
+  description: "Provider calls that met the local rate limit, by provider, action and outcome (waited or rejected)"
+})
+export const slowDownsTotal = Metric.counter("precall_rate_limit_slowdowns_total", {
+  description: "Halvings of a local rate limit after throttling replies, by provider and action (made by this instance)"
+})
+
+/** The account whose quota the limits share: Aliyun sums every key of an account. */
+export const accountOf = (settings: Settings): string => settings.aliyunAccountId ?? settings.aliyunAccessKeyId ?? "default"
+
+/** `limit:{aliyun:<account>}:<action>`: the hash tag keeps an account's keys in one Redis Cluster slot. */
+export const limitKey = (provider: string, account: string, action: string): string => `limit:{${provider}:${account}}:${action}`
+
+/**
+ * The engine names every bind attempt `Bind`, whatever the binding's mode, while Aliyun's quotas are
+ * per action (BindAxb, BindAxn, BindAxnExtension). Until the engine names the action, bind attempts
+ * share the smallest of those limits (unless `Bind` itself is configured).
+ */
+const bindActions = ["BindAxb", "BindAxn", "BindAxnExtension"]
+
+/** The action's limit in calls per second; undefined or 0: none. */
+export const perSecondOf = (limits: Readonly<Record<string, number>>, action: string): number | undefined => {
+  if (action !== "Bind" || limits[action] !== undefined) return limits[action]
+  const set = bindActions.flatMap((a) => (limits[a] ?? 0) > 0 ? [limits[a]!] : [])
+  return set.length === 0 ? undefined : Math.min(...set)
+}
+
+interface Stores {
+  readonly limiter: RateLimiter.RateLimiter
+  readonly slowDown: SlowDownStore
+}
+
+const turnWith = (stores: Stores, key: string, perSecond: number, wait: { readonly maxWaitMs: number; readonly deadlineMs: number }) =>
+  Effect.flatMap(stores.slowDown.level(key), (level) =>
+    Effect.map(takeTurn(stores.limiter, key, perSecond, wait, level), (turn) => ({ turn, level })))
+
+const rateText = (perSecond: number): string => `${Number(perSecond.toFixed(2))}/s`
+
+export const makeProviderLimits = (settings: Settings, options: LimitsOptions = {}) =>
+  Effect.gen(function*() {
+    const shared = yield* SharedRedis
+    const limits = rateLimitsOf(settings)
+    const account = accountOf(settings)
+    const cooldownMs = options.throttleCooldownMs ?? defaultThrottleCooldownMs
+
+    const memory: Stores = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }
+    const redis: Stores | undefined = shared.redis === undefined ? undefined : {
+      limiter: yield* RateLimiter.make.pipe(
+        Effect.provideServiceEffect(RateLimiter.RateLimiterStore, makeRedisRateLimiterStore(shared.redis, shared.prefix))
+      ),
+      slowDown: redisSlowDown(shared.redis, shared.prefix)
+    }
+    /** Runs `f` on the Redis stores while Redis is up, else (or when it fails) on the memory stores. */
+    const onStores = <A, E>(f: (stores: Stores) => Effect.Effect<A, E>): Effect.Effect<A> =>
+      redis === undefined
+        ? Effect.orDie(f(memory))
+        : shared.use(() => Effect.mapError(f(redis), (cause) => new RedisUnavailable({ cause })), Effect.orDie(f(memory)))
+
+    const keyOf = (call: GuardedCall) => limitKey(call.provider, account, call.action)
+    const counted = (call: GuardedCall, outcome: "waited" | "rejected") =>
+      Metric.update(Metric.withAttributes(rateLimitedTotal, { provider: call.provider, action: call.action, outcome }), 1)
+
+    const admit = (call: GuardedCall): Effect.Effect<void, ProviderError> => {
+      const perSecond = perSecondOf(limits, call.action)
+      if (perSecond === undefined || perSecond <= 0) return Effect.void
+      // A turn later than this would leave the call less than an attempt's time before the deadline:
+      // quota spent on a call the deadline is likely to cut short.
+      const wait = { maxWaitMs: call.budgetMs - settings.attemptTimeoutMs, deadlineMs: call.budgetMs }
+      return Effect.flatMap(onStores((s) => turnWith(s, keyOf(call), perSecond, wait)), ({ level, turn }) => {
+        if (turn._tag === "Go") {
+          return turn.delayMs <= 0 ? Effect.void : Effect.andThen(counted(call, "waited"), Effect.sleep(Duration.millis(turn.delayMs)))
+        }
+        const slowed = level === 0 ? "" : ` (the configured ${rateText(perSecond)} halved ${level}x after throttling replies)`
+        return Effect.andThen(
+          counted(call, "rejected"),
+          Effect.fail(
+            new ProviderError({
+              provider: call.provider,
+              action: call.action,
+              code: LocalCodes.rateLimited,
+              errorClass: "local",
+              message: `the local limit for ${call.action} was hit: ${rateText(perSecond / 2 ** level)}${slowed}; ` +
+                `the next turn is ${Math.ceil(turn.waitMs)} ms away, too late for this call's deadline`
+            })
+          )
+        )
+      })
+    }
+
+    const throttled = (call: GuardedCall, retryAfterMs: number | undefined): Effect.Effect<void> => {
+      const perSecond = perSecondOf(limits, call.action)
+      if (perSecond === undefined || perSecond <= 0) return Effect.void
+      const cooldown = Math.max(cooldownMs, retryAfterMs ?? 0)
+      return Effect.flatMap(onStores((s) => s.slowDown.throttled(keyOf(call), cooldown)), ({ after, before }) =>
+        after === before ? Effect.void : Effect.andThen(
+          Metric.update(Metric.withAttributes(slowDownsTotal, { provider: call.provider, action: call.action }), 1),
+          Effect.logWarning(
+            `${call.provider} throttled ${call.action}: its limit is now ${rateText(perSecond / 2 ** after)} ` +
+              `(${rateText(perSecond)} halved ${after}x) until ${cooldown} ms pass without a throttling reply`
+          )
+        ))
+    }
+
+    return { admit, throttled } satisfies ProviderLimitsShape
+  })
