@@ -86,7 +86,7 @@ const makeBreakers = (settings: Settings) =>
         threshold: settings.breakerFailureRatio,
         size: settings.breakerWindow,
         // effect requires minimumCalls <= size; settings do not check that (yet), so a larger value means the whole window.
-        minimumCalls: Math.min(settings.breakerMinimumCalls, settings.breakerWindow)
+        minimumCalls: settings.breakerMinimumCalls
       }),
       openDuration: Duration.millis(settings.breakerOpenMs)
     }).pipe(Effect.provide(CircuitBreaker.layerStoreMemory()))

@@ -17,7 +17,7 @@ import { decisionPolicy, type Settings } from "../policy/settings.ts"
 import { DecisionSharing, requestKey, statusKey } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
 import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
-import { type BindingDetail, PrivacyNumberProvider } from "../providers/Provider.ts"
+import { type BindingDetail, genericActions, PrivacyNumberProvider, type ProviderActions } from "../providers/Provider.ts"
 
 export interface EngineShape {
   /** Always succeeds, within `deadlineMs`: provider trouble becomes a degraded decision. */
@@ -83,6 +83,7 @@ const measured = (providerName: string, action: string) => <A>(attempt: Effect.E
 export const makeEngine = (settings: Settings) =>
   Effect.gen(function*() {
     const provider = yield* PrivacyNumberProvider
+    const actions: ProviderActions = { ...genericActions, ...provider.actions }
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
     const policy = decisionPolicy(settings)
@@ -150,7 +151,7 @@ export const makeEngine = (settings: Settings) =>
         const detail = Effect.suspend(() =>
           g.detail !== undefined
             ? Effect.succeed(g.detail)
-            : call("QuerySubscriptionDetail", provider.bindingDetail(ref)).pipe(
+            : call(actions.bindingDetail, provider.bindingDetail(ref)).pipe(
               Effect.option,
               Effect.tap((d) => Effect.sync(() => (g.detail = d)))
             )
@@ -170,8 +171,9 @@ export const makeEngine = (settings: Settings) =>
             return
           }
           const now = yield* Clock.currentTimeMillis
-          const bound = yield* call("Bind", provider.bind({
-            poolKey: request.poolKey, mode: bindingMode(request, d), phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
+          const mode = bindingMode(request, d)
+          const bound = yield* call(actions.bind(mode), provider.bind({
+            poolKey: request.poolKey, mode, phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
             expiresAt: now + settings.bindingTtlS * 1000
           }), false).pipe(Effect.result)
           g.rebind = bound._tag === "Success"
@@ -187,7 +189,7 @@ export const makeEngine = (settings: Settings) =>
             g.fromCache = true
             return
           }
-          const answer = yield* call("QueryCallStatus", provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
+          const answer = yield* call(actions.queryCallStatus, provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
           if (Option.isNone(answer)) return
           g.answer = answer.value
           g.failure = undefined

@@ -22,7 +22,7 @@ export interface ProviderGuardShape {
 /** No limit and no breaker: every attempt goes straight to the provider. */
 export const passThrough: ProviderGuardShape = { run: (_, attempt) => attempt }
 
-/** The guard in use; pass-through unless a layer provides one (`guardLayer` in src/scale). */
+/** The guard in use; pass-through unless a layer provides one (`guardLayer` in src/engine/guard.ts). */
 export const ProviderGuard = Context.Reference<ProviderGuardShape>("precall/ProviderGuard", { defaultValue: () => passThrough })
 
 export const providerGuardLayer = (guard: ProviderGuardShape): Layer.Layer<never> => Layer.succeed(ProviderGuard, guard)

@@ -6,14 +6,14 @@
  */
 import { Effect, Layer } from "effect"
 import { ProviderBreakers, providerBreakersLayer } from "../breaker/ProviderBreakers.ts"
-import { type LimitsOptions, makeProviderLimits } from "../limits/ProviderLimits.ts"
+import { makeProviderLimits } from "../limits/ProviderLimits.ts"
 import type { Settings } from "../policy/settings.ts"
 import type { SharedRedis } from "../redis/SharedRedis.ts"
 import { ProviderGuard, type ProviderGuardShape } from "./ProviderGuard.ts"
 
-const makeGuard = (settings: Settings, options: LimitsOptions) =>
+const makeGuard = (settings: Settings) =>
   Effect.gen(function*() {
-    const limits = yield* makeProviderLimits(settings, options)
+    const limits = yield* makeProviderLimits(settings)
     const breakers = yield* ProviderBreakers
     const guard: ProviderGuardShape = {
       run: (call, attempt) =>
@@ -30,5 +30,5 @@ const makeGuard = (settings: Settings, options: LimitsOptions) =>
  * Provides the ProviderGuard reference (limits → breaker → attempt) and `ProviderBreakers` (their
  * states, for /readyz). Limits are shared through `SharedRedis` when it has a Redis.
  */
-export const guardLayer = (settings: Settings, options: LimitsOptions = {}): Layer.Layer<ProviderBreakers, never, SharedRedis> =>
-  Layer.effect(ProviderGuard, makeGuard(settings, options)).pipe(Layer.provideMerge(providerBreakersLayer(settings)))
+export const guardLayer = (settings: Settings): Layer.Layer<ProviderBreakers, never, SharedRedis> =>
+  Layer.effect(ProviderGuard, makeGuard(settings)).pipe(Layer.provideMerge(providerBreakersLayer(settings)))

@@ -24,13 +24,6 @@ export interface ProviderLimitsShape {
   readonly throttled: (call: GuardedCall, retryAfterMs: number | undefined) => Effect.Effect<void>
 }
 
-export interface LimitsOptions {
-  /** How long a slow-down lasts after the last throttling reply (or the reply's Retry-After, if longer). */
-  readonly throttleCooldownMs?: number
-}
-
-export const defaultThrottleCooldownMs = 10_000
-
 export const rateLimitedTotal = Metric.counter("precall_rate_limited_total", {
   description: "Provider calls that met the local rate limit, by provider, action and outcome (waited or rejected)"
 })
@@ -44,19 +37,8 @@ export const accountOf = (settings: Settings): string => settings.aliyunAccountI
 /** `limit:{aliyun:<account>}:<action>`: the hash tag keeps an account's keys in one Redis Cluster slot. */
 export const limitKey = (provider: string, account: string, action: string): string => `limit:{${provider}:${account}}:${action}`
 
-/**
- * The engine names every bind attempt `Bind`, whatever the binding's mode, while Aliyun's quotas are
- * per action (BindAxb, BindAxn, BindAxnExtension). Until the engine names the action, bind attempts
- * share the smallest of those limits (unless `Bind` itself is configured).
- */
-const bindActions = ["BindAxb", "BindAxn", "BindAxnExtension"]
-
-/** The action's limit in calls per second; undefined or 0: none. */
-export const perSecondOf = (limits: Readonly<Record<string, number>>, action: string): number | undefined => {
-  if (action !== "Bind" || limits[action] !== undefined) return limits[action]
-  const set = bindActions.flatMap((a) => (limits[a] ?? 0) > 0 ? [limits[a]!] : [])
-  return set.length === 0 ? undefined : Math.min(...set)
-}
+/** The action's limit in calls per second (actions as the provider names them); undefined or 0: none. */
+export const perSecondOf = (limits: Readonly<Record<string, number>>, action: string): number | undefined => limits[action]
 
 interface Stores {
   readonly limiter: RateLimiter.RateLimiter
@@ -69,12 +51,12 @@ const turnWith = (stores: Stores, key: string, perSecond: number, wait: { readon
 
 const rateText = (perSecond: number): string => `${Number(perSecond.toFixed(2))}/s`
 
-export const makeProviderLimits = (settings: Settings, options: LimitsOptions = {}) =>
+export const makeProviderLimits = (settings: Settings) =>
   Effect.gen(function*() {
     const shared = yield* SharedRedis
     const limits = rateLimitsOf(settings)
     const account = accountOf(settings)
-    const cooldownMs = options.throttleCooldownMs ?? defaultThrottleCooldownMs
+    const cooldownMs = settings.throttleCooldownMs
 
     const memory: Stores = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }
     const redis: Stores | undefined = shared.redis === undefined ? undefined : {

@@ -21,12 +21,13 @@ export const defaults = {
   aliyunEndpoint: "https://dyplsapi.aliyuncs.com",
   aliyunSignature: "v3",
   statusTtlMs: 2000,
-  redisTimeoutMs: 5,
+  redisTimeoutMs: 10,
   redisPrefix: "precall:",
   breakerFailureRatio: 0.5,
   breakerMinimumCalls: 20,
   breakerWindow: 50,
-  breakerOpenMs: 5000
+  breakerOpenMs: 5000,
+  throttleCooldownMs: 10_000
 } as const
 
 /**
@@ -82,7 +83,9 @@ const SettingsFields = Schema.Struct({
   breakerMinimumCalls: withDefault(between(1, 10_000), defaults.breakerMinimumCalls),
   breakerWindow: withDefault(between(1, 10_000), defaults.breakerWindow),
   /** How long it stays open before a half-open probe; 0 disables the breaker. */
-  breakerOpenMs: withDefault(between(0, 600_000), defaults.breakerOpenMs)
+  breakerOpenMs: withDefault(between(0, 600_000), defaults.breakerOpenMs),
+  /** How long a throttling reply keeps an action's shared limit lowered (or its Retry-After, if longer). */
+  throttleCooldownMs: withDefault(between(0, 600_000), defaults.throttleCooldownMs)
 })
 
 export const Settings = SettingsFields
@@ -114,7 +117,8 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
   breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
   breakerWindow: "PRECALL_BREAKER_WINDOW",
-  breakerOpenMs: "PRECALL_BREAKER_OPEN_MS"
+  breakerOpenMs: "PRECALL_BREAKER_OPEN_MS",
+  throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS"
 }
 
 export interface SettingIssue {
@@ -144,6 +148,9 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
       setting: nameOf("degradedDecision"),
       message: `fallback-real needs ${nameOf("allowRealFallback")}=true (a real number is never dialled otherwise)`
     })
+  }
+  if (s.breakerMinimumCalls > s.breakerWindow) {
+    issues.push({ setting: nameOf("breakerMinimumCalls"), message: `${s.breakerMinimumCalls} exceeds ${nameOf("breakerWindow")} (${s.breakerWindow}): the window never holds that many calls` })
   }
   if ((s.aliyunAccessKeyId === undefined) !== (s.aliyunAccessKeySecret === undefined)) {
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
@@ -178,7 +185,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
-  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs"
+  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

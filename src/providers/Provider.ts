@@ -55,11 +55,27 @@ export interface NewBinding {
   readonly requestId: string | undefined
 }
 
+/** The provider's own names for its actions: what limits, metrics and errors are keyed by. */
+export interface ProviderActions {
+  readonly queryCallStatus: string
+  readonly bindingDetail: string
+  readonly bind: (mode: BindingMode) => string
+}
+
+/** Used for whatever a provider does not name. */
+export const genericActions: ProviderActions = {
+  queryCallStatus: "QueryCallStatus",
+  bindingDetail: "QuerySubscriptionDetail",
+  bind: () => "Bind"
+}
+
 export interface ProviderShape {
   /** Short provider name, e.g. `aliyun`: used in errors, metrics and logs. */
   readonly name: string
   /** Where its calls go, e.g. the endpoint URL: the key for per-endpoint breakers and limits. */
   readonly endpoint: string
+  /** Names of its actions; quotas are per action (Aliyun: BindAxb, BindAxn, BindAxnExtension each have their own). */
+  readonly actions?: Partial<ProviderActions> | undefined
   readonly queryCallStatus: (query: StatusQuery) => Effect.Effect<StatusAnswer, ProviderError>
   readonly bindingDetail: (ref: BindingRef) => Effect.Effect<BindingDetail, ProviderError>
   readonly bind: (request: BindRequest) => Effect.Effect<NewBinding, ProviderError>

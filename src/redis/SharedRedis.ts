@@ -7,9 +7,11 @@
  * go back to it by itself. So this module builds effect's `Redis` service (`Redis.make`) on a
  * node-redis client that never gives up reconnecting and never queues commands while disconnected.
  *
- * Every operation goes through `use`: bounded by `redisTimeoutMs`, and when it fails or times out
- * Redis is marked down (logged once), later operations go straight to their in-memory fallback, and a
- * background probe (PING every second) marks it up again (logged once).
+ * Every operation goes through `use`: bounded by `redisTimeoutMs`, and run in memory instead when it
+ * fails or times out. A failed operation (connection lost, error reply) marks Redis down at once; slow
+ * replies do so after `SLOW_REPLIES_TO_DOWN` in a row, so one GC pause does not switch every instance
+ * to memory. While down (logged once), operations go straight to their fallback, and a background
+ * probe (PING every second) marks Redis up again (logged once).
  */
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Schedule } from "effect"
 import * as Redis from "effect/persistence/Redis"
@@ -53,6 +55,12 @@ export const noRedis: SharedRedisShape = {
   use: (_op, fallback) => fallback,
   health: Effect.succeed({ configured: false, up: false, since: 0, lastError: undefined })
 }
+
+/** Slow replies in a row after which Redis counts as down. */
+const SLOW_REPLIES_TO_DOWN = 3
+
+/** The cause a timed-out operation carries, to tell it from a failed one. */
+const SLOW = Symbol("slow reply")
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).slice(0, 200)
 
@@ -124,6 +132,11 @@ const makeShared = (settings: Settings & { readonly redisUrl: string }) =>
     })
 
     const timeout = Duration.millis(settings.redisTimeoutMs)
+    let slowInARow = 0
+    const onUnavailable = (cause: unknown) =>
+      cause === SLOW && ++slowInARow < SLOW_REPLIES_TO_DOWN
+        ? Effect.void
+        : mark(false, cause === SLOW ? `${SLOW_REPLIES_TO_DOWN} replies in a row slower than ${settings.redisTimeoutMs} ms` : cause)
     const probe = send("PING").pipe(
       Effect.timeoutOrElse({ duration: Duration.seconds(1), orElse: () => Effect.fail(new Redis.RedisError({ cause: "PING timed out" })) }),
       Effect.matchEffect({ onSuccess: () => mark(true), onFailure: (e) => mark(false, e.cause) })
@@ -139,8 +152,9 @@ const makeShared = (settings: Settings & { readonly redisUrl: string }) =>
           !health.up
             ? fallback
             : op(redis).pipe(
-              Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RedisUnavailable({ cause: `no reply within ${settings.redisTimeoutMs} ms` })) }),
-              Effect.catchTag("RedisUnavailable", (e) => Effect.andThen(mark(false, e.cause), fallback))
+              Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RedisUnavailable({ cause: SLOW })) }),
+              Effect.tap(() => Effect.sync(() => (slowInARow = 0))),
+              Effect.catchTag("RedisUnavailable", (e) => Effect.andThen(onUnavailable(e.cause), fallback))
             )
         ),
       health: Effect.sync(() => health)

@@ -43,8 +43,8 @@ afterEach(async () => {
 
 /**
  * A precall instance on the emulator, sharing Redis and prefix with the others of the test. The
- * Redis timeout is roomier than the 5 ms default: on a loaded test machine one slow reply would mark
- * Redis down and turn a sharing test into a fallback test.
+ * Redis timeout is roomier than the 10 ms default: on a loaded test machine a slow reply runs that
+ * operation in memory and would turn a sharing test into a fallback test.
  */
 const instance = async (settings: SettingsInput = {}) => {
   const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, ...settings })

@@ -13,7 +13,6 @@ import type { DecideRequestInput } from "../../src/domain/request.ts"
 import { Engine, engineLayer } from "../../src/engine/Engine.ts"
 import { guardLayer } from "../../src/engine/guard.ts"
 import type { RunningAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
-import type { LimitsOptions } from "../../src/limits/ProviderLimits.ts"
 import { type Settings, settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
 import { decide, providerLayer } from "../../src/precall.ts"
 import { SharedRedis, sharedRedisLayer } from "../../src/redis/SharedRedis.ts"
@@ -102,12 +101,12 @@ export const ownRedisServer = async () => {
  * One precall instance as PrecallLive assembles it (engine, Aliyun adapter, status cache, guard,
  * shared Redis), with its SharedRedis kept in the output so a test can read its health.
  */
-export const precallInstance = (settings: Settings, options: LimitsOptions = {}) => {
+export const precallInstance = (settings: Settings) => {
   const runtime = ManagedRuntime.make(
     engineLayer(settings).pipe(
       Layer.provide(providerLayer(settings)),
       Layer.provide(cacheLayer(settings)),
-      Layer.provideMerge(guardLayer(settings, options)),
+      Layer.provideMerge(guardLayer(settings)),
       Layer.provideMerge(sharedRedisLayer(settings))
     ).pipe(Layer.orDie)
   )

@@ -19,12 +19,13 @@ const expectedDefaults = {
   aliyunSignature: "v3",
   statusTtlMs: 2000,
   rateLimits: {},
-  redisTimeoutMs: 5,
+  redisTimeoutMs: 10,
   redisPrefix: "precall:",
   breakerFailureRatio: 0.5,
   breakerMinimumCalls: 20,
   breakerWindow: 50,
-  breakerOpenMs: 5000
+  breakerOpenMs: 5000,
+  throttleCooldownMs: 10000
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -87,9 +88,16 @@ describe("settingsFromEnv parses every variable", () => {
       breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
       breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
       breakerWindow: "PRECALL_BREAKER_WINDOW",
-      breakerOpenMs: "PRECALL_BREAKER_OPEN_MS"
+      breakerOpenMs: "PRECALL_BREAKER_OPEN_MS",
+      throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS"
     })
   })
+
+  it.effect("the breaker's minimum calls fit in its window", () =>
+    Effect.gen(function*() {
+      const err = yield* Effect.flip(settingsFromEnv({ PRECALL_BREAKER_MINIMUM_CALLS: "60", PRECALL_BREAKER_WINDOW: "50" }))
+      assert.deepStrictEqual(settingsOf(err), ["PRECALL_BREAKER_MINIMUM_CALLS"])
+    }))
 
   it.effect("PRECALL_RATE_LIMITS must be Action=perSecond pairs", () =>
     Effect.gen(function*() {
@@ -120,7 +128,8 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_BREAKER_FAILURE_RATIO: "0.25",
         PRECALL_BREAKER_MINIMUM_CALLS: "10",
         PRECALL_BREAKER_WINDOW: "40",
-        PRECALL_BREAKER_OPEN_MS: "2000"
+        PRECALL_BREAKER_OPEN_MS: "2000",
+        PRECALL_THROTTLE_COOLDOWN_MS: "3000"
       })
       const { aliyunAccessKeySecret, ...rest } = s
       assert.deepStrictEqual(rest, {
@@ -143,7 +152,8 @@ describe("settingsFromEnv parses every variable", () => {
         breakerFailureRatio: 0.25,
         breakerMinimumCalls: 10,
         breakerWindow: 40,
-        breakerOpenMs: 2000
+        breakerOpenMs: 2000,
+        throttleCooldownMs: 3000
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)

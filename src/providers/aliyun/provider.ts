@@ -4,7 +4,7 @@ import { HttpClient } from "effect/http"
 import { normalizeStatus } from "../../domain/status.ts"
 import { PrivacyNumberProvider } from "../Provider.ts"
 import { type AliyunRpcConfig, makeAliyunRpc } from "./client.ts"
-import { DYPLS_VERSION, makeDypls } from "./dypls.ts"
+import { bindAction, DYPLS_VERSION, makeDypls } from "./dypls.ts"
 
 const orUndefined = (s: string | null | undefined): string | undefined => (s === null || s === "" ? undefined : s)
 
@@ -14,6 +14,7 @@ export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
     return PrivacyNumberProvider.of({
       name: "aliyun",
       endpoint: config.endpoint,
+      actions: { queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode] },
       queryCallStatus: (q) =>
         dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo }).pipe(
           Effect.map(({ RequestId, SecretCallStatusDTO: dto }) => {
