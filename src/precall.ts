@@ -14,7 +14,7 @@ import { InvalidSettings, type Settings, settingsFromObject, type SettingsInput 
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 import { PrivacyNumberProvider } from "./providers/Provider.ts"
-import { sharedRedisLayer } from "./redis/SharedRedis.ts"
+import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -54,14 +54,14 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
   )).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** The engine over the configured provider. */
-export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> =>
   engineLayer(settings).pipe(
     Layer.provide(providerLayer(settings)),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
     Layer.provideMerge(guardLayer(settings)),
-    Layer.provide(sharedRedisLayer(settings))
+    Layer.provideMerge(sharedRedisLayer(settings))
   )
 
 /** Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision. */

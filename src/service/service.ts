@@ -40,7 +40,7 @@ export const runService = (
     const demo = config.demo ? yield* startDemo : undefined
     const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
     const app = serverLayer({ ...config, tracker }).pipe(
-      Layer.provide(Layer.mergeAll(PrecallLive(settings), readinessLayer(settings))),
+      Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
       Layer.provide(NodeHttpClient.layerUndici)
     )
     const server = Context.get(yield* Layer.build(app), HttpServer.HttpServer)

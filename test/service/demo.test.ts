@@ -18,7 +18,7 @@ const DemoService = Layer.unwrap(Effect.gen(function*() {
   const demo = yield* startDemo
   const settings = yield* Effect.orDie(settingsFromObject({ aliyunEndpoint: demo.emulator.url }))
   return serverLayer({ port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker() }).pipe(
-    Layer.provide(Layer.mergeAll(PrecallLive(settings), readinessLayer(settings))),
+    Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.merge(Layer.succeed(Cases, demo.cases))
   )
@@ -47,6 +47,9 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       const res = yield* send("/readyz")
       assert.strictEqual(res.status, 200)
       assert.strictEqual(res.json.checks.provider.ok, true)
+      assert.deepStrictEqual(res.json.checks.sharedState, { store: "memory", redisConfigured: false, since: null, lastError: null })
+      // the demo's decisions went to the emulator, so its breaker is known and closed
+      assert.deepStrictEqual(res.json.checks.circuits.map((c: { state: string }) => c.state), ["closed"])
     }))
 
   it.effect("the printed curl lines carry the URL, the key and the request", () =>

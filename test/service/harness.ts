@@ -34,7 +34,9 @@ export const readyReport = (ready: boolean): ReadinessReport => ({
   ready,
   checks: {
     configuration: { ok: true, detail: "test" },
-    provider: { ok: ready, detail: ready ? "reachable (HTTP 400)" : "unreachable", endpoint: "http://127.0.0.1:1", latencyMs: ready ? 1 : null, checkedAt: "2026-01-01T00:00:00.000Z" }
+    provider: { ok: ready, detail: ready ? "reachable (HTTP 400)" : "unreachable", endpoint: "http://127.0.0.1:1", latencyMs: ready ? 1 : null, checkedAt: "2026-01-01T00:00:00.000Z" },
+    circuits: [{ endpoint: "http://127.0.0.1:1", state: ready ? "closed" : "open" }],
+    sharedState: { store: "memory", redisConfigured: false, since: null, lastError: null }
   }
 })
 

@@ -25,7 +25,7 @@ layer(service.layer)("routes", (it) => {
       const res = yield* send("/readyz")
       assert.strictEqual(res.status, 200)
       assert.strictEqual(res.json.ready, true)
-      assert.deepStrictEqual(Object.keys(res.json.checks).sort(), ["configuration", "provider"])
+      assert.deepStrictEqual(Object.keys(res.json.checks).sort(), ["circuits", "configuration", "provider", "sharedState"])
     }))
 
   it.effect("POST /v1/decisions answers the engine's decision", () =>
