@@ -1,0 +1,107 @@
+/**
+ * One measurement = one job in a fresh worker process (bench/worker.ts), so every contender starts
+ * from the same cold state (JIT, heap, sockets) and process.cpuUsage() there counts only its own work.
+ */
+import { fork } from "node:child_process"
+import type { SettingsInput } from "../src/index.ts"
+import type { ContenderName, Target } from "./contenders.ts"
+import type { Summary } from "./driver.ts"
+import type { Progress } from "./progress.ts"
+
+export interface Job {
+  readonly contender: ContenderName
+  /** The emulator's URL. */
+  readonly endpoint: string
+  readonly targets: ReadonlyArray<Target>
+  readonly concurrency: number
+  readonly durationMs: number
+  readonly warmupMs: number
+  readonly maxCount: number
+  /** Only a status-1 answer (precall: `use-x` from the provider) counts as a success. */
+  readonly strict: boolean
+  readonly settings?: SettingsInput
+  /** Operations slower than this (ms) are counted in `overLimit`. */
+  readonly limitMs?: number
+  /** Send every latency back (to merge rounds). */
+  readonly returnLatencies?: boolean
+}
+
+export interface JobResult {
+  readonly contender: string
+  readonly count: number
+  readonly errors: number
+  readonly firstError: string | undefined
+  readonly elapsedMs: number
+  readonly throughput: number
+  readonly latency: Summary
+  readonly cpuMicrosPerOp: number
+  /** Resolved outcomes by label (precall: `decision/source`). */
+  readonly outcomes: Readonly<Record<string, number>>
+  readonly overLimit: number
+  /** Every measured latency (ms), when the job asked for them. */
+  readonly latencies?: ReadonlyArray<number>
+  /** The emulator over the measured phase. */
+  readonly emulator: {
+    readonly requests: number
+    readonly cpuMicrosPerRequest: number
+    readonly codes: Readonly<Record<string, number>>
+  }
+}
+
+type WorkerMessage =
+  | { readonly tick: { readonly phase: string; readonly done: number; readonly elapsedMs: number } }
+  | { readonly result: JobResult }
+  | { readonly error: string }
+
+export const runJob = (job: Job, progress: Progress): Promise<JobResult> =>
+  new Promise((resolve, reject) => {
+    const proc = fork(new URL("./worker.ts", import.meta.url).pathname, [], {
+      env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"]
+    })
+    let settled = false
+    const settle = (f: () => void) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      f()
+    }
+    // Bounded: a worker that has not answered well after its planned time is killed.
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL")
+      settle(() => reject(new Error(`${job.contender}: worker did not finish in time`)))
+    }, job.warmupMs + job.durationMs + 60_000)
+    proc.on("message", (m: WorkerMessage) => {
+      if ("tick" in m) progress.tick(`${m.tick.phase} ${(m.tick.elapsedMs / 1000).toFixed(1)} s, ${m.tick.done} ops, ${Math.round(m.tick.done / (m.tick.elapsedMs / 1000))}/s`)
+      else if ("result" in m) settle(() => resolve(m.result))
+      else settle(() => reject(new Error(`${job.contender}: ${m.error}`)))
+    })
+    proc.on("exit", (code) => settle(() => reject(new Error(`${job.contender}: worker exited with ${code} before answering`))))
+  })
+
+export interface MicroRow {
+  readonly piece: string
+  /** Minimum over the rounds: the least disturbed one. */
+  readonly microsPerOp: number
+  readonly microsPerRound: ReadonlyArray<number>
+}
+
+/** Runs the pieces in a child process (so a failure there costs only this section). */
+export const runMicroProcess = (o: { readonly n: number; readonly rounds: number }, onPiece: (piece: string) => void): Promise<Array<MicroRow>> =>
+  new Promise((resolve, reject) => {
+    const proc = fork(new URL("./micro.ts", import.meta.url).pathname, [], { env: { ...process.env, BENCH_MICRO: JSON.stringify(o) }, stdio: ["ignore", "inherit", "pipe", "ipc"] })
+    let stderr = ""
+    proc.stderr?.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-2000)))
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 120_000)
+    proc.on("message", (m: { piece?: string; rows?: Array<MicroRow> }) => {
+      if (m.piece !== undefined) onPiece(m.piece)
+      if (m.rows !== undefined) {
+        clearTimeout(timer)
+        resolve(m.rows)
+      }
+    })
+    proc.on("exit", (code) => {
+      clearTimeout(timer)
+      reject(new Error(`bench/micro.ts exited with ${code}: ${stderr.trim()}`))
+    })
+  })

@@ -1,0 +1,117 @@
+/**
+ * Where precall's time goes. Two uses:
+ *   node --cpu-prof --cpu-prof-dir=bench/results bench/profile.ts [concurrency] [seconds]
+ *     runs only the precall contender (emulator in its own process) for a few seconds;
+ *   node bench/profile.ts --service [seconds] [top]
+ *     runs the HTTP service process under --cpu-prof with 64 autocannon connections, then summarizes;
+ *   node bench/profile.ts --summarize <file.cpuprofile> [top]
+ *     prints self time by function and by file (src/ files, node_modules packages, node internals).
+ */
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { closedLoop } from "./driver.ts"
+import { startEmulatorProcess } from "./emulator.ts"
+import { makeTargets } from "./run-helpers.ts"
+import { precallContender } from "./contenders.ts"
+import { makeProgress } from "./progress.ts"
+import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
+
+interface ProfileNode {
+  readonly id: number
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly children?: ReadonlyArray<number>
+}
+interface CpuProfile {
+  readonly nodes: ReadonlyArray<ProfileNode>
+  readonly samples: ReadonlyArray<number>
+  readonly timeDeltas: ReadonlyArray<number>
+}
+
+/** A short file name: `src/...`, `effect/dist/...` (package-relative), `node:...` or `(native)`. */
+const where = (url: string): string => {
+  if (url === "") return "(native)"
+  const nm = /node_modules\/(.*)$/.exec(url)
+  if (nm !== null) return nm[1]!
+  const own = /\/((?:src|bench)\/.*)$/.exec(url)
+  return own !== null ? own[1]! : url
+}
+const packageOf = (file: string): string =>
+  file.startsWith("src/") || file.startsWith("bench/") ? "precall src/" : file.startsWith("node:") ? "node internals" : file === "(native)" ? "(native: gc, syscalls, crypto, ...)" : /^((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1] ?? file
+
+export const summarize = (file: string, top = 25): string => {
+  const p = JSON.parse(readFileSync(file, "utf8")) as CpuProfile
+  const byId = new Map(p.nodes.map((n) => [n.id, n]))
+  const parent = new Map<number, number>()
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
+  const label = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"}  ${where(n.callFrame.url)}${n.callFrame.url === "" ? "" : `:${n.callFrame.lineNumber + 1}`}`
+  let total = 0
+  const add = (m: Map<string, number>, k: string, us: number) => m.set(k, (m.get(k) ?? 0) + us)
+  const byPackage = new Map<string, number>()
+  const byFile = new Map<string, number>()
+  const byFn = new Map<string, number>()
+  /** Time with a precall src/ function on the stack, each function counted once per sample. */
+  const inclusiveSrc = new Map<string, number>()
+  p.samples.forEach((id, i) => {
+    const us = p.timeDeltas[i] ?? 0
+    const n = byId.get(id)!
+    if (n.callFrame.functionName === "(idle)" || n.callFrame.functionName === "(program)") return
+    total += us
+    const f = where(n.callFrame.url)
+    add(byPackage, packageOf(f), us)
+    add(byFile, f, us)
+    add(byFn, label(n), us)
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!
+      if (!/\/src\//.test(frame.callFrame.url)) continue
+      const k = label(frame)
+      if (!seen.has(k)) (seen.add(k), add(inclusiveSrc, k, us))
+    }
+  })
+  const table = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, us]) => `${(100 * us / total).toFixed(1).padStart(5)} %  ${k}`).join("\n")
+  return [
+    `busy ${(total / 1000).toFixed(0)} ms (idle and "(program)" left out)`,
+    `self time by package:\n${table(byPackage)}`,
+    `self time by file:\n${table(byFile)}`,
+    `self time by function:\n${table(byFn)}`,
+    `inclusive time of precall src/ functions (stack contains it):\n${table(inclusiveSrc)}`
+  ].join("\n\n") + "\n"
+}
+
+if (process.argv[2] === "--summarize") {
+  process.stdout.write(summarize(process.argv[3]!, Number(process.argv[4] ?? 25)))
+} else if (process.argv[2] === "--service") {
+  // The service process under --cpu-prof, 64 autocannon connections for a few seconds, then its profile summarized.
+  const seconds = Number(process.argv[3] ?? 8)
+  const dir = mkdtempSync(join(tmpdir(), "precall-service-prof-"))
+  const emulator = await startEmulatorProcess({ verifySignatures: false })
+  try {
+    const targets = await makeTargets(emulator, 64)
+    const service = await startServiceProcess(emulator.url, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    const r = await load(service.url, decisionBodies(targets), 64, seconds, makeProgress(1), "load")
+    process.stderr.write(`\nservice: ${(r.requests.total / r.duration).toFixed(0)} req/s, ${r.non2xx} non-2xx\n`)
+    await service.stop()
+  } finally {
+    await emulator.stop()
+  }
+  const file = readdirSync(dir).find((f) => f.endsWith(".cpuprofile"))
+  if (file === undefined) throw new Error(`no profile written to ${dir}`)
+  process.stdout.write(`${join(dir, file)}\n${summarize(join(dir, file), Number(process.argv[4] ?? 30))}`)
+} else {
+  const concurrency = Number(process.argv[2] ?? 16)
+  const seconds = Number(process.argv[3] ?? 5)
+  const emulator = await startEmulatorProcess({ verifySignatures: false })
+  try {
+    const targets = await makeTargets(emulator, 64)
+    const c = await precallContender(emulator.url, true)
+    const r = await closedLoop((w) => c.call(targets[w % targets.length]!), {
+      concurrency, durationMs: seconds * 1000, warmupMs: 500, maxCount: 1_000_000
+    })
+    await c.close()
+    process.stderr.write(`precall at ${concurrency}: ${r.throughput.toFixed(0)}/s, ${r.cpuMicrosPerOp.toFixed(0)} µs CPU/op, ${r.errors} errors\n`)
+  } finally {
+    await emulator.stop()
+  }
+}

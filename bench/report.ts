@@ -1,0 +1,230 @@
+/** The run's figures, the target verdicts, and the three files they are written to (json, md, svg). */
+import { writeFileSync } from "node:fs"
+import type { MicroRow } from "./jobs.ts"
+import type { BreakdownRow } from "./scenarios/breakdown.ts"
+import type { FaultsResult } from "./scenarios/faults.ts"
+import type { LibraryRow } from "./scenarios/library.ts"
+import type { ServiceRow } from "./scenarios/service.ts"
+
+export interface Machine {
+  readonly cpus: number
+  readonly cpuModel: string
+  readonly node: string
+  /** os.loadavg() when the run started and ended: load from outside the benchmark shows here. */
+  readonly loadavgStart: ReadonlyArray<number>
+  readonly loadavgEnd: ReadonlyArray<number>
+}
+
+export interface Target {
+  readonly id: string
+  readonly description: string
+  readonly threshold: string
+  /** The measured figure, e.g. "0.42×" or "99.8 %"; "not measured" when its scenario did not run. */
+  readonly measured: string
+  readonly verdict: "PASS" | "MISS" | "NOT RUN"
+  readonly note?: string
+}
+
+export interface Report {
+  readonly startedAt: string
+  readonly finishedAt: string
+  readonly mode: "quick" | "full"
+  readonly command: string
+  readonly machine: Machine
+  readonly options: Readonly<Record<string, unknown>>
+  readonly library?: ReadonlyArray<LibraryRow>
+  readonly breakdown?: ReadonlyArray<BreakdownRow>
+  readonly micro?: ReadonlyArray<MicroRow>
+  readonly microFailed?: string
+  readonly service?: ReadonlyArray<ServiceRow>
+  readonly serviceUnavailable?: string
+  readonly faults?: FaultsResult
+  readonly targets: ReadonlyArray<Target>
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a === undefined || b === undefined || b === 0 ? undefined : a / b
+
+const libraryAt = (rows: ReadonlyArray<LibraryRow> | undefined, name: string, c: number) => rows?.find((r) => r.name === name && r.concurrency === c)
+
+/** The issue's targets, each with the measured ratio. A run with errors cannot pass. */
+export const evaluateTargets = (r: Omit<Report, "targets" | "finishedAt">): Array<Target> => {
+  const targets: Array<Target> = []
+  const ratioTarget = (id: string, description: string, min: number, value: number | undefined, invalid?: string): Target =>
+    value === undefined
+      ? { id, description, threshold: `≥ ${min}×`, measured: "not measured", verdict: "NOT RUN" }
+      : {
+        id, description, threshold: `≥ ${min}×`, measured: `${value.toFixed(2)}×`,
+        verdict: value >= min && invalid === undefined ? "PASS" : "MISS", ...(invalid === undefined ? {} : { note: invalid })
+      }
+  for (const c of [16, 64]) {
+    const p = libraryAt(r.library, "precall", c)
+    const invalid = p !== undefined && p.errors > 0 ? `${p.errors} precall errors: ${p.firstError}` : undefined
+    targets.push(ratioTarget(`a-floor-${c}`, `(a) precall ÷ floor throughput at concurrency ${c}`, 0.8,
+      ratio(p?.throughput, libraryAt(r.library, "floor", c)?.throughput), invalid))
+    targets.push(ratioTarget(`a-popcore-${c}`, `(a) precall ÷ pop-core throughput at concurrency ${c}`, 2.5,
+      ratio(p?.throughput, libraryAt(r.library, "pop-core", c)?.throughput), invalid))
+  }
+  const bare = r.service?.find((s) => s.name === "bare node:http")
+  const svc = r.service?.find((s) => s.name === "precall service")
+  targets.push(ratioTarget("b-service", "(b) service ÷ bare node:http throughput, live provider call per decision", 0.3,
+    ratio(svc?.throughput, bare?.throughput),
+    svc !== undefined && svc.non2xx + svc.errors > 0 ? `${svc.non2xx} non-2xx, ${svc.errors} errors` : undefined))
+  const f = r.faults
+  targets.push(f === undefined
+    ? { id: "c-deadline", description: "(c) decisions inside the deadline under faults", threshold: "100 %", measured: "not measured", verdict: "NOT RUN" }
+    : {
+      id: "c-deadline",
+      description: `(c) decisions inside the deadline (${f.settings.deadlineMs} ms + ${f.toleranceMs} ms tolerance) under faults`,
+      threshold: "100 %",
+      measured: `${(100 * f.shareInsideDeadline).toFixed(2)} % (${f.insideDeadline}/${f.decisions})`,
+      verdict: f.decisions > 0 && f.insideDeadline === f.decisions && f.errors === 0 ? "PASS" : "MISS"
+    })
+  return targets
+}
+
+const n0 = (x: number) => x.toFixed(0)
+const n1 = (x: number) => x.toFixed(1)
+const n2 = (x: number) => x.toFixed(2)
+
+export const markdown = (r: Report): string => {
+  const out: Array<string> = []
+  const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>) => {
+    out.push(`| ${head.join(" | ")} |`, `| ${head.map(() => "---").join(" | ")} |`, ...rows.map((row) => `| ${row.join(" | ")} |`), "")
+  }
+  out.push(`# precall benchmark, ${r.startedAt} (${r.mode})`, "")
+  out.push(`\`${r.command}\` on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average at start ` +
+    `${r.machine.loadavgStart.map(n2).join(" / ")}, at end ${r.machine.loadavgEnd.map(n2).join(" / ")} (1/5/15 min).`, "")
+  out.push("## Targets", "")
+  table(["target", "threshold", "measured", "verdict"], r.targets.map((t) => [t.description, t.threshold, t.measured + (t.note ? ` (${t.note})` : ""), `**${t.verdict}**`]))
+  if (r.library !== undefined) {
+    out.push("## (a) Library: live decisions, closed loop", "")
+    table(["concurrency", "contender", "ops/s", "÷ floor", "p50 ms", "p99 ms", "CPU µs/op", "emulator CPU µs/req", "provider calls/op", "errors", "ops/s per round"],
+      r.library.map((row) => {
+        const floor = libraryAt(r.library, "floor", row.concurrency)
+        return [String(row.concurrency), row.name, n0(row.throughput), floor ? n2(row.throughput / floor.throughput) : "", n2(row.p50), n2(row.p99),
+          n0(row.cpuMicrosPerOp), n0(row.emulatorCpuMicrosPerRequest), n2(row.providerCallsPerOp), String(row.errors), row.roundThroughputs.map(n0).join(", ")]
+      }))
+  }
+  if (r.breakdown !== undefined) {
+    out.push("## Where precall's CPU goes (closed loop, concurrency " + String(r.options["breakdownConcurrency"] ?? "") + ")", "")
+    out.push("CPU µs/op is the minimum over the rounds (outside load only adds CPU time); ops/s is the median. Every round is listed to show the spread.", "")
+    table(["rung", "adds", "ops/s", "CPU µs/op", "per round", "added µs/op", "over"],
+      r.breakdown.map((b) => [b.name, b.adds, n0(b.throughput), n0(b.cpuMicrosPerOp), b.cpuMicrosPerRound.map(n0).join(", "), n0(b.addedMicros), b.comparedTo]))
+  }
+  if (r.micro !== undefined) {
+    out.push("## precall's pieces without the network (bench/micro.ts)", "", "Sequential, on stubs; CPU µs per call, minimum over the rounds.", "")
+    table(["piece", "CPU µs/call", "per round"], r.micro.map((m) => [m.piece, n1(m.microsPerOp), m.microsPerRound.map(n1).join(", ")]))
+  } else if (r.microFailed !== undefined) {
+    out.push("## precall's pieces without the network", "", `Not measured: ${r.microFailed}`, "")
+  }
+  if (r.service !== undefined) {
+    out.push("## (b) HTTP service under autocannon", "")
+    const bare = r.service.find((s) => s.name === "bare node:http")
+    table(["server", "connections", "req/s", "÷ bare", "p50 ms", "p99 ms", "server CPU µs/req", "provider calls/req", "non-2xx", "errors"],
+      r.service.map((s) => [s.name, String(s.connections), n0(s.throughput), bare ? n2(s.throughput / bare.throughput) : "", String(s.p50), String(s.p99),
+        n0(s.serverCpuMicrosPerRequest), n2(s.providerCallsPerRequest), String(s.non2xx), String(s.errors)]))
+    const mix = r.service.find((s) => s.decisions !== undefined)?.decisions
+    if (mix !== undefined) {
+      out.push("The service's decisions over the measured phase (from its `/metrics`):", "")
+      table(["decision/source", "count"], Object.entries(mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v)]))
+    }
+  } else if (r.serviceUnavailable !== undefined) {
+    out.push("## (b) HTTP service", "", `Not measured: ${r.serviceUnavailable}`, "")
+  }
+  if (r.faults !== undefined) {
+    const f = r.faults
+    out.push("## (c) Faults on QueryCallStatus: 10 % Throttling.User, 5 % hang, 5 % HTTP 503", "")
+    out.push(`Concurrency ${f.concurrency}; deadline ${f.settings.deadlineMs} ms, attempt timeout ${f.settings.attemptTimeoutMs} ms, ` +
+      `${f.settings.maxAttempts} attempts, retry base ${f.settings.retryBaseMs} ms; a decision counts as inside when its wall time is ≤ ` +
+      `${f.settings.deadlineMs + f.toleranceMs} ms (deadline + ${f.toleranceMs} ms tolerance).`, "")
+    table(["decisions", "inside deadline + tolerance", "over the bare deadline", "decisions/s", "p50 ms", "p99 ms", "max ms", "provider calls/decision"],
+      [[String(f.decisions), `${(100 * f.shareInsideDeadline).toFixed(2)} %`, String(f.overDeadlineStrict), n0(f.throughput), n1(f.p50), n1(f.p99), n1(f.max),
+        n2(f.providerCallsPerDecision)]])
+    table(["decision/source", "count", "share"], Object.entries(f.mix).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v), `${(100 * v / f.decisions).toFixed(2)} %`]))
+    const total = Object.values(f.emulatorCodes).reduce((a, b) => a + b, 0)
+    table(["emulator answer", "count", "share"], Object.entries(f.emulatorCodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v), `${(100 * v / total).toFixed(2)} %`]))
+  }
+  return out.join("\n")
+}
+
+// ---- SVG: two horizontal bar panels, throughput ratios and p99 per scenario ----
+
+interface Bar { readonly label: string; readonly value: number; readonly color: string; readonly text: string }
+interface Panel { readonly title: string; readonly bars: ReadonlyArray<Bar>; readonly log: boolean; readonly lines: ReadonlyArray<{ readonly value: number; readonly label: string }> }
+
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+const COLORS: Readonly<Record<string, string>> = { floor: "#9e9e9e", "pop-core": "#f0a030", precall: "#2b6cb0", bare: "#9e9e9e", service: "#2b6cb0", faults: "#c0392b" }
+
+const panel = (p: Panel, y0: number, width: number): { svg: string; height: number } => {
+  const left = 230
+  const right = 90
+  const barH = 16
+  const gap = 6
+  const top = 46
+  const plotW = width - left - right
+  const max = Math.max(...p.bars.map((b) => b.value), ...p.lines.map((l) => l.value), p.log ? 10 : 1) * (p.log ? 1.5 : 1.1)
+  const minLog = 0.1
+  const x = (v: number) => left + (p.log ? (Math.log10(Math.max(v, minLog)) - Math.log10(minLog)) / (Math.log10(max) - Math.log10(minLog)) : v / max) * plotW
+  const height = top + p.bars.length * (barH + gap) + 30
+  const parts: Array<string> = [`<g transform="translate(0,${y0})">`, `<text x="10" y="18" font-size="15" font-weight="bold">${esc(p.title)}</text>`]
+  const ticks = p.log ? [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= max) : [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4].filter((t) => t <= max)
+  for (const t of ticks) {
+    parts.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${height - 26}" stroke="#e0e0e0"/>`,
+      `<text x="${x(t)}" y="${height - 12}" font-size="11" text-anchor="middle" fill="#666">${t}${p.log ? "" : "×"}</text>`)
+  }
+  p.bars.forEach((b, i) => {
+    const y = top + i * (barH + gap)
+    parts.push(`<text x="${left - 8}" y="${y + barH - 4}" font-size="12" text-anchor="end">${esc(b.label)}</text>`,
+      `<rect x="${left}" y="${y}" width="${Math.max(1, x(b.value) - left)}" height="${barH}" fill="${b.color}"/>`,
+      `<text x="${x(b.value) + 4}" y="${y + barH - 4}" font-size="11" fill="#333">${esc(b.text)}</text>`)
+  })
+  for (const l of p.lines) {
+    parts.push(`<line x1="${x(l.value)}" y1="${top - 8}" x2="${x(l.value)}" y2="${height - 26}" stroke="#c0392b" stroke-dasharray="4 3"/>`,
+      `<text x="${x(l.value) + 3}" y="${top - 12}" font-size="10" fill="#c0392b">${esc(l.label)}</text>`)
+  }
+  parts.push("</g>")
+  return { svg: parts.join("\n"), height }
+}
+
+export const svg = (r: Report): string => {
+  const width = 900
+  const ratioBars: Array<Bar> = []
+  const p99Bars: Array<Bar> = []
+  for (const c of [...new Set((r.library ?? []).map((row) => row.concurrency))]) {
+    const floor = libraryAt(r.library, "floor", c)
+    for (const row of (r.library ?? []).filter((x) => x.concurrency === c)) {
+      if (floor !== undefined) ratioBars.push({ label: `(a) c=${c} ${row.name}`, value: row.throughput / floor.throughput, color: COLORS[row.name] ?? "#555", text: `${n2(row.throughput / floor.throughput)}× (${n0(row.throughput)}/s)` })
+      p99Bars.push({ label: `(a) c=${c} ${row.name}`, value: row.p99, color: COLORS[row.name] ?? "#555", text: `${n1(row.p99)} ms` })
+    }
+  }
+  const bare = r.service?.find((s) => s.name === "bare node:http")
+  for (const s of r.service ?? []) {
+    const color = s.name === "bare node:http" ? COLORS["bare"]! : COLORS["service"]!
+    if (bare !== undefined) ratioBars.push({ label: `(b) ${s.name}`, value: s.throughput / bare.throughput, color, text: `${n2(s.throughput / bare.throughput)}× (${n0(s.throughput)}/s)` })
+    p99Bars.push({ label: `(b) ${s.name}`, value: s.p99, color, text: `${s.p99} ms` })
+  }
+  if (r.faults !== undefined) p99Bars.push({ label: `(c) precall under faults`, value: r.faults.p99, color: COLORS["faults"]!, text: `${n1(r.faults.p99)} ms (max ${n0(r.faults.max)} ms)` })
+  const a = panel({ title: "Throughput relative to the floor of each scenario (floor = 1×)", bars: ratioBars, log: false,
+    lines: [{ value: 0.8, label: "(a) target 0.8×" }, { value: 0.3, label: "(b) 0.3×" }] }, 0, width)
+  const b = panel({ title: "p99 latency, ms (log scale)", bars: p99Bars, log: true,
+    lines: r.faults === undefined ? [] : [{ value: r.faults.settings.deadlineMs, label: "deadline" }] }, a.height + 10, width)
+  const verdicts = r.targets.map((t) => `${t.verdict} ${t.measured}`).join(" · ")
+  const height = a.height + b.height + 50
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+    a.svg, b.svg,
+    `<text x="10" y="${height - 28}" font-size="11" fill="#333">precall benchmark ${esc(r.startedAt)} (${r.mode}), ${r.machine.cpus} CPUs, Node ${esc(r.machine.node)}</text>`,
+    `<text x="10" y="${height - 12}" font-size="10" fill="#333">${esc(verdicts)}</text>`,
+    "</svg>"
+  ].join("\n")
+}
+
+export const writeReport = (r: Report, base: string): ReadonlyArray<string> => {
+  const files = [`${base}.json`, `${base}.md`, `${base}.svg`]
+  writeFileSync(files[0]!, `${JSON.stringify(r, null, 2)}\n`)
+  writeFileSync(files[1]!, `${markdown(r)}\n`)
+  writeFileSync(files[2]!, `${svg(r)}\n`)
+  return files
+}

@@ -1,0 +1,125 @@
+/**
+ * `npm run bench [-- --quick] [-- --only=a,b,c,breakdown] [-- --breakdown|--no-breakdown] [-- --out=dir]`
+ *
+ * Runs the scenarios against the Aliyun emulator in its own process over loopback, prints progress on
+ * stderr and each target's verdict at the end, and writes bench/results/<timestamp>.{json,md,svg}.
+ * See docs/performance.md.
+ */
+import { mkdirSync } from "node:fs"
+import { cpus, loadavg } from "node:os"
+import { join } from "node:path"
+import { LIVE_ENV, LIVE_SETTINGS } from "./live.ts"
+import { startEmulatorProcess } from "./emulator.ts"
+import { runMicroProcess } from "./jobs.ts"
+import { makeProgress } from "./progress.ts"
+import { evaluateTargets, type Report, writeReport } from "./report.ts"
+import { makeTargets } from "./run-helpers.ts"
+import { breakdownSteps, runBreakdown } from "./scenarios/breakdown.ts"
+import { runFaults } from "./scenarios/faults.ts"
+import { librarySteps, runLibrary } from "./scenarios/library.ts"
+import { runService, SERVICE_STEPS } from "./scenarios/service.ts"
+
+const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
+  --quick          short run (well under a minute): 1 s per measurement, no breakdown
+  --only=LIST      scenarios to run: a (library), b (service), c (faults), breakdown
+  --breakdown      also in a quick run: where precall's CPU goes, layer by layer (default in a full run)
+  --out=DIR        where to write <timestamp>.json/.md/.svg (default bench/results)`
+
+const args = process.argv.slice(2)
+if (args.includes("--help") || args.includes("-h")) {
+  process.stdout.write(`${USAGE}\n`)
+  process.exit(0)
+}
+const unknown = args.filter((a) => !/^--(quick|breakdown|no-breakdown|only=.+|out=.+)$/.test(a))
+if (unknown.length > 0) {
+  process.stderr.write(`unknown argument ${unknown.join(" ")}\n${USAGE}\n`)
+  process.exit(2)
+}
+const quick = args.includes("--quick")
+const only = args.find((a) => a.startsWith("--only="))?.slice(7).split(",")
+const wants = (s: string) => only === undefined || only.includes(s)
+const breakdown = only !== undefined ? only.includes("breakdown") : args.includes("--breakdown") || (!quick && !args.includes("--no-breakdown"))
+const outDir = args.find((a) => a.startsWith("--out="))?.slice(6) ?? join(import.meta.dirname, "results")
+
+const options = quick
+  ? {
+    library: { concurrencies: [1, 16, 64], durationMs: 1000, warmupMs: 400, rounds: 1 },
+    breakdown: { concurrency: 16, durationMs: 1000, warmupMs: 400, rounds: 1 },
+    micro: { n: 2000, rounds: 2 },
+    service: { connections: 64, durationS: 2, warmupS: 1 },
+    faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 }
+  }
+  : {
+    library: { concurrencies: [1, 16, 64], durationMs: 4000, warmupMs: 1200, rounds: 2 },
+    breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
+    micro: { n: 5000, rounds: 3 },
+    service: { connections: 64, durationS: 10, warmupS: 2 },
+    faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 }
+  }
+
+const steps = (wants("a") ? librarySteps(options.library) : 0) + (breakdown ? breakdownSteps(options.breakdown) + 1 : 0) +
+  (wants("b") ? SERVICE_STEPS : 0) + (wants("c") ? 1 : 0) + 1
+const progress = makeProgress(steps)
+const startedAt = new Date()
+const loadavgStart = loadavg()
+
+progress.step("starting the Aliyun emulator in its own process (verifySignatures: false)")
+const emulator = await startEmulatorProcess({ verifySignatures: false, seed: 7 })
+const stopAll = () => void emulator.stop().then(() => process.exit(130))
+process.once("SIGINT", stopAll)
+process.once("SIGTERM", stopAll)
+
+let report: Report
+try {
+  const targets = await makeTargets(emulator, 64)
+  progress.done(`${emulator.url}, ${targets.length} AXB bindings`)
+  const library = wants("a") ? await runLibrary(emulator.url, targets, options.library, progress) : undefined
+  const breakdownRows = breakdown ? await runBreakdown(emulator.url, targets, options.breakdown, progress) : undefined
+  let micro: Report["micro"]
+  let microFailed: string | undefined
+  if (breakdown) {
+    progress.step("breakdown: precall's pieces without the network (bench/micro.ts)")
+    try {
+      micro = await runMicroProcess(options.micro, (piece) => progress.tick(piece))
+      progress.done(`${micro.length} pieces`)
+    } catch (e) {
+      microFailed = e instanceof Error ? e.message : String(e)
+      progress.done(`failed: ${microFailed.slice(0, 300)}`)
+    }
+  }
+  let service: Report["service"]
+  let serviceUnavailable: string | undefined
+  if (wants("b")) {
+    try {
+      service = await runService(emulator, targets, options.service, progress)
+    } catch (e) {
+      serviceUnavailable = e instanceof Error ? e.message : String(e)
+      progress.done(`service not available: ${serviceUnavailable.slice(0, 300)}`)
+    }
+  }
+  const faults = wants("c") ? await runFaults(emulator, targets, options.faults, progress) : undefined
+  const partial = {
+    startedAt: startedAt.toISOString(),
+    mode: quick ? "quick" as const : "full" as const,
+    command: `npm run bench${args.length > 0 ? ` -- ${args.join(" ")}` : ""}`,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "unknown", node: process.version, loadavgStart, loadavgEnd: loadavg() },
+    options: { ...options, breakdownConcurrency: options.breakdown.concurrency, emulator: { verifySignatures: false, seed: 7, process: "separate" }, precallSettings: LIVE_SETTINGS, serviceEnv: LIVE_ENV },
+    ...(library ? { library } : {}),
+    ...(breakdownRows ? { breakdown: breakdownRows } : {}),
+    ...(micro ? { micro } : {}),
+    ...(microFailed ? { microFailed } : {}),
+    ...(service ? { service } : {}),
+    ...(serviceUnavailable ? { serviceUnavailable } : {}),
+    ...(faults ? { faults } : {})
+  }
+  report = { ...partial, finishedAt: new Date().toISOString(), targets: evaluateTargets(partial) }
+} finally {
+  await emulator.stop()
+}
+
+mkdirSync(outDir, { recursive: true })
+const files = writeReport(report, join(outDir, startedAt.toISOString().replace(/[:.]/g, "-")))
+const lines = ["", "targets:"]
+for (const t of report.targets) lines.push(`  ${t.verdict.padEnd(7)} ${t.description}: ${t.measured} (target ${t.threshold})${t.note ? `; ${t.note}` : ""}`)
+lines.push("", `wrote ${files.join(", ")}`, "")
+process.stdout.write(lines.join("\n"))

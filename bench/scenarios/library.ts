@@ -1,0 +1,82 @@
+/**
+ * Scenario (a): the library's live decisions against the floor (bare undici, same V3 signing, no
+ * policy) and against Aliyun's pop-core client, at several concurrencies, closed loop. All three run
+ * against one emulator process in no-signature-check mode, each in a fresh worker process. With
+ * several rounds the contenders take turns (A B C, then C B A, ...) so that load from outside the
+ * benchmark falls on all of them alike; the rounds of a contender are merged.
+ */
+import type { ContenderName, Target } from "../contenders.ts"
+import { summarize } from "../driver.ts"
+import { type JobResult, runJob } from "../jobs.ts"
+import type { Progress } from "../progress.ts"
+
+export const LIBRARY_CONTENDERS: ReadonlyArray<ContenderName> = ["floor", "pop-core", "precall"]
+
+export interface LibraryOptions {
+  readonly concurrencies: ReadonlyArray<number>
+  /** Measured time per contender and round. */
+  readonly durationMs: number
+  readonly warmupMs: number
+  readonly rounds: number
+}
+
+export interface LibraryRow {
+  readonly name: ContenderName
+  readonly concurrency: number
+  readonly count: number
+  readonly errors: number
+  readonly firstError: string | undefined
+  readonly throughput: number
+  readonly p50: number
+  readonly p99: number
+  readonly cpuMicrosPerOp: number
+  readonly emulatorCpuMicrosPerRequest: number
+  /** Emulator requests per operation: 1 when every decision made exactly one live provider call. */
+  readonly providerCallsPerOp: number
+  /** Throughput of each round, to show the spread. */
+  readonly roundThroughputs: ReadonlyArray<number>
+}
+
+export const librarySteps = (o: LibraryOptions): number => o.concurrencies.length * LIBRARY_CONTENDERS.length * o.rounds
+
+/** One line for the progress display. */
+export const describe = (r: JobResult): string =>
+  `${r.throughput.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(2)} ms, p99 ${r.latency.p99.toFixed(2)} ms, ` +
+  `${r.cpuMicrosPerOp.toFixed(0)} µs CPU/op, emulator ${r.emulator.cpuMicrosPerRequest.toFixed(0)} µs/req` +
+  (r.errors > 0 ? `, ${r.errors} ERRORS (${r.firstError})` : "")
+
+const merge = (name: ContenderName, concurrency: number, rounds: ReadonlyArray<JobResult>): LibraryRow => {
+  const sum = (f: (r: JobResult) => number) => rounds.reduce((a, r) => a + f(r), 0)
+  const count = sum((r) => r.count)
+  const emulatorRequests = sum((r) => r.emulator.requests)
+  const latency = summarize(Float64Array.from(rounds.flatMap((r) => r.latencies ?? [])))
+  return {
+    name, concurrency, count, errors: sum((r) => r.errors), firstError: rounds.find((r) => r.firstError !== undefined)?.firstError,
+    throughput: count / (sum((r) => r.elapsedMs) / 1000), p50: latency.p50, p99: latency.p99,
+    cpuMicrosPerOp: count === 0 ? 0 : sum((r) => r.cpuMicrosPerOp * r.count) / count,
+    emulatorCpuMicrosPerRequest: emulatorRequests === 0 ? 0 : sum((r) => r.emulator.cpuMicrosPerRequest * r.emulator.requests) / emulatorRequests,
+    providerCallsPerOp: count === 0 ? 0 : emulatorRequests / count,
+    roundThroughputs: rounds.map((r) => r.throughput)
+  }
+}
+
+export const runLibrary = async (endpoint: string, targets: ReadonlyArray<Target>, o: LibraryOptions, progress: Progress): Promise<Array<LibraryRow>> => {
+  const rows: Array<LibraryRow> = []
+  for (const concurrency of o.concurrencies) {
+    const results = new Map<ContenderName, Array<JobResult>>(LIBRARY_CONTENDERS.map((n) => [n, []]))
+    for (let round = 0; round < o.rounds; round++) {
+      const order = round % 2 === 0 ? LIBRARY_CONTENDERS : [...LIBRARY_CONTENDERS].reverse()
+      for (const name of order) {
+        progress.step(`library: ${name} at concurrency ${concurrency}${o.rounds > 1 ? `, round ${round + 1}/${o.rounds}` : ""}`)
+        const r = await runJob({
+          contender: name, endpoint, targets, concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, maxCount: 2_000_000,
+          strict: true, returnLatencies: true
+        }, progress)
+        results.get(name)!.push(r)
+        progress.done(describe(r))
+      }
+    }
+    for (const name of LIBRARY_CONTENDERS) rows.push(merge(name, concurrency, results.get(name)!))
+  }
+  return rows
+}

@@ -1,0 +1,144 @@
+/**
+ * Scenario (b): the HTTP service, `POST /v1/decisions` with a live provider call per decision to the
+ * emulator process, under autocannon at 64 connections, against a bare node:http server that parses
+ * the same JSON body and answers JSON. Each server runs in its own process; autocannon runs here.
+ */
+import autocannon from "autocannon"
+import type { DecideRequestInput } from "../../src/index.ts"
+import type { Target } from "../contenders.ts"
+import { LIVE_ENV } from "../live.ts"
+import type { EmulatorProcess } from "../emulator.ts"
+import { type Child, freePort, startChild } from "../procs.ts"
+import type { Progress } from "../progress.ts"
+
+export interface ServiceRow {
+  readonly name: "bare node:http" | "precall service"
+  readonly connections: number
+  readonly requests: number
+  readonly throughput: number
+  readonly p50: number
+  readonly p99: number
+  readonly non2xx: number
+  readonly errors: number
+  /** CPU of the server process per request, µs. */
+  readonly serverCpuMicrosPerRequest: number
+  /** Emulator requests per HTTP request (1: one live provider call per decision). */
+  readonly providerCallsPerRequest: number
+  readonly emulatorCpuMicrosPerRequest: number
+  /** The service's decisions over the measured phase by `decision/source`, from its /metrics. */
+  readonly decisions?: Readonly<Record<string, number>>
+}
+
+export interface ServiceOptions {
+  readonly connections: number
+  readonly durationS: number
+  readonly warmupS: number
+}
+
+const API_KEY = "bench-key-0123456789"
+
+/** The service process on a free port, configured for live decisions against the emulator. */
+export const startServiceProcess = async (emulatorUrl: string, execArgv?: ReadonlyArray<string>): Promise<Child> => {
+  const port = await freePort()
+  return startChild(new URL("../service-process.ts", import.meta.url).pathname, {
+    ...LIVE_ENV, BENCH_SERVICE_PORT: String(port), PRECALL_ALIYUN_ENDPOINT: emulatorUrl, PRECALL_API_KEYS: API_KEY
+  }, { readyUrl: `http://127.0.0.1:${port}/healthz`, quietStdout: true, ...(execArgv === undefined ? {} : { execArgv }) })
+}
+
+/** One request body per target. */
+export const decisionBodies = (targets: ReadonlyArray<Target>): Array<string> =>
+  targets.map((t) => {
+    const request: DecideRequestInput = { poolKey: t.poolKey, subsId: t.subsId, phoneNoX: t.phoneNoX, callerNo: t.callerNo }
+    return JSON.stringify(request)
+  })
+
+/** Each connection sends its own body (its own binding), so no two identical requests are in flight. */
+export const load = async (url: string, bodies: ReadonlyArray<string>, connections: number, durationS: number, progress: Progress, phase: string) => {
+  let next = 0
+  const instance = autocannon({
+    url: `${url}/v1/decisions`, method: "POST", connections, duration: durationS, timeout: 10, body: bodies[0]!,
+    headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+    setupClient: (client) => client.setBody(bodies[next++ % bodies.length]!)
+  })
+  let done = 0
+  const t0 = Date.now()
+  instance.on("response", () => void done++)
+  const ticker = setInterval(() => progress.tick(`${phase} ${((Date.now() - t0) / 1000).toFixed(1)} s, ${done} requests, ${Math.round(done / ((Date.now() - t0) / 1000))}/s`), 500)
+  try {
+    return await instance
+  } finally {
+    clearInterval(ticker)
+  }
+}
+
+const measure = async (
+  name: ServiceRow["name"],
+  server: Child,
+  emulator: EmulatorProcess,
+  bodies: ReadonlyArray<string>,
+  o: ServiceOptions,
+  progress: Progress
+): Promise<ServiceRow> => {
+  if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
+  const hasMetrics = name === "precall service"
+  const before = hasMetrics ? await decisionCounts(server.url) : undefined
+  await emulator.resetStats()
+  const cpu0 = await server.cpuMicros()
+  const r = await load(server.url, bodies, o.connections, o.durationS, progress, "measure")
+  const cpu = (await server.cpuMicros()) - cpu0
+  const stats = await emulator.stats()
+  const after = before === undefined ? undefined : await decisionCounts(server.url)
+  const decisions = after === undefined ? undefined : Object.fromEntries([...after].map(([k, n]) => [k, n - (before?.get(k) ?? 0)]).filter(([, n]) => n !== 0))
+  const total = r.requests.total
+  return {
+    name, connections: o.connections, requests: total, throughput: total / r.duration, p50: r.latency.p50, p99: r.latency.p99,
+    non2xx: r.non2xx, errors: r.errors, serverCpuMicrosPerRequest: total === 0 ? 0 : cpu / total,
+    providerCallsPerRequest: total === 0 ? 0 : stats.totalRequests / total,
+    emulatorCpuMicrosPerRequest: stats.totalRequests === 0 ? 0 : (stats.cpu.userMicros + stats.cpu.systemMicros) / stats.totalRequests,
+    ...(decisions === undefined ? {} : { decisions })
+  }
+}
+
+/** `precall_decisions_total{decision="use-x",source="provider"} 12` lines of the service's /metrics, as counts. */
+const decisionCounts = async (url: string): Promise<Map<string, number>> => {
+  const counts = new Map<string, number>()
+  const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })
+  for (const line of (await res.text()).split("\n")) {
+    const m = /^precall_decisions_total\{(.*)\}\s+([\d.e+]+)/.exec(line)
+    if (m === null) continue
+    const label = (k: string) => new RegExp(`${k}="([^"]*)"`).exec(m[1]!)?.[1] ?? "?"
+    counts.set(`${label("decision")}/${label("source")}`, Number(m[2]))
+  }
+  return counts
+}
+
+const describe = (r: ServiceRow): string =>
+  `${r.throughput.toFixed(0)}/s, p50 ${r.p50} ms, p99 ${r.p99} ms, server ${r.serverCpuMicrosPerRequest.toFixed(0)} µs CPU/req, ` +
+  `${r.providerCallsPerRequest.toFixed(2)} provider calls/req` +
+  (r.decisions === undefined ? "" : `, decisions ${Object.entries(r.decisions).map(([k, n]) => `${k} ${n}`).join(", ")}`) + (r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : "")
+
+export const SERVICE_STEPS = 2
+
+export const runService = async (emulator: EmulatorProcess, targets: ReadonlyArray<Target>, o: ServiceOptions, progress: Progress): Promise<Array<ServiceRow>> => {
+  const bodies = decisionBodies(targets)
+  const rows: Array<ServiceRow> = []
+
+  progress.step(`service: bare node:http server, ${o.connections} connections`)
+  const bare = await startChild(new URL("../bare-server.ts", import.meta.url).pathname, {})
+  try {
+    rows.push(await measure("bare node:http", bare, emulator, bodies, o, progress))
+  } finally {
+    await bare.stop()
+  }
+  progress.done(describe(rows[0]!))
+
+  progress.step(`service: precall service POST /v1/decisions, ${o.connections} connections`)
+  const service = await startServiceProcess(emulator.url)
+  try {
+    rows.push(await measure("precall service", service, emulator, bodies, o, progress))
+  } finally {
+    await service.stop()
+  }
+  progress.done(describe(rows[1]!))
+  return rows
+}
