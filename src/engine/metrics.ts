@@ -24,17 +24,36 @@ export const providerErrorsTotal = Metric.counter("precall_provider_errors_total
   description: "Failed provider calls, by provider, action, provider code and error class"
 })
 
+/**
+ * A metric tagged with a set of attributes, made once per set: tagging on every update allocates on
+ * the decision path, and the sets are few (kinds × sources, actions, codes).
+ */
+const taggedOnce = <M extends Metric.Metric<number, unknown>>(metric: M) => {
+  const tagged = new Map<string, M>()
+  return (attributes: Readonly<Record<string, string>>): M => {
+    const key = Object.values(attributes).join("\u0000")
+    let m = tagged.get(key)
+    if (m === undefined) tagged.set(key, (m = Metric.withAttributes(metric, attributes) as M))
+    return m
+  }
+}
+
+const decisionsBy = taggedOnce(decisionsTotal)
+const attemptsBy = taggedOnce(providerAttemptsTotal)
+const callDurationBy = taggedOnce(providerCallDurationMs)
+const errorsBy = taggedOnce(providerErrorsTotal)
+
 export const recordDecision = (d: Decision) =>
-  Effect.all([
-    Metric.update(Metric.withAttributes(decisionsTotal, { decision: d.decision, source: d.source }), 1),
+  Effect.andThen(
+    Metric.update(decisionsBy({ decision: d.decision, source: d.source }), 1),
     Metric.update(decisionDurationMs, d.elapsedMs)
-  ], { discard: true })
+  )
 
 export const recordAttempt = (provider: string, action: string, durationMs: number) =>
-  Effect.all([
-    Metric.update(Metric.withAttributes(providerAttemptsTotal, { provider, action }), 1),
-    Metric.update(Metric.withAttributes(providerCallDurationMs, { provider, action }), durationMs)
-  ], { discard: true })
+  Effect.andThen(
+    Metric.update(attemptsBy({ provider, action }), 1),
+    Metric.update(callDurationBy({ provider, action }), durationMs)
+  )
 
 export const recordProviderError = (e: ProviderError) =>
-  Metric.update(Metric.withAttributes(providerErrorsTotal, { provider: e.provider, action: e.action, code: e.code, class: e.errorClass }), 1)
+  Metric.update(errorsBy({ provider: e.provider, action: e.action, code: e.code, class: e.errorClass }), 1)

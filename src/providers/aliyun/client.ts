@@ -29,6 +29,7 @@ export type AliyunReply = Readonly<Record<string, unknown>>
 export type AliyunRpc = (action: string, params: Readonly<Record<string, string | undefined>>) => Effect.Effect<AliyunReply, ProviderError>
 
 const EMPTY_BODY_SHA256 = sha256Hex("")
+const untraced = () => true
 
 const defined = (params: Readonly<Record<string, string | undefined>>): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -119,7 +120,12 @@ export const makeAliyunRpc = (config: AliyunRpcConfig): Effect.Effect<AliyunRpc,
     return (action, params) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(signedRequest(config, host, action, defined(params), now))
+        const response = yield* client.execute(signedRequest(config, host, action, defined(params), now)).pipe(
+          // No client span and no trace headers to Aliyun: one span per provider call costs more CPU
+          // than the signing, and the engine's metrics already time every attempt.
+          Effect.provideService(HttpClient.TracerDisabledWhen, untraced),
+          Effect.provideService(HttpClient.TracerPropagationEnabled, false)
+        )
         const text = yield* response.text
         const reply = interpretReply(action, response.status, text, response.headers["x-acs-retry-after"])
         return reply instanceof ProviderError ? yield* reply : reply
