@@ -2,7 +2,7 @@
  * precall's public API. Everything a dialing app, a service or a test needs is exported here;
  * nothing else under src/ is a public entry point.
  */
-export { createPrecall, decide, decodeRequest, InvalidRequest, PrecallError, PrecallLive, providerLayer } from "./precall.ts"
+export { createPrecall, decide, decodeRequest, InvalidRequest, PrecallError, PrecallFromEnv, PrecallLive, PrecallWith, providerLayer } from "./precall.ts"
 export type { Precall } from "./precall.ts"
 export { Engine, engineLayer, makeEngine } from "./engine/Engine.ts"
 export type { EngineShape } from "./engine/Engine.ts"

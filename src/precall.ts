@@ -10,7 +10,7 @@ import { cacheLayer } from "./cache/cacheLayer.ts"
 import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
-import { InvalidSettings, type Settings, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
+import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 import { PrivacyNumberProvider } from "./providers/Provider.ts"
@@ -55,14 +55,29 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
 
 /** The engine over the configured provider. */
 export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> =>
+  PrecallWith(settings, providerLayer(settings))
+
+/**
+ * The engine with everything around it (status cache, coalescing, rate limits, circuit breakers,
+ * shared Redis) over a provider of your own: the composition PrecallLive uses for Aliyun.
+ */
+export const PrecallWith = <E>(
+  settings: Settings,
+  provider: Layer.Layer<PrivacyNumberProvider, E>
+): Layer.Layer<Engine | ProviderBreakers | SharedRedis, E> =>
   engineLayer(settings).pipe(
-    Layer.provide(providerLayer(settings)),
+    Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
     Layer.provideMerge(guardLayer(settings)),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
+
+/** PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*). */
+export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> = Layer.unwrap(
+  Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
+)
 
 /** Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision. */
 export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decision, InvalidRequest, Engine> =>
