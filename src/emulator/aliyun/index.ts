@@ -11,6 +11,7 @@ import type { FaultSpec } from "./faults.ts"
 import { DEFAULT_EMULATOR_PORT, keyPairFromEnv, resolveOptions } from "./options.ts"
 import type { AliyunEmulatorOptions } from "./options.ts"
 import type { CallFault, PoolConfig } from "./state.ts"
+import { readEmulatorConfig } from "./configFile.ts"
 import { createEmulatorServer } from "./server.ts"
 import type { StatsView } from "./stats.ts"
 
@@ -93,11 +94,13 @@ export class AliyunEmulator extends Context.Service<AliyunEmulator, RunningAliyu
 }
 
 /**
- * `precall emulator --port N`: starts on 127.0.0.1, prints one line with the URL and the key id,
- * and resolves once SIGINT or SIGTERM has closed it.
+ * `precall emulator --port N [--config FILE]`: starts on 127.0.0.1 with the options of the JSON file
+ * (pools, faults, seed, signature checks), prints one line with the URL and the key id, and resolves
+ * once SIGINT or SIGTERM has closed it.
  */
-export const runAliyunEmulatorCli = async (port: number = DEFAULT_EMULATOR_PORT): Promise<void> => {
-  const emulator = await startAliyunEmulator({ port, ...keyPairFromEnv(process.env) })
+export const runAliyunEmulatorCli = async (port: number = DEFAULT_EMULATOR_PORT, configFile?: string): Promise<void> => {
+  const fromFile = configFile === undefined ? {} : await readEmulatorConfig(configFile)
+  const emulator = await startAliyunEmulator({ ...fromFile, port, ...keyPairFromEnv(process.env) })
   process.stdout.write(`Aliyun Dyplsapi emulator listening on ${emulator.url} (AccessKeyId ${emulator.accessKeyId}; control API ${emulator.url}/_emulator)\n`)
   await new Promise<void>((resolve) => {
     const stop = (): void => {
