@@ -20,7 +20,7 @@ beforeAll(async () => {
 afterAll(() => emulator.close())
 beforeEach(() => emulator.reset())
 
-const run = <A>(signature: "v1" | "v3", f: (dypls: Dypls) => Effect.Effect<A, ProviderError>) =>
+const run = <A, E>(signature: "v1" | "v3", f: (dypls: Dypls) => Effect.Effect<A, E>) =>
   Effect.runPromise(
     Effect.gen(function*() {
       const rpc = yield* makeAliyunRpc({
@@ -31,7 +31,8 @@ const run = <A>(signature: "v1" | "v3", f: (dypls: Dypls) => Effect.Effect<A, Pr
     }).pipe(Effect.provide(NodeHttpClient.layerUndici))
   )
 
-const failure = <A>(signature: "v1" | "v3", f: (dypls: Dypls) => Effect.Effect<A, ProviderError>) => run(signature, (d) => Effect.flip(f(d)))
+const failure = <A>(signature: "v1" | "v3", f: (dypls: Dypls) => Effect.Effect<A, ProviderError>): Promise<ProviderError> =>
+  run(signature, (d) => Effect.flip(f(d)))
 
 const inAnHour = () => Date.now() + 3600_000
 
