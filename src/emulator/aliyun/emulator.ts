@@ -61,21 +61,13 @@ export interface ClockView {
   readonly offsetSeconds: number
 }
 
-export interface BindingView {
-  readonly subsId: string
-  readonly poolKey: string
-  readonly mode: BindingMode
-  readonly phoneNoA: string
-  readonly phoneNoB: string | undefined
-  readonly phoneNoX: string
-  readonly extension: string | undefined
+export interface BindingView extends Pick<Binding, "subsId" | "poolKey" | "mode" | "phoneNoA" | "phoneNoB" | "phoneNoX" | "extension" | "callFault"> {
   readonly status: "in-effect" | "expired"
   /** Emulator seconds until expiry; negative once expired. */
   readonly expiresInSeconds: number
   /** As QuerySubscriptionDetail shows them: Beijing wall-clock time. */
   readonly expireDate: string
   readonly gmtCreate: string
-  readonly callFault: CallFault | undefined
 }
 
 export interface StateView {
