@@ -70,10 +70,10 @@ const SettingsFields = Schema.Struct({
   statusTtlMs: withDefault(between(0, 60_000), defaults.statusTtlMs),
   /** Per-action limits in calls per second, merged over `defaultRateLimits`; 0 removes a limit. */
   rateLimits: withDefault(Schema.Record(Schema.String, Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))), {}),
-  /** Shared state (limits, status cache, coalescing) lives here when set, e.g. redis://127.0.0.1:6379. */
-  redisUrl: Schema.optionalKey(
+  /** Shared state (limits, status cache, coalescing) lives here when set, e.g. redis://127.0.0.1:6379; Redacted, as it may carry a password. */
+  redisUrl: Schema.optionalKey(Schema.Redacted(
     Schema.String.check(Schema.makeFilter((s: string) => /^rediss?:\/\/\S+$/.test(s), { expected: "a redis:// or rediss:// URL" }))
-  ),
+  )),
   /** Longest a decision waits on one Redis operation before using in-memory state instead. */
   redisTimeoutMs: withDefault(between(1, 1000), defaults.redisTimeoutMs),
   redisPrefix: withDefault(Schema.NonEmptyString, defaults.redisPrefix),
@@ -91,8 +91,9 @@ const SettingsFields = Schema.Struct({
 export const Settings = SettingsFields
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
-export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret">> & {
+export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret" | "redisUrl">> & {
   readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
+  readonly redisUrl?: string | Redacted.Redacted<string>
 }
 
 /** The environment variable behind each setting. */
@@ -176,11 +177,16 @@ const decodeWith = (input: unknown, nameOf: (field: keyof Settings) => string): 
     })
   )
 
-/** Decodes settings given as an object (the embedding API). A plain-string secret is wrapped in Redacted. */
+const redacted = (v: string | Redacted.Redacted<string> | undefined) => (typeof v === "string" ? Redacted.make(v) : v)
+
+/** Decodes settings given as an object (the embedding API). Plain-string secrets are wrapped in Redacted. */
 export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings, InvalidSettings> => {
-  const secret = input.aliyunAccessKeySecret
-  const normalised = typeof secret === "string" ? { ...input, aliyunAccessKeySecret: Redacted.make(secret) } : input
-  return decodeWith(normalised, (f) => f)
+  const { aliyunAccessKeySecret, redisUrl, ...rest } = input
+  const secrets = {
+    ...(aliyunAccessKeySecret === undefined ? {} : { aliyunAccessKeySecret: redacted(aliyunAccessKeySecret) }),
+    ...(redisUrl === undefined ? {} : { redisUrl: redacted(redisUrl) })
+  }
+  return decodeWith({ ...rest, ...secrets }, (f) => f)
 }
 
 const numeric = new Set<keyof Settings>([
@@ -202,7 +208,7 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     if (raw === undefined || raw === "") continue
     if (numeric.has(field)) input[field] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw
     else if (field === "allowRealFallback") input[field] = raw === "true" ? true : raw === "false" ? false : raw
-    else if (field === "aliyunAccessKeySecret") input[field] = Redacted.make(raw)
+    else if (field === "aliyunAccessKeySecret" || field === "redisUrl") input[field] = Redacted.make(raw)
     else if (field === "rateLimits") input[field] = parseRateLimits(raw)
     else input[field] = raw
   }

@@ -13,7 +13,7 @@
  * to memory. While down (logged once), operations go straight to their fallback, and a background
  * probe (PING every second) marks Redis up again (logged once).
  */
-import { Clock, Context, Data, Duration, Effect, Layer, Metric, Schedule } from "effect"
+import { Clock, Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { createClient } from "redis"
 import type { Settings } from "../policy/settings.ts"
@@ -64,12 +64,12 @@ const SLOW = Symbol("slow reply")
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).slice(0, 200)
 
-const makeShared = (settings: Settings & { readonly redisUrl: string }) =>
+const makeShared = (settings: Settings, redisUrl: string) =>
   Effect.gen(function*() {
     const client = yield* Effect.acquireRelease(
       Effect.sync(() =>
         createClient({
-          url: settings.redisUrl,
+          url: redisUrl,
           disableOfflineQueue: true,
           socket: { connectTimeout: 1000, reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2000) }
         })
@@ -164,7 +164,7 @@ const makeShared = (settings: Settings & { readonly redisUrl: string }) =>
 /** The shared Redis of the settings (PRECALL_REDIS_URL), or in-memory state when none is set. */
 export const sharedRedisLayer = (settings: Settings): Layer.Layer<SharedRedis> => {
   const url = settings.redisUrl
-  return url === undefined ? Layer.succeed(SharedRedis, noRedis) : Layer.effect(SharedRedis, makeShared({ ...settings, redisUrl: url }))
+  return url === undefined ? Layer.succeed(SharedRedis, noRedis) : Layer.effect(SharedRedis, makeShared(settings, Redacted.value(url)))
 }
 
 /** Maps a RedisError to RedisUnavailable, for operations passed to `use`. */

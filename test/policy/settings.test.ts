@@ -131,7 +131,8 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_BREAKER_OPEN_MS: "2000",
         PRECALL_THROTTLE_COOLDOWN_MS: "3000"
       })
-      const { aliyunAccessKeySecret, ...rest } = s
+      const { aliyunAccessKeySecret, redisUrl, ...rest } = s
+      assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
       assert.deepStrictEqual(rest, {
         allowRealFallback: true,
         degradedDecision: "fallback-real",
@@ -146,7 +147,6 @@ describe("settingsFromEnv parses every variable", () => {
         aliyunAccountId: "1234567890",
         statusTtlMs: 0,
         rateLimits: { QueryCallStatus: 10, BindAxb: 0 },
-        redisUrl: "redis://127.0.0.1:6379/2",
         redisTimeoutMs: 8,
         redisPrefix: "pc:",
         breakerFailureRatio: 0.25,
@@ -357,5 +357,20 @@ describe("the secret stays Redacted", () => {
     Effect.gen(function*() {
       const err = yield* Effect.flip(settingsFromObject({ aliyunAccessKeyId: "LTAIexample", aliyunAccessKeySecret: "" }))
       assert.deepStrictEqual(settingsOf(err), ["aliyunAccessKeySecret"])
+    }))
+})
+
+describe("the Redis URL is a secret too (it may carry a password)", () => {
+  it.effect("from the environment and from an object it is held as Redacted", () =>
+    Effect.gen(function*() {
+      const url = "redis://:hunter2@127.0.0.1:6379/0"
+      for (const s of [yield* settingsFromEnv({ PRECALL_REDIS_URL: url }), yield* settingsFromObject({ redisUrl: url })]) {
+        assert.isTrue(Redacted.isRedacted(s.redisUrl))
+        assert.strictEqual(Redacted.value(s.redisUrl!), url)
+        assert.notInclude(`${JSON.stringify(s)} ${String(s)} ${inspect(s, { depth: 10 })}`, "hunter2")
+      }
+      const bad = yield* Effect.flip(settingsFromObject({ redisUrl: "http://:hunter2@127.0.0.1" }))
+      assert.deepStrictEqual(settingsOf(bad), ["redisUrl"])
+      assert.notInclude(bad.message, "hunter2")
     }))
 })
