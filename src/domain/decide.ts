@@ -4,6 +4,7 @@
  */
 import type { ErrorClass } from "./errors.ts"
 import type { DecisionCore, DegradedDecision } from "./decision.ts"
+import { maskNumbersIn } from "./phone.ts"
 import type { StatusAnswer } from "./status.ts"
 
 /** The part of the policy that shapes the decision (timings live in policy/). */
@@ -43,7 +44,8 @@ export interface DecisionFacts {
   readonly fromCache?: boolean
 }
 
-const failureText = (f: FailureFact | undefined): string => (f === undefined ? "" : `: ${f.code} (${f.errorClass}) ${f.message}`)
+const failureText = (f: FailureFact | undefined): string =>
+  f === undefined ? "" : `: ${f.code} (${f.errorClass}) ${maskNumbersIn(f.message)}`
 
 /** Dial the real callee when the policy allows it and the callee is known; refuse otherwise. */
 const realOrRefuse = (

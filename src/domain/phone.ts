@@ -46,3 +46,9 @@ export type PhoneNumber = typeof PhoneNumber.Type
 /** Masks a number for logs and errors: 13800138000 → 138****8000. Never log a number without it. */
 export const maskPhone = (n: string): string =>
   n.length <= 4 ? "****" : n.length <= 7 ? `${n.slice(0, 1)}****${n.slice(-2)}` : `${n.slice(0, 3)}****${n.slice(-4)}`
+
+/**
+ * Masks every run of 7 or more digits in a text (a provider's error message may quote a number):
+ * reasons and logs carry such texts, and only `fallback-real` may carry a real number.
+ */
+export const maskNumbersIn = (text: string): string => text.replace(/\+?\d{7,}/g, (n) => maskPhone(n))

@@ -24,7 +24,8 @@ const errorClassArb = fc.constantFrom<ErrorClass>("transient", "throttled", "bin
 const failureArb: fc.Arbitrary<FailureFact> = fc.record({
   code: fc.constantFrom("isv.FLOW_LIMIT", "isp.SYSTEM_ERROR", "Throttling.User", "isv.NO_AVAILABLE_NUMBER", "Transport.Timeout", "isv.SUBS_NOT_EXIST"),
   errorClass: errorClassArb,
-  message: fc.constantFrom("", "retry later", "no number")
+  // providers quote numbers in their messages (e.g. "illegal number: 13800138000")
+  message: fc.oneof(fc.constantFrom("", "retry later", "no number"), realArb.map((n) => `illegal number: ${n}`))
 })
 const requestIdArb = fc.option(fc.string({ minLength: 1, maxLength: 8 }), { nil: undefined })
 
@@ -147,6 +148,11 @@ describe("decide: properties over every status × policy × known parties", () =
       assert.isTrue(isX(d.dial))
     }
     if (facts.realCallee !== undefined) assert.notStrictEqual(d.dial, facts.realCallee)
+  }))
+
+  it("no real number appears anywhere in a decision other than fallback-real, provider messages included", check((_facts, _policy, d) => {
+    if (d.decision === "fallback-real") return
+    assert.notMatch(JSON.stringify(d), /(?<!\d)13[89]\d{8}(?!\d)/)
   }))
 
   it("refuse has dial null, no binding and no extension", check((_facts, _policy, d) => {
