@@ -138,14 +138,19 @@ describe("two instances, one Redis", () => {
     emulator.setCallStatus(b.subsId, { status: 3 })
     emulator.setFault("QueryCallStatus", { latency: { kind: "fixed", ms: 200 } })
     const seen: Array<string> = []
+    // every key under the prefix, whatever its type (the rate limits keep hashes there too)
     const watch = setInterval(() => void redis.keys(`${prefix}*`).then(async (keys) => {
-      for (const k of keys) seen.push((await redis.get(k)) ?? "")
-    }), 20)
+      for (const k of keys) {
+        const type = await redis.type(k)
+        seen.push(type === "string" ? (await redis.get(k)) ?? "" : type === "hash" ? JSON.stringify(await redis.hGetAll(k)) : "")
+      }
+    }).catch((e: unknown) => seen.push(`watch failed: ${String(e)}`)), 20)
     const ds = await Promise.all([one.decide({ ...req, realCallee: B }), two.decide({ ...req, realCallee: B })])
     clearInterval(watch)
     for (const d of ds) expect(d).toMatchObject({ decision: "fallback-real", dial: B, attempts: 1 })
     expect(statusRequests()).toBe(2)
     expect(seen.join()).not.toContain(B)
+    expect(seen.join()).not.toContain("watch failed")
   })
 })
 
