@@ -1,10 +1,14 @@
 /** The run's figures, the target verdicts, and the three files they are written to (json, md, svg). */
 import { writeFileSync } from "node:fs"
 import type { MicroRow } from "./jobs.ts"
+import type { KeyCleanup } from "./redis.ts"
 import type { BreakdownRow } from "./scenarios/breakdown.ts"
+import { type BreakerResult, OPEN_P99_TARGET_MS } from "./scenarios/breaker.ts"
+import type { CacheResult } from "./scenarios/cache.ts"
 import type { FaultsResult } from "./scenarios/faults.ts"
 import type { LibraryRow } from "./scenarios/library.ts"
 import type { ServiceRow } from "./scenarios/service.ts"
+import type { SharedLimitResult } from "./scenarios/shared-limit.ts"
 
 export interface Machine {
   readonly cpus: number
@@ -39,6 +43,19 @@ export interface Report {
   readonly service?: ReadonlyArray<ServiceRow>
   readonly serviceUnavailable?: string
   readonly faults?: FaultsResult
+  readonly sharedLimit?: SharedLimitResult
+  readonly breaker?: BreakerResult
+  readonly cache?: CacheResult
+  /** The Redis of scenarios (d) and (f): where, under which prefix, and what was deleted afterwards. */
+  readonly redis?: {
+    readonly url: string
+    readonly prefix: string
+    readonly problem?: string
+    /** Keys found under the prefix and deleted, after each scenario that used Redis. */
+    readonly cleanups: ReadonlyArray<KeyCleanup & { readonly after: string }>
+  }
+  /** Scenarios (d, e, f) that failed, with the error. */
+  readonly failures?: Readonly<Record<string, string>>
   readonly targets: ReadonlyArray<Target>
 }
 
@@ -79,6 +96,19 @@ export const evaluateTargets = (r: Omit<Report, "targets" | "finishedAt">): Arra
       threshold: "100 %",
       measured: `${(100 * f.shareInsideDeadline).toFixed(2)} % (${f.insideDeadline}/${f.decisions})`,
       verdict: f.decisions > 0 && f.insideDeadline === f.decisions && f.errors === 0 ? "PASS" : "MISS"
+    })
+  const b = r.breaker
+  const open = b?.phases.find((p) => p.name === "on, once open")
+  const description = `(e) decision p99 once the circuit breaker is open (provider hanging${b === undefined ? "" : `, ${b.ratePerSecond} decisions/s`})`
+  targets.push(b === undefined || open === undefined
+    ? { id: "e-open-p99", description, threshold: `< ${OPEN_P99_TARGET_MS} ms`, measured: "not measured", verdict: "NOT RUN" }
+    : open.decisions === 0
+    ? { id: "e-open-p99", description, threshold: `< ${OPEN_P99_TARGET_MS} ms`, measured: "no decision once open", verdict: "MISS", note: "the breaker never opened" }
+    : {
+      id: "e-open-p99", description, threshold: `< ${OPEN_P99_TARGET_MS} ms`,
+      measured: `${open.latency.p99.toFixed(2)} ms (p50 ${open.latency.p50.toFixed(2)}, max ${open.latency.max.toFixed(1)}; ${open.decisions} decisions)`,
+      verdict: open.latency.p99 < OPEN_P99_TARGET_MS && b.errors === 0 ? "PASS" : "MISS",
+      ...(b.errors > 0 ? { note: `${b.errors} errors` } : {})
     })
   return targets
 }
@@ -145,6 +175,78 @@ export const markdown = (r: Report): string => {
     const total = Object.values(f.emulatorCodes).reduce((a, b) => a + b, 0)
     table(["emulator answer", "count", "share"], Object.entries(f.emulatorCodes).sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, String(v), `${(100 * v / total).toFixed(2)} %`]))
   }
+  const pct = (x: number) => `${(100 * x).toFixed(1)} %`
+  const ratioText = (a: number, b: number) => (b === 0 ? (a === 0 ? "=" : "∞") : `${n2(a / b)}×`)
+  if (r.sharedLimit !== undefined) {
+    const d = r.sharedLimit
+    const first = d.rows[0]
+    out.push(`## (d) Shared limit: 2 instances, ${first?.offeredPerSecond ?? "?"} decisions/s offered, provider quota ${d.quotaQps}/s`, "")
+    out.push(`The emulator answers Throttling.User above ${d.quotaQps} QueryCallStatus in any sliding second (\`throttle: { qps: ${d.quotaQps} }\`). ` +
+      `Two library instances, each in its own process, open loop at ${first === undefined ? "?" : first.offeredPerSecond / first.instances}/s each for ` +
+      `${first?.durationS ?? "?"} s, 32 bindings each, \`statusTtlMs: 0\`; sharing = \`redisUrl\` (${d.redisUrl}) with one prefix. ` +
+      "*emulator req/s* counts every request that arrived in each whole wall-clock second of the load (throttled ones included); " +
+      "*answered/s* counts decisions from a provider answer by the second they came in. Degraded decisions are listed by the code of their last failure.", "")
+    table(["variant", "emulator req/s, per second", "max", "mean", "next 2 s", "OK", "Throttling.User", "answered/s", "decisions", "degraded", "degraded by code", "attempts/decision", "p50 ms", "p99 ms", "Redis in use"],
+      d.rows.map((x) => [x.label, x.emulatorPerSecond.join(", "), String(x.emulatorMaxPerSecond), n1(x.emulatorMeanPerSecond), x.emulatorTail.join(", "),
+        String(x.emulatorOk), String(x.throttled), x.answeredPerSecond.join(", "), String(x.decisions), pct(x.degradedShare),
+        Object.entries(x.degradedReasons).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ") || "none",
+        n2(x.attemptsPerDecision), n1(x.p50), n1(x.p99),
+        x.redis ? (x.redisUp ? "yes" : `**marked down** ${x.redisDown.join("; ") || "at the end"}`) : "no (not configured)"]))
+    const shared = d.rows.find((x) => x.name === "shared")
+    const alone = d.rows.find((x) => x.name === "alone")
+    if (shared !== undefined && alone !== undefined) {
+      out.push("With sharing ÷ without:", "")
+      table(["figure", "with sharing", "without", "ratio"], [
+        ["emulator req/s, max", String(shared.emulatorMaxPerSecond), String(alone.emulatorMaxPerSecond), ratioText(shared.emulatorMaxPerSecond, alone.emulatorMaxPerSecond)],
+        ["emulator req/s, mean", n1(shared.emulatorMeanPerSecond), n1(alone.emulatorMeanPerSecond), ratioText(shared.emulatorMeanPerSecond, alone.emulatorMeanPerSecond)],
+        ["Throttling.User replies", String(shared.throttled), String(alone.throttled), ratioText(shared.throttled, alone.throttled)],
+        ["OK replies", String(shared.emulatorOk), String(alone.emulatorOk), ratioText(shared.emulatorOk, alone.emulatorOk)],
+        ["degraded share", pct(shared.degradedShare), pct(alone.degradedShare), ratioText(shared.degradedShare, alone.degradedShare)]
+      ])
+    }
+    for (const x of d.skipped) out.push(`Not measured: ${x.name}: ${x.why}`, "")
+  }
+  if (r.breaker !== undefined) {
+    const b = r.breaker
+    out.push(`## (e) Provider down (every QueryCallStatus hangs), ${b.ratePerSecond} decisions/s for ${b.durationS} s`, "")
+    out.push(`One library instance in its own process, open loop, every request unique (no coalescing), no client-side limit. Deadline ${b.settings.deadlineMs} ms, ` +
+      `attempt timeout ${b.settings.attemptTimeoutMs} ms, ${b.settings.maxAttempts} attempts; breaker opens at ≥ ${b.settings.breakerFailureRatio} of the last ` +
+      `${b.settings.breakerWindow} attempts failed (after ${b.settings.breakerMinimumCalls}), open ${b.settings.breakerOpenMs} ms. ` +
+      `It was first seen open ${b.openedAtMs ?? "never"} ms after the first request; states seen: ` +
+      `${b.transitions.map((t) => `${t.state} at ${t.atMs} ms`).join(", ")}. Decisions are split by when they were asked for.`, "")
+    table(["phase", "decisions", "p50 ms", "p99 ms", "max ms", `over ${OPEN_P99_TARGET_MS} ms`, "degraded", "Local.CircuitOpen", "degraded by code", "attempts/decision"],
+      b.phases.map((p) => [p.name, String(p.decisions), n2(p.latency.p50), n2(p.latency.p99), n1(p.latency.max), String(p.overTarget), String(p.degraded),
+        `${p.circuitOpen} (${pct(p.decisions === 0 ? 0 : p.circuitOpen / p.decisions)})`,
+        Object.entries(p.degradedReasons).sort((a, c) => c[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", "), n2(p.attemptsPerDecision)]))
+    const open = b.phases.find((p) => p.name === "on, once open")
+    const off = b.phases.find((p) => p.name === "off (breakerOpenMs 0)")
+    out.push(`Degraded with Local.CircuitOpen: ${pct(b.circuitOpenShare)} of all decisions with the breaker on, ${pct(b.circuitOpenShareOnceOpen)} of those asked for once it was open. ` +
+      `Provider calls per decision: ${n2(b.providerCallsPerDecision.on)} with the breaker, ${n2(b.providerCallsPerDecision.off)} without.` +
+      (open !== undefined && off !== undefined && open.decisions > 0
+        ? ` p99 without the breaker ÷ p99 once open: ${ratioText(off.latency.p99, open.latency.p99)}; p50: ${ratioText(off.latency.p50, open.latency.p50)}.`
+        : "") + (b.errors + b.unfinished > 0 ? ` ${b.errors} errors, ${b.unfinished} unfinished.` : ""), "")
+  }
+  if (r.cache !== undefined) {
+    const c = r.cache
+    const off = c.rows.find((x) => x.name === "cache off")
+    out.push(`## (f) Status cache on vs off: HTTP service, ${c.rows[0]?.connections ?? "?"} connections over ${c.rows[0]?.bindings ?? "?"} bindings`, "")
+    table(["service", "PRECALL_STATUS_TTL_MS", "store at the end", "Redis in use (samples)", "req/s", "÷ off", "p50 ms", "p99 ms", "provider calls/decision", "server CPU µs/req", "non-2xx", "errors"],
+      c.rows.map((x) => [x.name, String(x.statusTtlMs), x.sharedStore,
+        x.redisUpSamples === undefined ? "" : `${x.redisUpSamples.up}/${x.redisUpSamples.total}, marked down ${x.redisUpSamples.downs}×`, n0(x.throughput), off === undefined ? "" : ratioText(x.throughput, off.throughput),
+        String(x.p50), String(x.p99), x.providerCallsPerDecision.toFixed(4), n0(x.serverCpuMicrosPerRequest), String(x.non2xx), String(x.errors)]))
+    table(["service", "decisions by decision/source"], c.rows.map((x) => [x.name, Object.entries(x.decisions).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(", ")]))
+    for (const x of c.skipped) out.push(`Not measured: ${x.name}: ${x.why}`, "")
+  }
+  for (const [name, why] of Object.entries(r.failures ?? {})) out.push(`## (${name}) failed`, "", "```", why.slice(0, 2000), "```", "")
+  if (r.redis !== undefined) {
+    out.push("## Redis", "", `${r.redis.url}, keys under \`${r.redis.prefix}\`` + (r.redis.problem === undefined ? "" : ` (not usable: ${r.redis.problem})`) + ". " +
+      "Keys still there after each scenario (most expire by themselves within a second or two), deleted:", "")
+    for (const k of r.redis.cleanups) {
+      out.push(`- after (${k.after}): ` + (k.error !== undefined ? `cleanup failed: ${k.error}` :
+        `${Object.entries(k.found).map(([kind, n]) => `\`${kind}\` ${n}`).join(", ") || "none"}; deleted ${k.deleted}, ${k.remaining} left`))
+    }
+    out.push("")
+  }
   return out.join("\n")
 }
 
@@ -168,7 +270,7 @@ const panel = (p: Panel, y0: number, width: number): { svg: string; height: numb
   const x = (v: number) => left + (p.log ? (Math.log10(Math.max(v, minLog)) - Math.log10(minLog)) / (Math.log10(max) - Math.log10(minLog)) : v / max) * plotW
   const height = top + p.bars.length * (barH + gap) + 30
   const parts: Array<string> = [`<g transform="translate(0,${y0})">`, `<text x="10" y="18" font-size="15" font-weight="bold">${esc(p.title)}</text>`]
-  const ticks = p.log ? [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= max) : [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4].filter((t) => t <= max)
+  const ticks = p.log ? [0.1, 1, 10, 100, 1000, 10000].filter((t) => t <= max) : [0, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24].filter((t) => t <= max)
   for (const t of ticks) {
     parts.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${height - 26}" stroke="#e0e0e0"/>`,
       `<text x="${x(t)}" y="${height - 12}" font-size="11" text-anchor="middle" fill="#666">${t}${p.log ? "" : "×"}</text>`)
@@ -205,10 +307,21 @@ export const svg = (r: Report): string => {
     p99Bars.push({ label: `(b) ${s.name}`, value: s.p99, color, text: `${s.p99} ms` })
   }
   if (r.faults !== undefined) p99Bars.push({ label: `(c) precall under faults`, value: r.faults.p99, color: COLORS["faults"]!, text: `${n1(r.faults.p99)} ms (max ${n0(r.faults.max)} ms)` })
-  const a = panel({ title: "Throughput relative to the floor of each scenario (floor = 1×)", bars: ratioBars, log: false,
+  for (const p of r.breaker?.phases ?? []) {
+    if (p.decisions > 0) p99Bars.push({ label: `(e) breaker ${p.name}`, value: p.latency.p99, color: COLORS["faults"]!, text: `${n2(p.latency.p99)} ms` })
+  }
+  const cacheOff = r.cache?.rows.find((x) => x.name === "cache off")
+  for (const x of r.cache?.rows ?? []) {
+    if (cacheOff !== undefined) ratioBars.push({ label: `(f) ${x.name}`, value: x.throughput / cacheOff.throughput, color: COLORS["service"]!, text: `${n2(x.throughput / cacheOff.throughput)}× (${n0(x.throughput)}/s)` })
+    p99Bars.push({ label: `(f) ${x.name}`, value: x.p99, color: COLORS["service"]!, text: `${x.p99} ms` })
+  }
+  const a = panel({ title: "Throughput relative to the floor of each scenario (floor = 1×; (f): cache off = 1×)", bars: ratioBars, log: false,
     lines: [{ value: 0.8, label: "(a) target 0.8×" }, { value: 0.3, label: "(b) 0.3×" }] }, 0, width)
   const b = panel({ title: "p99 latency, ms (log scale)", bars: p99Bars, log: true,
-    lines: r.faults === undefined ? [] : [{ value: r.faults.settings.deadlineMs, label: "deadline" }] }, a.height + 10, width)
+    lines: [
+      ...(r.faults === undefined ? [] : [{ value: r.faults.settings.deadlineMs, label: "deadline" }]),
+      ...(r.breaker === undefined ? [] : [{ value: OPEN_P99_TARGET_MS, label: `(e) ${OPEN_P99_TARGET_MS} ms` }])
+    ] }, a.height + 10, width)
   const verdicts = r.targets.map((t) => `${t.verdict} ${t.measured}`).join(" · ")
   const height = a.height + b.height + 50
   return [

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=a,b,c,breakdown] [-- --breakdown|--no-breakdown] [-- --out=dir]`
+ * `npm run bench [-- --quick] [-- --only=a,b,c,d,e,f,breakdown] [-- --breakdown|--no-breakdown] [-- --out=dir]`
  *
  * Runs the scenarios against the Aliyun emulator in its own process over loopback, prints progress on
  * stderr and each target's verdict at the end, and writes bench/results/<timestamp>.{json,md,svg}.
@@ -13,17 +13,25 @@ import { startEmulatorProcess } from "./emulator.ts"
 import { runMicroProcess } from "./jobs.ts"
 import { makeProgress } from "./progress.ts"
 import { evaluateTargets, type Report, writeReport } from "./report.ts"
+import { BENCH_REDIS_URL, deleteKeys, type KeyCleanup, redisProblem, runPrefix } from "./redis.ts"
 import { makeTargets } from "./run-helpers.ts"
 import { breakdownSteps, runBreakdown } from "./scenarios/breakdown.ts"
+import { BREAKER_STEPS, runBreaker } from "./scenarios/breaker.ts"
+import { cacheSteps, runCache } from "./scenarios/cache.ts"
 import { runFaults } from "./scenarios/faults.ts"
 import { librarySteps, runLibrary } from "./scenarios/library.ts"
 import { runService, SERVICE_STEPS } from "./scenarios/service.ts"
+import { runSharedLimit, sharedLimitSteps } from "./scenarios/shared-limit.ts"
 
-const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
-  --quick          short run (well under a minute): 1 s per measurement, no breakdown
-  --only=LIST      scenarios to run: a (library), b (service), c (faults), breakdown
+const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,d,e,f,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
+  --quick          short run (about 2 minutes): 1-4 s per measurement, no breakdown
+  --only=LIST      scenarios to run: a (library), b (service), c (faults), d (shared rate limit, 2 instances + Redis),
+                   e (provider down, circuit breaker), f (status cache on/off, service), breakdown
   --breakdown      also in a quick run: where precall's CPU goes, layer by layer (default in a full run)
-  --out=DIR        where to write <timestamp>.json/.md/.svg (default bench/results)`
+  --out=DIR        where to write <timestamp>.json/.md/.svg (default bench/results)
+environment:
+  BENCH_REDIS_URL  the Redis of d and f (default redis://127.0.0.1:6379); the run's keys go under a prefix
+                   of its own (precall-bench:<time>-<pid>:) and are deleted after each scenario`
 
 const args = process.argv.slice(2)
 if (args.includes("--help") || args.includes("-h")) {
@@ -47,29 +55,45 @@ const options = quick
     breakdown: { concurrency: 16, durationMs: 1000, warmupMs: 400, rounds: 1 },
     micro: { n: 2000, rounds: 2 },
     service: { connections: 64, durationS: 2, warmupS: 1 },
-    faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 }
+    faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 },
+    sharedLimit: { offeredPerSecond: 40, durationMs: 3000, warmup: 5 },
+    breaker: { ratePerSecond: 200, durationMs: 4000, warmup: 20 },
+    cache: { connections: 64, durationS: 2, warmupS: 1 }
   }
   : {
     library: { concurrencies: [1, 16, 64], durationMs: 4000, warmupMs: 1200, rounds: 2 },
     breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
     micro: { n: 5000, rounds: 3 },
     service: { connections: 64, durationS: 10, warmupS: 2 },
-    faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 }
+    faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 },
+    sharedLimit: { offeredPerSecond: 40, durationMs: 5000, warmup: 5 },
+    breaker: { ratePerSecond: 200, durationMs: 8000, warmup: 20 },
+    cache: { connections: 64, durationS: 8, warmupS: 2 }
   }
 
+const usesRedis = wants("d") || wants("f")
+const redisTrouble = usesRedis ? await redisProblem() : undefined
+const prefix = runPrefix()
+const redisOk = redisTrouble === undefined
 const steps = (wants("a") ? librarySteps(options.library) : 0) + (breakdown ? breakdownSteps(options.breakdown) + 1 : 0) +
-  (wants("b") ? SERVICE_STEPS : 0) + (wants("c") ? 1 : 0) + 1
+  (wants("b") ? SERVICE_STEPS : 0) + (wants("c") ? 1 : 0) + (wants("d") ? sharedLimitSteps(redisOk) : 0) + (wants("e") ? BREAKER_STEPS : 0) +
+  (wants("f") ? cacheSteps(redisOk) : 0) + 1
 const progress = makeProgress(steps)
+if (redisTrouble !== undefined) progress.done(`scenarios d and f run without their Redis rows: ${redisTrouble}`)
 const startedAt = new Date()
 const loadavgStart = loadavg()
 
 progress.step("starting the Aliyun emulator in its own process (verifySignatures: false)")
 const emulator = await startEmulatorProcess({ verifySignatures: false, seed: 7 })
-const stopAll = () => void emulator.stop().then(() => process.exit(130))
+const stopAll = () =>
+  void emulator.stop()
+    .then(() => (usesRedis && redisOk ? deleteKeys(prefix) : undefined))
+    .finally(() => process.exit(130))
 process.once("SIGINT", stopAll)
 process.once("SIGTERM", stopAll)
 
 let report: Report
+const cleanups: Array<KeyCleanup & { readonly after: string }> = []
 try {
   const targets = await makeTargets(emulator, 64)
   progress.done(`${emulator.url}, ${targets.length} AXB bindings`)
@@ -98,6 +122,28 @@ try {
     }
   }
   const faults = wants("c") ? await runFaults(emulator, targets, options.faults, progress) : undefined
+  const failures: Record<string, string> = {}
+  /** A scale-out scenario that fails costs only its own section. */
+  const attempt = async <A>(name: string, f: () => Promise<A>): Promise<A | undefined> => {
+    try {
+      return await f()
+    } catch (e) {
+      failures[name] = e instanceof Error ? e.message : String(e)
+      progress.done(`${name} failed: ${failures[name].slice(0, 300)}`)
+      return undefined
+    } finally {
+      await emulator.clearFaults().catch(() => undefined)
+    }
+  }
+  // Redis keys of the run are deleted right after each scenario that wrote some (and listed in the report).
+  const clean = async (after: string) => {
+    if (redisOk) cleanups.push({ after, ...(await deleteKeys(prefix)) })
+  }
+  const sharedLimit = wants("d") ? await attempt("d", () => runSharedLimit(emulator, targets, options.sharedLimit, prefix, redisTrouble, progress)) : undefined
+  if (wants("d")) await clean("d")
+  const breaker = wants("e") ? await attempt("e", () => runBreaker(emulator, targets, options.breaker, progress)) : undefined
+  const cache = wants("f") ? await attempt("f", () => runCache(emulator, targets, options.cache, prefix, redisTrouble, progress)) : undefined
+  if (wants("f")) await clean("f")
   const partial = {
     startedAt: startedAt.toISOString(),
     mode: quick ? "quick" as const : "full" as const,
@@ -110,11 +156,18 @@ try {
     ...(microFailed ? { microFailed } : {}),
     ...(service ? { service } : {}),
     ...(serviceUnavailable ? { serviceUnavailable } : {}),
-    ...(faults ? { faults } : {})
+    ...(faults ? { faults } : {}),
+    ...(sharedLimit ? { sharedLimit } : {}),
+    ...(breaker ? { breaker } : {}),
+    ...(cache ? { cache } : {}),
+    ...(Object.keys(failures).length > 0 ? { failures } : {}),
+    ...(usesRedis ? { redis: { url: BENCH_REDIS_URL, prefix, ...(redisTrouble === undefined ? {} : { problem: redisTrouble }), cleanups } } : {})
   }
   report = { ...partial, finishedAt: new Date().toISOString(), targets: evaluateTargets(partial) }
 } finally {
   await emulator.stop()
+  // Also when a scenario threw: nothing of this run stays in Redis.
+  if (usesRedis && redisOk) await deleteKeys(prefix)
 }
 
 mkdirSync(outDir, { recursive: true })

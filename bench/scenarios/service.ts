@@ -37,11 +37,18 @@ export interface ServiceOptions {
 
 const API_KEY = "bench-key-0123456789"
 
-/** The service process on a free port, configured for live decisions against the emulator. */
-export const startServiceProcess = async (emulatorUrl: string, execArgv?: ReadonlyArray<string>): Promise<Child> => {
+/**
+ * The service process on a free port, configured for live decisions against the emulator; `env`
+ * overrides (e.g. PRECALL_STATUS_TTL_MS, PRECALL_REDIS_URL).
+ */
+export const startServiceProcess = async (
+  emulatorUrl: string,
+  execArgv?: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): Promise<Child> => {
   const port = await freePort()
   return startChild(new URL("../service-process.ts", import.meta.url).pathname, {
-    ...LIVE_ENV, BENCH_SERVICE_PORT: String(port), PRECALL_ALIYUN_ENDPOINT: emulatorUrl, PRECALL_API_KEYS: API_KEY
+    ...LIVE_ENV, BENCH_SERVICE_PORT: String(port), PRECALL_ALIYUN_ENDPOINT: emulatorUrl, PRECALL_API_KEYS: API_KEY, ...env
   }, { readyUrl: `http://127.0.0.1:${port}/healthz`, quietStdout: true, ...(execArgv === undefined ? {} : { execArgv }) })
 }
 
@@ -100,7 +107,7 @@ const measure = async (
 }
 
 /** `precall_decisions_total{decision="use-x",source="provider"} 12` lines of the service's /metrics, as counts. */
-const decisionCounts = async (url: string): Promise<Map<string, number>> => {
+export const decisionCounts = async (url: string): Promise<Map<string, number>> => {
   const counts = new Map<string, number>()
   const res = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })
   for (const line of (await res.text()).split("\n")) {
