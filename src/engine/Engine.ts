@@ -1,6 +1,6 @@
 /**
- * The decision pipeline. Policy order, outermost first: coalescing of identical requests → overall
- * deadline → status cache → retry by error class → rate limit → circuit breaker → per-attempt
+ * The decision pipeline. Policy order, outermost first: status cache → coalescing of identical
+ * requests → overall deadline → retry by error class → rate limit → circuit breaker → per-attempt
  * timeout → provider call (the limit and breaker live in the ProviderGuard, the coalescing and cache
  * in DecisionSharing; both are optional). Facts gathered along the way (status, real callee, rebind)
  * feed the pure `decide` table; when the deadline cuts the pipeline short, the facts gathered so far
@@ -97,8 +97,11 @@ export const makeEngine = (settings: Settings) =>
         Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration))
     )
 
-    /** One decision within `budgetMs`: the deadline, or what a coalesced request has left of it. */
-    const decideOne = (request: DecideRequest, budgetMs: number) =>
+    /**
+     * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
+     * a reusable status-1 answer when one is at hand, else from the provider.
+     */
+    const decideOne = (request: DecideRequest, budgetMs: number, cached: StatusAnswer | undefined) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
         const deadlineAt = started + budgetMs
@@ -181,9 +184,7 @@ export const makeEngine = (settings: Settings) =>
             : { _tag: "Failed", failure: toFact(bound.failure), why: "the provider refused the new binding" }
         })
 
-        const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo)
         const pipeline = Effect.gen(function*() {
-          const cached = yield* sharing.cachedStatus(cacheKey)
           if (cached !== undefined) {
             g.answer = cached
             g.fromCache = true
@@ -193,7 +194,7 @@ export const makeEngine = (settings: Settings) =>
           if (Option.isNone(answer)) return
           g.answer = answer.value
           g.failure = undefined
-          yield* sharing.offerStatus(cacheKey, answer.value)
+          yield* sharing.offerStatus(statusKey(request.poolKey, request.subsId, request.callerNo), answer.value)
           const status = answer.value.status
           if (status === 4) {
             yield* rebind
@@ -219,7 +220,13 @@ export const makeEngine = (settings: Settings) =>
       })
 
     return Engine.of({
-      decide: (request) => sharing.coalesce(requestKey(request), settings.deadlineMs, (budgetMs) => decideOne(request, budgetMs))
+      // A reusable answer needs no provider call, so it is looked up before coalescing: only the
+      // requests that will call the provider wait for each other.
+      decide: (request) =>
+        Effect.flatMap(sharing.cachedStatus(statusKey(request.poolKey, request.subsId, request.callerNo)), (cached) =>
+          cached !== undefined
+            ? decideOne(request, settings.deadlineMs, cached)
+            : sharing.coalesce(requestKey(request), settings.deadlineMs, (budgetMs) => decideOne(request, budgetMs, undefined)))
     })
   })
 
