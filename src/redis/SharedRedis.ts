@@ -47,6 +47,13 @@ export interface SharedRedisShape {
 export class SharedRedis extends Context.Service<SharedRedis, SharedRedisShape>()("precall/SharedRedis") {}
 
 export const redisUp = Metric.gauge("precall_redis_up", { description: "1 when the shared Redis is in use, 0 when precall runs on in-memory state" })
+export const redisFallbacksTotal = Metric.counter("precall_redis_fallbacks_total", {
+  description: "Shared-state operations run in memory instead of Redis, by reason: down (Redis marked down), slow (reply later than PRECALL_REDIS_TIMEOUT_MS), failed (error)"
+})
+const fellBack = (reason: "down" | "slow" | "failed") => Metric.update(Metric.withAttributes(redisFallbacksTotal, { reason }), 1)
+const fallbackDown = fellBack("down")
+const fallbackSlow = fellBack("slow")
+const fallbackFailed = fellBack("failed")
 
 /** No Redis configured: every operation runs its in-memory fallback. */
 export const noRedis: SharedRedisShape = {
@@ -134,9 +141,12 @@ const makeShared = (settings: Settings, redisUrl: string) =>
     const timeout = Duration.millis(settings.redisTimeoutMs)
     let slowInARow = 0
     const onUnavailable = (cause: unknown) =>
-      cause === SLOW && ++slowInARow < SLOW_REPLIES_TO_DOWN
-        ? Effect.void
-        : mark(false, cause === SLOW ? `${SLOW_REPLIES_TO_DOWN} replies in a row slower than ${settings.redisTimeoutMs} ms` : cause)
+      Effect.andThen(
+        cause === SLOW ? fallbackSlow : fallbackFailed,
+        cause === SLOW && ++slowInARow < SLOW_REPLIES_TO_DOWN
+          ? Effect.void
+          : mark(false, cause === SLOW ? `${SLOW_REPLIES_TO_DOWN} replies in a row slower than ${settings.redisTimeoutMs} ms` : cause)
+      )
     const probe = send("PING").pipe(
       Effect.timeoutOrElse({ duration: Duration.seconds(1), orElse: () => Effect.fail(new Redis.RedisError({ cause: "PING timed out" })) }),
       Effect.matchEffect({ onSuccess: () => mark(true), onFailure: (e) => mark(false, e.cause) })
@@ -150,7 +160,7 @@ const makeShared = (settings: Settings, redisUrl: string) =>
       use: (op, fallback) =>
         Effect.suspend(() =>
           !health.up
-            ? fallback
+            ? Effect.andThen(fallbackDown, fallback)
             : op(redis).pipe(
               Effect.timeoutOrElse({ duration: timeout, orElse: () => Effect.fail(new RedisUnavailable({ cause: SLOW })) }),
               Effect.tap(() => Effect.sync(() => (slowInARow = 0))),
