@@ -19,16 +19,20 @@ export const makeInFlight = (): Coalesce => {
   /** The time left of a budget that started at `startedAt`. */
   const left = (startedAt: number, budgetMs: number) => Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, startedAt + budgetMs - now))
 
-  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number) => {
-    const flight = Deferred.makeUnsafe<Decision>()
-    flights.set(key, flight)
-    return Effect.flatMap(left(startedAt, budgetMs), decide).pipe(Effect.onExit((exit) =>
-      Effect.sync(() => {
-        flights.delete(key)
-        Deferred.doneUnsafe(flight, exit)
+  /** Registers the flight and its clean-up in one uninterruptible step, so no entry can be left behind. */
+  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number) =>
+    Effect.uninterruptibleMask((restore) =>
+      Effect.suspend(() => {
+        const flight = Deferred.makeUnsafe<Decision>()
+        flights.set(key, flight)
+        return restore(Effect.flatMap(left(startedAt, budgetMs), decide)).pipe(Effect.onExit((exit) =>
+          Effect.sync(() => {
+            flights.delete(key)
+            Deferred.doneUnsafe(flight, exit)
+          })
+        ))
       })
-    ))
-  }
+    )
 
   const join = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number): Effect.Effect<Decision> =>
     Effect.suspend(() => {

@@ -55,22 +55,29 @@ type Seen = { readonly _tag: "Decided"; readonly decision: Decision } | { readon
 const pending: Seen = { _tag: "Pending" }
 const gone: Seen = { _tag: "Gone" }
 
+/** Redis expiries are whole, positive milliseconds. */
+const px = (ms: number): number => Math.max(1, Math.ceil(ms))
+
 export const makeSharedFlight = (shared: SharedRedisShape): Coalesce => (key, budgetMs, decide) =>
   Effect.gen(function*() {
+    // No time left to share anything: decide with what is left.
+    if (budgetMs <= 0) return yield* decide(budgetMs)
     const startedAt = yield* Clock.currentTimeMillis
     const keys = flightKeys(shared.prefix, key)
     const token = randomUUID()
     // Without Redis, this instance holds the flight alone.
-    const holder = yield* shared.use((redis) => unavailable(redis.eval(acquire)(keys.lock, token, budgetMs)), Effect.succeed(null))
+    const holder = yield* shared.use((redis) => unavailable(redis.eval(acquire)(keys.lock, token, px(budgetMs))), Effect.succeed(null))
     if (holder === null) {
+      // Publishing the decision and releasing the lock happen after the caller has its answer: the
+      // caller's deadline does not wait on Redis.
       return yield* decide(budgetMs - ((yield* Clock.currentTimeMillis) - startedAt)).pipe(Effect.onExit((exit) =>
-        shared.use((redis) =>
+        Effect.forkDetach(shared.use((redis) =>
           Effect.gen(function*() {
             if (exit._tag === "Success" && exit.value.decision !== "fallback-real") {
-              yield* redis.send("SET", keys.result(token), JSON.stringify(exit.value), "PX", String(budgetMs))
+              yield* redis.send("SET", keys.result(token), JSON.stringify(exit.value), "PX", String(px(budgetMs)))
             }
             yield* redis.eval(release)(keys.lock, token)
-          }).pipe(unavailable), Effect.void)
+          }).pipe(unavailable), Effect.void))
       ))
     }
 

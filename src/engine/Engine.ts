@@ -101,10 +101,9 @@ export const makeEngine = (settings: Settings) =>
      * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
      * a reusable status-1 answer when one is at hand, else from the provider.
      */
-    const decideOne = (request: DecideRequest, budgetMs: number, cached: StatusAnswer | undefined) =>
+    const decideOne = (request: DecideRequest, budgetMs: number, cached: StatusAnswer | undefined, arrivedAt: number) =>
       Effect.gen(function*() {
-        const started = yield* Clock.currentTimeMillis
-        const deadlineAt = started + budgetMs
+        const deadlineAt = (yield* Clock.currentTimeMillis) + budgetMs
         const g: Gathered = {
           answer: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
           fromCache: false, attempts: 0, requestIds: []
@@ -213,7 +212,7 @@ export const makeEngine = (settings: Settings) =>
         const ended = yield* Clock.currentTimeMillis
         const decision = {
           ...decide(facts, policy),
-          poolKey: request.poolKey, attempts: g.attempts, elapsedMs: ended - started, requestIds: g.requestIds
+          poolKey: request.poolKey, attempts: g.attempts, elapsedMs: ended - arrivedAt, requestIds: g.requestIds
         } as Decision
         yield* recordDecision(decision)
         return decision
@@ -222,11 +221,16 @@ export const makeEngine = (settings: Settings) =>
     return Engine.of({
       // A reusable answer needs no provider call, so it is looked up before coalescing: only the
       // requests that will call the provider wait for each other.
+      // The deadline counts from arrival: the time the lookup took comes off the budget.
       decide: (request) =>
-        Effect.flatMap(sharing.cachedStatus(statusKey(request.poolKey, request.subsId, request.callerNo)), (cached) =>
-          cached !== undefined
-            ? decideOne(request, settings.deadlineMs, cached)
-            : sharing.coalesce(requestKey(request), settings.deadlineMs, (budgetMs) => decideOne(request, budgetMs, undefined)))
+        Effect.gen(function*() {
+          const arrivedAt = yield* Clock.currentTimeMillis
+          const cached = yield* sharing.cachedStatus(statusKey(request.poolKey, request.subsId, request.callerNo))
+          const left = settings.deadlineMs - ((yield* Clock.currentTimeMillis) - arrivedAt)
+          return yield* cached !== undefined
+            ? decideOne(request, left, cached, arrivedAt)
+            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(request, budgetMs, undefined, arrivedAt))
+        })
     })
   })
 

@@ -8,14 +8,15 @@
  * node-redis client that never gives up reconnecting and never queues commands while disconnected.
  *
  * Every operation goes through `use`: bounded by `redisTimeoutMs`, and run in memory instead when it
- * fails or times out. A failed operation (connection lost, error reply) marks Redis down at once; slow
+ * fails or times out. A failed operation (connection lost) marks Redis down at once, an error reply
+ * (Redis refused that one command) does not; slow
  * replies do so after `SLOW_REPLIES_TO_DOWN` in a row, so one GC pause does not switch every instance
  * to memory. While down (logged once), operations go straight to their fallback, and a background
  * probe (PING every second) marks Redis up again (logged once).
  */
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import * as Redis from "effect/persistence/Redis"
-import { createClient } from "redis"
+import { createClient, ErrorReply } from "redis"
 import type { Settings } from "../policy/settings.ts"
 
 /** A Redis operation did not complete: down, slow, or a reply we could not use. */
@@ -68,6 +69,10 @@ const SLOW_REPLIES_TO_DOWN = 3
 
 /** The cause a timed-out operation carries, to tell it from a failed one. */
 const SLOW = Symbol("slow reply")
+
+/** An error reply (a script or argument Redis refused) says Redis is there: that operation alone falls back. */
+const isErrorReply = (cause: unknown): boolean =>
+  cause instanceof ErrorReply || (cause instanceof Redis.RedisError && cause.cause instanceof ErrorReply)
 
 const describe = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause)).slice(0, 200)
 
@@ -143,7 +148,7 @@ const makeShared = (settings: Settings, redisUrl: string) =>
     const onUnavailable = (cause: unknown) =>
       Effect.andThen(
         cause === SLOW ? fallbackSlow : fallbackFailed,
-        cause === SLOW && ++slowInARow < SLOW_REPLIES_TO_DOWN
+        (cause === SLOW && ++slowInARow < SLOW_REPLIES_TO_DOWN) || isErrorReply(cause)
           ? Effect.void
           : mark(false, cause === SLOW ? `${SLOW_REPLIES_TO_DOWN} replies in a row slower than ${settings.redisTimeoutMs} ms` : cause)
       )

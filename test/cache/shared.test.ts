@@ -88,8 +88,11 @@ describe("two instances, one Redis", () => {
     expect(statusRequests()).toBe(1)
     for (const d of ds) expect(d).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider", status: 1, requestIds: ds[0]!.requestIds })
     expect(ds.map((d) => d.attempts).sort()).toEqual([0, 0, 0, 1])
-    // the flight leaves nothing behind but its short-lived result
-    expect(await redis.get(await lockOf(req))).toBeNull()
+    // the flight leaves nothing behind but its short-lived result; the holder releases its lock just
+    // after answering (off the caller's path), so give it a moment, bounded
+    const lock = await lockOf(req)
+    for (let i = 0; i < 50 && (await redis.get(lock)) !== null; i++) await new Promise((r) => setTimeout(r, 10))
+    expect(await redis.get(lock)).toBeNull()
   })
 
   it("the holder died (its lock left behind, no result): the waiter decides itself within its deadline", async () => {
@@ -117,7 +120,9 @@ describe("two instances, one Redis", () => {
     const d = await two.decide(req)
     expect(performance.now() - started).toBeLessThan(deadlineMs + 100)
     expect(d).toMatchObject({ decision: "use-x", source: "degraded" })
-    expect(d.elapsedMs).toBeLessThanOrEqual(deadlineMs / 2 + 20)
+    // elapsedMs counts from arrival: the wait for the dead holder, then its own (degraded) attempt
+    expect(d.elapsedMs).toBeGreaterThanOrEqual(deadlineMs / 2)
+    expect(d.elapsedMs).toBeLessThanOrEqual(deadlineMs + 20)
   })
 
   it("the holder's lock released with no result (holder interrupted): the waiter decides at once", async () => {

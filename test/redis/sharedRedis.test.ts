@@ -5,6 +5,8 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Context, Effect, Layer, Metric, Schedule } from "effect"
+import { makeSharedFlight } from "../../src/cache/SharedFlight.ts"
+import type { Decision } from "../../src/domain/decision.ts"
 import { settingsFromObject } from "../../src/policy/settings.ts"
 import { redisFallbacksTotal, RedisUnavailable, SharedRedis, sharedRedisLayer, unavailable } from "../../src/redis/SharedRedis.ts"
 
@@ -66,4 +68,24 @@ describe("SharedRedis", () => {
       assert.strictEqual(yield* ping(shared), "memory")
       assert.deepInclude(yield* shared.health, { configured: true, up: false })
     })), 10_000)
+})
+
+describe("shared flights and Redis health", () => {
+  it.live("a flight with no budget left decides at once and never sends Redis an invalid expiry (which would mark Redis down)", () =>
+    withShared("redis://127.0.0.1:6379", (shared) => Effect.gen(function*() {
+      const budgets: Array<number> = []
+      const flight = makeSharedFlight(shared)
+      for (const budget of [0, -5, 0.4]) {
+        yield* flight(`no-budget-${budget}`, budget, (b) => Effect.sync(() => budgets.push(b)).pipe(Effect.as({} as Decision)))
+      }
+      assert.strictEqual(budgets.length, 3)
+      assert.isTrue((yield* shared.health).up)
+    })))
+
+  it.live("an error reply (Redis refused one command) falls back for that operation only", () =>
+    withShared("redis://127.0.0.1:6379", (shared) => Effect.gen(function*() {
+      const r = yield* shared.use((redis) => unavailable(redis.send("SET", "precall-test:invalid-expiry", "x", "PX", "0")), Effect.succeed("memory"))
+      assert.strictEqual(r, "memory")
+      assert.isTrue((yield* shared.health).up)
+    })))
 })
