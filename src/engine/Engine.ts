@@ -41,12 +41,25 @@ export const bindingMode = (
       ? "AXB"
       : "AXN")
 
-/** Who the real callee is, from the binding's detail: the party that is not the caller. */
-export const realCalleeFromDetail = (detail: BindingDetail, callerNo: string | undefined, mode: BindingMode): string | undefined => {
-  if (callerNo !== undefined && callerNo === detail.phoneNoA) return detail.phoneNoB
-  if (callerNo !== undefined && callerNo === detail.phoneNoB) return detail.phoneNoA
-  // In AXN modes anyone but A who dials X reaches A; in AXB an unknown caller leaves the callee ambiguous.
-  return mode === "AXB" ? undefined : detail.phoneNoA
+interface Parties {
+  readonly phoneNoA: string | undefined
+  readonly phoneNoB: string | undefined
+}
+
+/**
+ * Who the real callee is: the party that is not the caller. When the caller is neither party, AXN
+ * modes reach A (anyone but A who dials X reaches A); in AXB, or with the mode unknown, it stays unknown.
+ */
+export const realCalleeOf = (parties: Parties, callerNo: string | undefined, mode: BindingMode | undefined): string | undefined => {
+  if (callerNo !== undefined && callerNo === parties.phoneNoA) return parties.phoneNoB
+  if (callerNo !== undefined && callerNo === parties.phoneNoB) return parties.phoneNoA
+  return mode === "AXN" || mode === "AXN_EXTENSION" ? parties.phoneNoA : undefined
+}
+
+/** The request alone says enough to bind again: A, the mode, and B where the mode needs one. */
+const canRebindFromRequest = (request: DecideRequest): boolean => {
+  const b = request.binding
+  return b?.phoneNoA !== undefined && b.mode !== undefined && (b.mode !== "AXB" || b.phoneNoB !== undefined)
 }
 
 /** Failures after which the provider may or may not have acted. */
@@ -158,15 +171,22 @@ export const makeEngine = (settings: Settings) =>
               Effect.tap((d) => Effect.sync(() => (g.detail = d)))
             )
         )
+        /** The real callee: from the request's parties when they tell, else from the binding's detail. */
         const learnRealCallee = Effect.gen(function*() {
           if (!policy.allowRealFallback || g.realCallee !== undefined) return
+          const known = request.binding
+          if (known !== undefined) {
+            g.realCallee = realCalleeOf({ phoneNoA: known.phoneNoA, phoneNoB: known.phoneNoB }, request.callerNo, known.mode)
+            if (g.realCallee !== undefined) return
+          }
           const d = yield* detail
-          if (Option.isSome(d)) g.realCallee = realCalleeFromDetail(d.value, request.callerNo, bindingMode(request, d.value))
+          if (Option.isSome(d)) g.realCallee = realCalleeOf(d.value, request.callerNo, bindingMode(request, d.value))
         })
 
         const rebind = Effect.gen(function*() {
           const known = request.binding
-          const d = known?.phoneNoA === undefined ? Option.getOrUndefined(yield* detail) : undefined
+          // What the request leaves out (B, the mode) comes from the detail: guessing it would rebind an AXB pair as AXN.
+          const d = canRebindFromRequest(request) ? undefined : Option.getOrUndefined(yield* detail)
           const phoneNoA = known?.phoneNoA ?? d?.phoneNoA
           if (phoneNoA === undefined) {
             g.rebind = { _tag: "Failed", failure: g.failure === undefined ? undefined : toFact(g.failure), why: "the binding's parties are unknown" }

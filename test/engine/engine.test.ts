@@ -161,9 +161,10 @@ const requestArb: fc.Arbitrary<DecideRequest> = fc.record({
   callerNo: fc.option(fc.oneof(fc.constant(A), fc.constant(B), realArb), { nil: undefined }),
   binding: fc.option(
     fc.record({
-      phoneNoA: fc.option(fc.constant(A), { nil: undefined }),
-      phoneNoB: fc.option(fc.constant(B), { nil: undefined }),
-      mode: fc.option(fc.constantFrom("AXB", "AXN", "AXN_EXTENSION"), { nil: undefined })
+      // mostly complete, so that rebinds without a detail lookup are common too
+      phoneNoA: fc.option(fc.constant(A), { nil: undefined, freq: 5 }),
+      phoneNoB: fc.option(fc.constant(B), { nil: undefined, freq: 5 }),
+      mode: fc.option(fc.constantFrom("AXB", "AXN", "AXN_EXTENSION"), { nil: undefined, freq: 5 })
     }),
     { nil: undefined }
   )
@@ -480,6 +481,28 @@ describe("engine examples", () => {
           request()
         )
         assert.strictEqual((callsOf(run, "Bind")[0]!.input as BindRequest).mode, "AXN_EXTENSION")
+      }))
+
+    it.effect("the request's parties and caller name the real callee: no detail lookup, even when it would fail", () =>
+      Effect.gen(function*() {
+        const run = yield* runOnce(
+          allowReal,
+          script({ status: [ok(status(3))], detail: [fail(failWith("throttled"))] }),
+          request({ callerNo: A, binding: { phoneNoA: A, phoneNoB: B, mode: "AXB" } })
+        )
+        assert.deepInclude(decisionOf(run), { decision: "fallback-real", dial: B })
+        assert.strictEqual(callsOf(run, "QuerySubscriptionDetail").length, 0)
+      }))
+
+    it.effect("a request that names A but not B or the mode: the rebind takes them from the detail (an AXB stays AXB, with its B)", () =>
+      Effect.gen(function*() {
+        const run = yield* runOnce(
+          fast,
+          script({ status: [ok(status(4))], detail: [ok(detailOf({ phoneNoA: A, phoneNoB: B }))], bind: [ok(newBinding)] }),
+          request({ binding: { phoneNoA: A } })
+        )
+        const sent = callsOf(run, "Bind")[0]!.input as BindRequest
+        assert.deepInclude(sent, { mode: "AXB", phoneNoA: A, phoneNoB: B })
       }))
 
     it.effect("without binding.mode in the request, the rebind keeps the expired binding's mode", () =>
