@@ -72,7 +72,7 @@ const SettingsFields = Schema.Struct({
   rateLimits: withDefault(Schema.Record(Schema.String, Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 1_000_000 }))), {}),
   /** Shared state (limits, status cache, coalescing) lives here when set, e.g. redis://127.0.0.1:6379; Redacted, as it may carry a password. */
   redisUrl: Schema.optionalKey(Schema.Redacted(
-    Schema.String.check(Schema.makeFilter((s: string) => /^rediss?:\/\/\S+$/.test(s), { expected: "a redis:// or rediss:// URL" }))
+    Schema.String.check(Schema.makeFilter((s: string) => URL.canParse(s) && /^rediss?:$/.test(new URL(s).protocol) && new URL(s).hostname !== "", { expected: "a redis:// or rediss:// URL" }))
   )),
   /** Longest a decision waits on one Redis operation before using in-memory state instead. */
   redisTimeoutMs: withDefault(between(1, 1000), defaults.redisTimeoutMs),

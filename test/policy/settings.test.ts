@@ -369,8 +369,10 @@ describe("the Redis URL is a secret too (it may carry a password)", () => {
         assert.strictEqual(Redacted.value(s.redisUrl!), url)
         assert.notInclude(`${JSON.stringify(s)} ${String(s)} ${inspect(s, { depth: 10 })}`, "hunter2")
       }
-      const bad = yield* Effect.flip(settingsFromObject({ redisUrl: "http://:hunter2@127.0.0.1" }))
-      assert.deepStrictEqual(settingsOf(bad), ["redisUrl"])
-      assert.notInclude(bad.message, "hunter2")
+      for (const wrong of ["http://:hunter2@127.0.0.1", "redis://user:hunter2@host:notaport", "redis://"]) {
+        const bad = yield* Effect.flip(settingsFromObject({ redisUrl: wrong }))
+        assert.deepStrictEqual(settingsOf(bad), ["redisUrl"], wrong)
+        assert.notInclude(bad.message, "hunter2")
+      }
     }))
 })
