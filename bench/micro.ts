@@ -9,7 +9,7 @@ import { Effect, Layer, ManagedRuntime, Metric, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest, HttpClientResponse } from "effect/http"
 import { randomUUID } from "node:crypto"
 import { cacheLayer } from "../src/cache/cacheLayer.ts"
-import { DecisionSharing, requestKey, statusKey } from "../src/engine/DecisionSharing.ts"
+import { DecisionSharing, sharingKeys } from "../src/engine/DecisionSharing.ts"
 import { guardLayer } from "../src/engine/guard.ts"
 import { recordAttempt, recordDecision } from "../src/engine/metrics.ts"
 import { DecideRequest, type Decision, decodeRequest, Engine, engineLayer, PrivacyNumberProvider, settingsFromObject } from "../src/index.ts"
@@ -108,7 +108,8 @@ export const runMicro = async (o: { readonly n: number; readonly rounds: number 
     const counter = Metric.counter("bench_precomputed_total")
     const tagged = Metric.withAttributes(counter, { decision: "use-x", source: "provider" })
     await run("the same counter update on a metric tagged once, for comparison", () => Effect.runSync(Metric.update(tagged, 1)))
-    await run("sharing keys of one decision: requestKey + statusKey (two SHA-256)", () =>
+    const { requestKey, statusKey } = sharingKeys("bench-secret")
+    await run("sharing keys of one decision: requestKey + statusKey (two HMAC-SHA256)", () =>
       requestKey(request) + statusKey(request.poolKey, request.subsId, request.callerNo))
     void DecisionSharing
   } finally {

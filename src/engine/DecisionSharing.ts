@@ -3,10 +3,11 @@
  * identical requests in flight at once sharing one decision, in-process and, with Redis, across
  * instances. The engine is correct without them; they save provider calls.
  */
-import { Context, Effect, Layer } from "effect"
-import { createHash } from "node:crypto"
+import { Context, Effect, Layer, Redacted } from "effect"
+import { createHmac } from "node:crypto"
 import type { Decision } from "../domain/decision.ts"
 import type { DecideRequest } from "../domain/request.ts"
+import type { Settings } from "../policy/settings.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 
 export interface DecisionSharingShape {
@@ -35,15 +36,32 @@ export const DecisionSharing = Context.Reference<DecisionSharingShape>("precall/
 export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer<never> => Layer.succeed(DecisionSharing, sharing)
 
 /**
- * The status cache key: the binding and who is calling. Hashed, so no phone number is ever written
- * to a shared store in clear.
+ * The keys shared state is stored under: HMAC-SHA256 with a secret the instances share, so no phone
+ * number is ever written to a shared store in clear, and a plain hash of the few fields (which could
+ * be searched through all mainland numbers) is not either.
  */
-export const statusKey = (poolKey: string, subsId: string, callerNo: string | undefined): string =>
-  createHash("sha256").update(`${poolKey}|${subsId}|${callerNo ?? ""}`).digest("base64url")
+export const sharingKeys = (secret: string) => {
+  const mac = (text: string) => createHmac("sha256", secret).update(text).digest("base64url")
+  return {
+    /** The status cache key: the binding and who is calling. */
+    statusKey: (poolKey: string, subsId: string, callerNo: string | undefined): string => mac(`${poolKey}|${subsId}|${callerNo ?? ""}`),
+    /** The coalescing key: every field of the request, in a fixed order. */
+    requestKey: (request: DecideRequest): string =>
+      mac(JSON.stringify([
+        request.poolKey, request.subsId, request.phoneNoX, request.extension, request.callerNo, request.realCallee,
+        request.binding?.phoneNoA, request.binding?.phoneNoB, request.binding?.mode
+      ]))
+  }
+}
+export type SharingKeys = ReturnType<typeof sharingKeys>
 
-/** The coalescing key: every field of the request, in a fixed order, hashed. */
-export const requestKey = (request: DecideRequest): string =>
-  createHash("sha256").update(JSON.stringify([
-    request.poolKey, request.subsId, request.phoneNoX, request.extension, request.callerNo, request.realCallee,
-    request.binding?.phoneNoA, request.binding?.phoneNoB, request.binding?.mode
-  ])).digest("base64url")
+/**
+ * The secret of those keys: PRECALL_REDIS_KEY_SECRET, else the Aliyun AccessKey secret (instances
+ * of one account share it), else a fixed one (the emulator demo has no secret worth keeping).
+ */
+export const sharingKeySecret = (settings: Settings): string =>
+  settings.redisKeySecret !== undefined
+    ? Redacted.value(settings.redisKeySecret)
+    : settings.aliyunAccessKeySecret !== undefined
+    ? Redacted.value(settings.aliyunAccessKeySecret)
+    : "precall-without-secret"

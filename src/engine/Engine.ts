@@ -14,7 +14,7 @@ import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
-import { DecisionSharing, requestKey, statusKey } from "./DecisionSharing.ts"
+import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
 import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
 import { type BindingDetail, genericActions, PrivacyNumberProvider, type ProviderActions } from "../providers/Provider.ts"
@@ -99,6 +99,7 @@ export const makeEngine = (settings: Settings) =>
     const actions: ProviderActions = { ...genericActions, ...provider.actions }
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
+    const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings))
     const policy = decisionPolicy(settings)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
     // Throttled replies back off four times longer, and never sooner than the server asks

@@ -77,6 +77,8 @@ const SettingsFields = Schema.Struct({
   /** Longest a decision waits on one Redis operation before using in-memory state instead. */
   redisTimeoutMs: withDefault(between(1, 1000), defaults.redisTimeoutMs),
   redisPrefix: withDefault(Schema.NonEmptyString, defaults.redisPrefix),
+  /** HMAC key of shared-state key names; default: the Aliyun AccessKey secret. Instances sharing a Redis must agree. */
+  redisKeySecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
   /** The breaker opens when at least this share of the last `breakerWindow` calls failed... */
   breakerFailureRatio: withDefault(Schema.Number.check(Schema.isBetween({ minimum: 0.01, maximum: 1 })), defaults.breakerFailureRatio),
   /** ...and at least this many calls were seen. */
@@ -91,9 +93,10 @@ const SettingsFields = Schema.Struct({
 export const Settings = SettingsFields
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
-export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret" | "redisUrl">> & {
+export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret" | "redisUrl" | "redisKeySecret">> & {
   readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
+  readonly redisKeySecret?: string | Redacted.Redacted<string>
 }
 
 /** The environment variable behind each setting. */
@@ -115,6 +118,7 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   redisUrl: "PRECALL_REDIS_URL",
   redisTimeoutMs: "PRECALL_REDIS_TIMEOUT_MS",
   redisPrefix: "PRECALL_REDIS_PREFIX",
+  redisKeySecret: "PRECALL_REDIS_KEY_SECRET",
   breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
   breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
   breakerWindow: "PRECALL_BREAKER_WINDOW",
@@ -181,10 +185,11 @@ const redacted = (v: string | Redacted.Redacted<string> | undefined) => (typeof 
 
 /** Decodes settings given as an object (the embedding API). Plain-string secrets are wrapped in Redacted. */
 export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings, InvalidSettings> => {
-  const { aliyunAccessKeySecret, redisUrl, ...rest } = input
+  const { aliyunAccessKeySecret, redisUrl, redisKeySecret, ...rest } = input
   const secrets = {
     ...(aliyunAccessKeySecret === undefined ? {} : { aliyunAccessKeySecret: redacted(aliyunAccessKeySecret) }),
-    ...(redisUrl === undefined ? {} : { redisUrl: redacted(redisUrl) })
+    ...(redisUrl === undefined ? {} : { redisUrl: redacted(redisUrl) }),
+    ...(redisKeySecret === undefined ? {} : { redisKeySecret: redacted(redisKeySecret) })
   }
   return decodeWith({ ...rest, ...secrets }, (f) => f)
 }
@@ -208,7 +213,7 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     if (raw === undefined || raw === "") continue
     if (numeric.has(field)) input[field] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw
     else if (field === "allowRealFallback") input[field] = raw === "true" ? true : raw === "false" ? false : raw
-    else if (field === "aliyunAccessKeySecret" || field === "redisUrl") input[field] = Redacted.make(raw)
+    else if (field === "aliyunAccessKeySecret" || field === "redisUrl" || field === "redisKeySecret") input[field] = Redacted.make(raw)
     else if (field === "rateLimits") input[field] = parseRateLimits(raw)
     else input[field] = raw
   }

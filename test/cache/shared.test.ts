@@ -11,7 +11,7 @@ import { createClient } from "redis"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { flightKeys } from "../../src/cache/SharedFlight.ts"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
-import { requestKey, statusKey } from "../../src/engine/DecisionSharing.ts"
+import { sharingKeys } from "../../src/engine/DecisionSharing.ts"
 import { createPrecall, decodeRequest, type Precall } from "../../src/precall.ts"
 import type { SettingsInput } from "../../src/policy/settings.ts"
 
@@ -56,6 +56,8 @@ const axb = () => {
   const b = emulator.createBinding({ mode: "AXB", phoneNoA: A, phoneNoB: B, ttlSeconds: 3600 })
   return { b, req: { poolKey: "FC100000000001", subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: A } }
 }
+// the instances here have no secret configured: their keys use the fixed one
+const { requestKey, statusKey } = sharingKeys("precall-without-secret")
 const lockOf = async (req: unknown) => flightKeys(prefix, requestKey(await Effect.runPromise(decodeRequest(req)))).lock
 
 describe("two instances, one Redis", () => {

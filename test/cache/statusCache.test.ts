@@ -12,6 +12,8 @@ import type { EngineShape } from "../../src/engine/Engine.ts"
 import { makeStatusCache } from "../../src/cache/StatusCache.ts"
 import { makeTtlMap } from "../../src/cache/TtlMap.ts"
 import { noRedis } from "../../src/redis/SharedRedis.ts"
+import { sharingKeys, sharingKeySecret } from "../../src/engine/DecisionSharing.ts"
+import { settingsFromObject } from "../../src/policy/settings.ts"
 import { fail, failWith, makeFakeProvider, ok, type Outcome, script } from "../engine/fakeProvider.ts"
 import { cachedEngine, request, settingsSync, X } from "./support.ts"
 
@@ -73,8 +75,8 @@ describe("status cache", () => {
       Effect.gen(function*() {
         const answer = ok(status(s, s === 2 ? "17000000077" : undefined))
         const { engine, statusCalls } = yield* setup(2000, [answer, answer])
-        // The real callee and party A are known, so 3 and 4 need no further lookup.
-        const known = request({ realCallee: "13900139000", binding: { phoneNoA: "13800138000" } })
+        // The real callee and the binding (A and its AXN mode) are known, so 3 and 4 need no further lookup.
+        const known = request({ realCallee: "13900139000", binding: { phoneNoA: "13800138000", mode: "AXN" } })
         const first = yield* decideNow(engine, known)
         const second = yield* decideNow(engine, known)
         assert.deepStrictEqual([first.status, second.status, second.source], [s, s, "provider"])
@@ -127,4 +129,23 @@ describe("StatusCache and TtlMap", () => {
     map.set("c", 4, 200) // so b makes room
     assert.deepStrictEqual([map.get("a", 0), map.get("b", 0), map.get("c", 199), map.get("c", 200), map.size()], [3, undefined, 4, undefined, 1])
   })
+})
+
+describe("shared-state keys", () => {
+  it("are keyed hashes: the same inputs give the same key only under the same secret, and no number appears", () => {
+    const a = sharingKeys("secret-a")
+    const b = sharingKeys("secret-b")
+    const key = a.statusKey("FC100000000001", "1000000000000001", "13800138000")
+    assert.strictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13800138000"))
+    assert.notStrictEqual(key, b.statusKey("FC100000000001", "1000000000000001", "13800138000"))
+    assert.notStrictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13900139000"))
+    assert.notInclude(key, "13800138000")
+  })
+
+  it("use PRECALL_REDIS_KEY_SECRET, else the Aliyun secret, else a fixed one", () =>
+    Effect.runPromise(Effect.gen(function*() {
+      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({ redisKeySecret: "k", aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" })), "k")
+      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({ aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" })), "s")
+      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({})), "precall-without-secret")
+    })))
 })

@@ -85,6 +85,7 @@ describe("settingsFromEnv parses every variable", () => {
       redisUrl: "PRECALL_REDIS_URL",
       redisTimeoutMs: "PRECALL_REDIS_TIMEOUT_MS",
       redisPrefix: "PRECALL_REDIS_PREFIX",
+      redisKeySecret: "PRECALL_REDIS_KEY_SECRET",
       breakerFailureRatio: "PRECALL_BREAKER_FAILURE_RATIO",
       breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
       breakerWindow: "PRECALL_BREAKER_WINDOW",
