@@ -38,6 +38,12 @@ const taggedOnce = <M extends Metric.Metric<number, unknown>>(metric: M) => {
   }
 }
 
+/**
+ * Provider codes come from replies; a gateway or proxy that invents codes must not grow the series
+ * without bound, so past this many distinct error series new codes are counted as `other`.
+ */
+const MAX_ERROR_SERIES = 500
+
 const decisionsBy = taggedOnce(decisionsTotal)
 const attemptsBy = taggedOnce(providerAttemptsTotal)
 const callDurationBy = taggedOnce(providerCallDurationMs)
@@ -55,5 +61,10 @@ export const recordAttempt = (provider: string, action: string, durationMs: numb
     Metric.update(callDurationBy({ provider, action }), durationMs)
   )
 
-export const recordProviderError = (e: ProviderError) =>
-  Metric.update(errorsBy({ provider: e.provider, action: e.action, code: e.code, class: e.errorClass }), 1)
+const errorSeries = new Set<string>()
+export const recordProviderError = (e: ProviderError) => {
+  const series = `${e.provider}\u0000${e.action}\u0000${e.code}`
+  if (!errorSeries.has(series) && errorSeries.size < MAX_ERROR_SERIES) errorSeries.add(series)
+  const code = errorSeries.has(series) ? e.code : "other"
+  return Metric.update(errorsBy({ provider: e.provider, action: e.action, code, class: e.errorClass }), 1)
+}
