@@ -115,7 +115,13 @@ export const makeEngine = (settings: Settings) =>
      * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
      * a reusable status-1 answer when one is at hand, else from the provider.
      */
-    const decideOne = (request: DecideRequest, budgetMs: number, cached: StatusAnswer | undefined, arrivedAt: number) =>
+    const decideOne = (
+      request: DecideRequest,
+      budgetMs: number,
+      cacheKey: string,
+      cached: StatusAnswer | undefined,
+      arrivedAt: number
+    ) =>
       Effect.gen(function*() {
         const deadlineAt = (yield* Clock.currentTimeMillis) + budgetMs
         const g: Gathered = {
@@ -214,7 +220,7 @@ export const makeEngine = (settings: Settings) =>
           if (Option.isNone(answer)) return
           g.answer = answer.value
           g.failure = undefined
-          yield* sharing.offerStatus(statusKey(request.poolKey, request.subsId, request.callerNo), answer.value)
+          yield* sharing.offerStatus(cacheKey, answer.value)
           const status = answer.value.status
           if (status === 4) {
             yield* rebind
@@ -246,11 +252,12 @@ export const makeEngine = (settings: Settings) =>
       decide: (request) =>
         Effect.gen(function*() {
           const arrivedAt = yield* Clock.currentTimeMillis
-          const cached = yield* sharing.cachedStatus(statusKey(request.poolKey, request.subsId, request.callerNo))
+          const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo)
+          const cached = yield* sharing.cachedStatus(cacheKey)
           const left = settings.deadlineMs - ((yield* Clock.currentTimeMillis) - arrivedAt)
           return yield* cached !== undefined
-            ? decideOne(request, left, cached, arrivedAt)
-            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(request, budgetMs, undefined, arrivedAt))
+            ? decideOne(request, left, cacheKey, cached, arrivedAt)
+            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(request, budgetMs, cacheKey, undefined, arrivedAt))
         })
     })
   })
