@@ -5,6 +5,7 @@
  */
 import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
+import { endpointProblem } from "./endpoint.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(schema: S, value: S["Type"]) =>
@@ -58,7 +59,7 @@ const SettingsFields = Schema.Struct({
   /** Lifetime of a binding made by a rebind. */
   bindingTtlS: withDefault(between(120, 365 * 24 * 3600), defaults.bindingTtlS),
   aliyunEndpoint: withDefault(
-    Schema.String.check(Schema.makeFilter((s: string) => /^https?:\/\/[^\s/]+\/?$/.test(s), { expected: "an http(s) URL with no path, e.g. https://dyplsapi.aliyuncs.com" })),
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
     defaults.aliyunEndpoint
   ),
   aliyunSignature: withDefault(Schema.Literals(["v3", "v1"]), defaults.aliyunSignature),

@@ -6,7 +6,7 @@
  */
 import { Effect, Redacted } from "effect"
 import { envNames, InvalidSettings, type SettingIssue, type Settings, settingsFromEnv } from "../policy/settings.ts"
-import { isLoopbackEndpoint } from "../providers/aliyun/credentials.ts"
+import { isLoopbackEndpoint } from "../policy/endpoint.ts"
 
 const serviceEnvNames = { port: "PORT", apiKeys: "PRECALL_API_KEYS", shutdownGraceMs: "PRECALL_SHUTDOWN_GRACE_MS" } as const
 
