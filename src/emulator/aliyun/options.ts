@@ -34,6 +34,8 @@ export interface AliyunEmulatorOptions {
   readonly expiredRetentionSeconds?: number | undefined
   /** Hard cap on remembered nonces. Default 1,000,000. */
   readonly maxNonces?: number | undefined
+  /** When set, every control API request must carry `authorization: Bearer <token>` (`--control-token`). */
+  readonly controlToken?: string | undefined
 }
 
 export interface ResolvedOptions {
@@ -47,6 +49,7 @@ export interface ResolvedOptions {
   readonly seed: number
   readonly expiredRetentionMs: number
   readonly maxNonces: number
+  readonly controlToken: string | undefined
 }
 
 /**
@@ -84,7 +87,8 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions =
     faults,
     seed: o.seed ?? 1,
     expiredRetentionMs: (o.expiredRetentionSeconds ?? 86_400) * 1000,
-    maxNonces: o.maxNonces ?? 1_000_000
+    maxNonces: o.maxNonces ?? 1_000_000,
+    controlToken: o.controlToken === undefined || o.controlToken === "" ? undefined : o.controlToken
   }
 }
 
