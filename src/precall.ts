@@ -98,7 +98,7 @@ export class PrecallError extends Error {
 export interface Precall {
   /** Resolves with a decision for every valid request, within the deadline; rejects only on bad input. */
   readonly decide: (request: DecideRequestInput) => Promise<Decision>
-  /** Closes connections; further `decide` calls reject with code CLOSED. */
+  /** Lets decisions in flight finish, then closes connections; further `decide` calls reject with code CLOSED. */
   readonly close: () => Promise<void>
 }
 
@@ -120,15 +120,24 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   const runtime = ManagedRuntime.make(PrecallLive(settings.success))
   const engine = await runtime.runPromise(Effect.service(Engine))
   let closed = false
+  // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.
+  const inFlight = new Set<Promise<unknown>>()
   return {
     decide: async (request) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
       const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
-      return runtime.runPromise(engine.decide(decoded.success))
+      const decision = runtime.runPromise(engine.decide(decoded.success))
+      inFlight.add(decision)
+      try {
+        return await decision
+      } finally {
+        inFlight.delete(decision)
+      }
     },
     close: async () => {
       closed = true
+      await Promise.allSettled([...inFlight])
       await runtime.dispose()
     }
   }
