@@ -5,6 +5,7 @@
 export { createPrecall, decide, decodeRequest, InvalidRequest, PrecallError, PrecallFromEnv, PrecallLive, PrecallWith, providerLayer } from "./precall.ts"
 export type { Precall } from "./precall.ts"
 export { Engine, engineLayer, makeEngine } from "./engine/Engine.ts"
+export { telemetryLayer } from "./telemetry/otlp.ts"
 export type { EngineShape } from "./engine/Engine.ts"
 export { decide as decideFromFacts } from "./domain/decide.ts"
 export type { DecisionFacts, DecisionPolicy } from "./domain/decide.ts"

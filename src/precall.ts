@@ -8,6 +8,7 @@ import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
 import { cacheLayer } from "./cache/cacheLayer.ts"
 import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
+import { telemetryLayer } from "./telemetry/otlp.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
@@ -47,19 +48,43 @@ export const aliyunCredentials = (settings: Settings) => {
   }))
 }
 
-/** The provider adapter chosen by the settings (Aliyun Dypls today), over undici. */
+/**
+ * The provider adapter chosen by the settings (Aliyun Dypls today), over undici.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const provider = providerLayer(settings) // Layer<PrivacyNumberProvider, InvalidSettings>
+ * ```
+ */
 export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProvider, InvalidSettings> =>
   Layer.unwrap(Effect.map(aliyunCredentials(settings), (credentials) =>
     aliyunProviderLayer({ endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials })
   )).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
-/** The engine over the configured provider. */
+/**
+ * The engine over the configured provider, with everything around it: the layer an Effect program
+ * provides to call `decide`.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const settings = yield* settingsFromObject({ aliyunEndpoint: emulator.url })
+ * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
+ * ```
+ */
 export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
  * The engine with everything around it (status cache, coalescing, rate limits, circuit breakers,
  * shared Redis) over a provider of your own: the composition PrecallLive uses for Aliyun.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const Live = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider))
+ * ```
  */
 export const PrecallWith = <E>(
   settings: Settings,
@@ -74,12 +99,29 @@ export const PrecallWith = <E>(
     Layer.provideMerge(sharedRedisLayer(settings))
   )
 
-/** PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*). */
+/**
+ * PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*).
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
+ * ```
+ */
 export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
-/** Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision. */
+/**
+ * Decodes a request and decides. Fails only on a bad request; provider trouble is a degraded decision.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const d = yield* decide({ poolKey: "FC100000000001", subsId, phoneNoX, callerNo })
+ * if (d.decision === "rebind") console.log(d.dial, d.previousSubsId)
+ * ```
+ */
 export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decision, InvalidRequest, Engine> =>
   Effect.flatMap(decodeRequest(input), (request) => Effect.flatMap(Engine, (engine) => engine.decide(request)))
 
@@ -104,7 +146,16 @@ export interface Precall {
 
 /**
  * precall for code that does not use Effect. Settings are validated here: a bad one rejects with
- * `PrecallError` code INVALID_SETTINGS listing every problem.
+ * `PrecallError` code INVALID_SETTINGS listing every problem. With OTEL_EXPORTER_OTLP_ENDPOINT set,
+ * decisions are traced over OTLP (docs/operations.md).
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const precall = await createPrecall({ aliyunEndpoint, aliyunAccessKeyId, aliyunAccessKeySecret })
+ * const d = await precall.decide({ poolKey, subsId, phoneNoX, callerNo })
+ * await precall.close()
+ * ```
  */
 export const createPrecall = async (config: SettingsInput = {}): Promise<Precall> => {
   const settings = await Effect.runPromise(Effect.result(settingsFromObject(config)))
@@ -117,7 +168,8 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     throw new PrecallError("INVALID_SETTINGS", credentials.failure.message,
       credentials.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
   }
-  const runtime = ManagedRuntime.make(PrecallLive(settings.success))
+  // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
+  const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
   const engine = await runtime.runPromise(Effect.service(Engine))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.

@@ -24,6 +24,16 @@ export interface EngineShape {
   readonly decide: (request: DecideRequest) => Effect.Effect<Decision>
 }
 
+/**
+ * The decision engine as a service: `decide` always succeeds, within the deadline.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const engine = yield* Engine
+ * const d = yield* engine.decide(request) // a decoded DecideRequest
+ * ```
+ */
 export class Engine extends Context.Service<Engine, EngineShape>()("precall/Engine") {}
 
 /**
@@ -141,7 +151,8 @@ export const makeEngine = (settings: Settings) =>
         ) => {
           const attempt = Effect.suspend(() => {
             g.attempts++
-            return effect
+            // One span per provider attempt, a child of the decision's; no number in any attribute.
+            return Effect.withSpan(effect, "precall.provider.call", { attributes: { "precall.provider": provider.name, "precall.action": action, "precall.attempt": g.attempts } })
           }).pipe(
             Effect.timeoutOrElse({
               duration: attemptTimeout,
@@ -255,12 +266,23 @@ export const makeEngine = (settings: Settings) =>
           const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo)
           const cached = yield* sharing.cachedStatus(cacheKey)
           const left = settings.deadlineMs - ((yield* Clock.currentTimeMillis) - arrivedAt)
-          return yield* cached !== undefined
+          const decision = yield* cached !== undefined
             ? decideOne(request, left, cacheKey, cached, arrivedAt)
             : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(request, budgetMs, cacheKey, undefined, arrivedAt))
-        })
+          yield* Effect.annotateCurrentSpan({ "precall.decision": decision.decision, "precall.source": decision.source, "precall.attempts": decision.attempts })
+          return decision
+        }).pipe(Effect.withSpan("precall.decide", { attributes: { "precall.provider": provider.name } }))
     })
   })
 
+/**
+ * The engine alone over a provider in context (no cache, limits or breakers unless provided).
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const Core = engineLayer(settings).pipe(Layer.provide(providerLayer(settings)))
+ * ```
+ */
 export const engineLayer = (settings: Settings): Layer.Layer<Engine, never, PrivacyNumberProvider> =>
   Layer.effect(Engine, makeEngine(settings))

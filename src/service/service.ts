@@ -9,6 +9,7 @@ import { HttpServer, type HttpServerError } from "effect/http"
 import type { InvalidSettings } from "../policy/settings.ts"
 import { PrecallLive } from "../precall.ts"
 import { loadSettings, type ServiceConfig, type ServiceFlags } from "./config.ts"
+import { telemetryLayer } from "../telemetry/otlp.ts"
 import { curlLine, type DemoCase, startDemo } from "./demo.ts"
 import type { RequestTracker } from "./middleware.ts"
 import { readinessLayer } from "./readiness.ts"
@@ -40,7 +41,7 @@ export const runService = (
     const demo = config.demo ? yield* startDemo : undefined
     const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
     const app = serverLayer({ ...config, tracker }).pipe(
-      Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
+      Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)), Layer.provideMerge(telemetryLayer(env)))),
       Layer.provide(NodeHttpClient.layerUndici)
     )
     const server = Context.get(yield* Layer.build(app), HttpServer.HttpServer)
