@@ -35,6 +35,12 @@ try {
   const types = pkg.devDependencies["@types/node"]
   run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(tmp, packed.filename), `typescript@${ts}`, `@types/node@${types}`], app)
   ok("installed the tarball into an empty ESM project")
+  // Node 22 too (engines says >= 22.19): the npm package `node` brings its binary, as it brings 24 to this repo.
+  const node22Dir = join(tmp, "node22")
+  mkdirSync(node22Dir)
+  writeFileSync(join(node22Dir, "package.json"), JSON.stringify({ name: "node22", private: true }))
+  run("npm", ["install", "--prefer-offline", "--no-audit", "--no-fund", "node@22"], node22Dir)
+  const node22 = join(node22Dir, "node_modules", ".bin", "node")
 
   // (a) the Promise API against the bundled emulator
   writeFileSync(join(app, "decide.mjs"), `
@@ -51,9 +57,12 @@ try {
   await emulator.close()
 }
 `)
-  const decided = JSON.parse(run(process.execPath, ["decide.mjs"], app).trim())
-  if (decided.decision !== "use-x" || decided.source !== "provider" || decided.dial !== decided.x) throw new Error(`decide.mjs: ${JSON.stringify(decided)}`)
-  ok(`(a) createPrecall().decide() on Node ${process.versions.node}: use-x ${decided.dial} from the provider`)
+  for (const node of [process.execPath, node22]) {
+    const version = run(node, ["--version"], app).trim()
+    const decided = JSON.parse(run(node, ["decide.mjs"], app).trim())
+    if (decided.decision !== "use-x" || decided.source !== "provider" || decided.dial !== decided.x) throw new Error(`decide.mjs on ${version}: ${JSON.stringify(decided)}`)
+    ok(`(a) createPrecall().decide() on Node ${version}: use-x ${decided.dial} from the provider`)
+  }
 
   // (b) strict TypeScript against the shipped declarations, which are checked too (skipLibCheck off;
   // effect's own declarations name WebCrypto types, hence the dom lib)
@@ -104,6 +113,8 @@ export { startAliyunEmulator }
   for (const command of ["decide", "emulator", "serve"]) if (!help.includes(command)) throw new Error(`precall --help does not list ${command}`)
   const version = run(precallBin, ["--version"], app).trim()
   if (!version.endsWith(pkg.version)) throw new Error(`precall --version printed ${version}, package.json says ${pkg.version}`)
+  const version22 = run(node22, [precallBin, "--version"], app).trim()
+  if (version22 !== version) throw new Error(`precall --version on Node 22 printed ${version22}`)
   const announced = await new Promise((resolve, reject) => {
     const child = spawn(precallBin, ["emulator", "--port", "0", "--json"], { cwd: app, env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
@@ -124,7 +135,7 @@ export { startAliyunEmulator }
     child.once("error", reject)
   })
   if (announced.control !== 200) throw new Error(`the emulator's control API answered ${announced.control}`)
-  ok(`(c) precall --help, precall --version (${version}), precall emulator (${announced.url}, stopped by SIGTERM)`)
+  ok(`(c) precall --help, precall --version (${version}, also on Node 22), precall emulator (${announced.url}, stopped by SIGTERM)`)
 } catch (e) {
   process.stderr.write(`consumer-check: FAILED ${e instanceof Error ? e.message : String(e)}\n${e?.stdout ?? ""}${e?.stderr ?? ""}\n`)
   process.exitCode = 1
