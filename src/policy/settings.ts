@@ -27,7 +27,9 @@ export const defaults = {
   breakerMinimumCalls: 20,
   breakerWindow: 50,
   breakerOpenMs: 5000,
-  throttleCooldownMs: 10_000
+  throttleCooldownMs: 10_000,
+  xFailureThreshold: 3,
+  xFailureWindowS: 600
 } as const
 
 /**
@@ -87,7 +89,11 @@ const SettingsFields = Schema.Struct({
   /** How long it stays open before a half-open probe; 0 disables the breaker. */
   breakerOpenMs: withDefault(between(0, 600_000), defaults.breakerOpenMs),
   /** How long a throttling reply keeps an action's shared limit lowered (or its Retry-After, if longer). */
-  throttleCooldownMs: withDefault(between(0, 600_000), defaults.throttleCooldownMs)
+  throttleCooldownMs: withDefault(between(0, 600_000), defaults.throttleCooldownMs),
+  /** Number-class call failures on one X within `xFailureWindowS` that make the next decision rebind onto another X. */
+  xFailureThreshold: withDefault(between(1, 1000), defaults.xFailureThreshold),
+  /** The window of X health, in seconds. */
+  xFailureWindowS: withDefault(between(10, 7 * 24 * 3600), defaults.xFailureWindowS)
 })
 
 export const Settings = SettingsFields
@@ -123,7 +129,9 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
   breakerWindow: "PRECALL_BREAKER_WINDOW",
   breakerOpenMs: "PRECALL_BREAKER_OPEN_MS",
-  throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS"
+  throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS",
+  xFailureThreshold: "PRECALL_X_FAILURE_THRESHOLD",
+  xFailureWindowS: "PRECALL_X_FAILURE_WINDOW_S"
 }
 
 export interface SettingIssue {
@@ -196,7 +204,8 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
-  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs"
+  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
+  "xFailureThreshold", "xFailureWindowS"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

@@ -130,7 +130,9 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_BREAKER_MINIMUM_CALLS: "10",
         PRECALL_BREAKER_WINDOW: "40",
         PRECALL_BREAKER_OPEN_MS: "2000",
-        PRECALL_THROTTLE_COOLDOWN_MS: "3000"
+        PRECALL_THROTTLE_COOLDOWN_MS: "3000",
+        PRECALL_X_FAILURE_THRESHOLD: "5",
+        PRECALL_X_FAILURE_WINDOW_S: "300"
       })
       const { aliyunAccessKeySecret, redisUrl, ...rest } = s
       assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
@@ -154,7 +156,9 @@ describe("settingsFromEnv parses every variable", () => {
         breakerMinimumCalls: 10,
         breakerWindow: 40,
         breakerOpenMs: 2000,
-        throttleCooldownMs: 3000
+        throttleCooldownMs: 3000,
+        xFailureThreshold: 5,
+        xFailureWindowS: 300
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)
