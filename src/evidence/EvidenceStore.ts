@@ -17,6 +17,7 @@ import { sharingKeySecret } from "../engine/DecisionSharing.ts"
 import type { Settings } from "../policy/settings.ts"
 import { SharedRedis, type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import { makeTtlMap } from "../cache/TtlMap.ts"
+import { normalizePhone } from "../domain/phone.ts"
 import { marksX, OutcomeClass } from "./classes.ts"
 import { evidenceForgedTotal, makeSealer, type Sealer } from "./seal.ts"
 
@@ -151,13 +152,21 @@ interface WindowEntry {
   readonly id: string
 }
 
-/** A window member: class, time and call id; unique per call, so a repeated call is one member. */
-const memberOf = (e: WindowEntry): string => `${e.outcomeClass}|${e.at}|${e.id}`
-const entryOf = (member: string): WindowEntry | undefined => {
-  const [cls, at, ...id] = member.split("|")
-  const outcomeClass = Schema.decodeUnknownOption(OutcomeClass)(cls)
-  const time = Number(at)
-  return Option.isSome(outcomeClass) && Number.isFinite(time) ? { outcomeClass: outcomeClass.value, at: time, id: id.join("|") } : undefined
+/** A window member: class and call id (its time is the score); the same call reported again is the same member. */
+const memberOf = (e: WindowEntry): string => `${e.outcomeClass}|${e.id}`
+const entryOf = (member: string, at: number): WindowEntry | undefined => {
+  const bar = member.indexOf("|")
+  const outcomeClass = Schema.decodeUnknownOption(OutcomeClass)(member.slice(0, bar))
+  return bar > 0 && Option.isSome(outcomeClass) && Number.isFinite(at) ? { outcomeClass: outcomeClass.value, at, id: member.slice(bar + 1) } : undefined
+}
+
+/** A WITHSCORES reply: pairs under RESP3, a flat member-score list under RESP2. */
+type WithScores = ReadonlyArray<string | number | readonly [string, string | number]>
+const pairsOf = (reply: WithScores): ReadonlyArray<readonly [string, string | number]> => {
+  if (reply.every((r) => Array.isArray(r))) return reply as ReadonlyArray<readonly [string, string | number]>
+  const out: Array<readonly [string, string | number]> = []
+  for (let i = 0; i + 1 < reply.length; i += 2) out.push([String(reply[i]), reply[i + 1] as string | number])
+  return out
 }
 
 /** Adds a member, drops those out of the window or beyond the cap, and sets the key's lifetime. */
@@ -202,6 +211,8 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   const sealer: Sealer = makeSealer(options.secret)
   const windowMs = options.xFailureWindowS * 1000
   const key = (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.digest(parts.join("|"))}`
+  /** An X is the same X however it is written (+86..., 86..., national digits). */
+  const xKey = (kind: string, provider: string, phoneNoX: string) => key(kind, provider, normalizePhone(phoneNoX))
   const xStatuses = makeTtlMap<XStatusRecord>(memoryCapacity)
   const bindings = makeTtlMap<BindingRecord>(memoryCapacity)
   const lastCalls = makeTtlMap<CallOutcomeRecord>(memoryCapacity)
@@ -237,14 +248,14 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
     recordXStatus: (provider, phoneNoX, status) =>
       Effect.gen(function*() {
         const record: XStatusRecord = { availability: status.availability, status: status.status, cause: status.cause, at: status.at ?? (yield* Clock.currentTimeMillis) }
-        const k = key("x", provider, phoneNoX)
+        const k = xKey("x", provider, phoneNoX)
         xStatuses.set(k, record, record.at + xStatusTtlMs)
         yield* put(k, JSON.stringify(record), xStatusTtlMs)
       }),
 
     xStatus: (provider, phoneNoX) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const k = key("x", provider, phoneNoX)
+        const k = xKey("x", provider, phoneNoX)
         return get(XStatusJson, "x-status", k, () => xStatuses.get(k, now))
       }),
 
@@ -289,7 +300,7 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
         const cutoff = now - windowMs
         if (at < cutoff) return
         const entry: WindowEntry = { outcomeClass: outcome.outcomeClass, at, id: outcome.callId ?? randomUUID() }
-        const k = key("h", outcome.provider, outcome.phoneNoX)
+        const k = xKey("h", outcome.provider, outcome.phoneNoX)
         windows.add(k, entry, cutoff)
         yield* shared.use(
           (redis) => unavailable(redis.eval(addToWindow)(k, at, sealer.seal(k, memberOf(entry)), cutoff, windowCapacity, windowMs)).pipe(Effect.asVoid),
@@ -301,17 +312,17 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
         const cutoff = now - windowMs
-        const k = key("h", provider, phoneNoX)
+        const k = xKey("h", provider, phoneNoX)
         const entries = yield* shared.use(
           (redis) =>
-            unavailable(redis.send<Array<string>>("ZRANGEBYSCORE", k, String(cutoff), "+inf")).pipe(Effect.flatMap((members) =>
+            unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
               Effect.gen(function*() {
                 const out: Array<WindowEntry> = []
-                for (const raw of members) {
+                for (const [raw, score] of pairsOf(reply)) {
                   const member = sealer.open(k, raw)
                   if (member === undefined) yield* rejected("x-health")
                   else {
-                    const entry = entryOf(member)
+                    const entry = entryOf(member, Number(score))
                     if (entry !== undefined) out.push(entry)
                   }
                 }
