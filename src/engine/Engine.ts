@@ -13,6 +13,7 @@ import type { Decision } from "../domain/decision.ts"
 import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
+import { statusOf } from "../domain/evidence.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
@@ -53,7 +54,7 @@ interface Parties {
 export const realCalleeOf = (parties: Parties, callerNo: string | undefined, mode: BindingMode | undefined): string | undefined => {
   if (callerNo !== undefined && callerNo === parties.phoneNoA) return parties.phoneNoB
   if (callerNo !== undefined && callerNo === parties.phoneNoB) return parties.phoneNoA
-  return mode === "AXN" || mode === "AXN_EXTENSION" ? parties.phoneNoA : undefined
+  return mode === "AXN" || mode === "AX" || mode === "AXN_EXTENSION" ? parties.phoneNoA : undefined
 }
 
 /** The request alone says enough to bind again: A, the mode, and B where the mode needs one. */
@@ -216,7 +217,14 @@ export const makeEngine = (settings: Settings) =>
             g.fromCache = true
             return
           }
-          const answer = yield* call(actions.queryCallStatus, provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
+          const query = { ...ref, callerNo: request.callerNo }
+          const asked: Effect.Effect<StatusAnswer, ProviderError> = "queryCallStatus" in provider
+            ? provider.queryCallStatus(query)
+            : Effect.map(provider.evidence(query), (e) => ({
+              status: statusOf(e.verdict), calledNo: "calledNo" in e.verdict ? e.verdict.calledNo : undefined,
+              extension: "extension" in e.verdict ? e.verdict.extension : undefined, requestId: e.requestId
+            }))
+          const answer = yield* call(actions.queryCallStatus, asked).pipe(Effect.option)
           if (Option.isNone(answer)) return
           g.answer = answer.value
           g.failure = undefined

@@ -50,7 +50,7 @@ const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }
 export const beijingTime = (epochMillis: number): string =>
   new Date(epochMillis + 8 * 3600_000).toISOString().slice(0, 19).replace("T", " ")
 
-export const bindAction: Readonly<Record<BindingMode, string>> = { AXB: "BindAxb", AXN: "BindAxn", AXN_EXTENSION: "BindAxnExtension" }
+export const bindAction: Readonly<Record<BindingMode, string>> = { AXB: "BindAxb", AXN: "BindAxn", AX: "BindAxn", AXN_EXTENSION: "BindAxnExtension" }
 
 export interface BindParams {
   readonly mode: BindingMode

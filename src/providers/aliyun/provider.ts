@@ -2,7 +2,7 @@
 import { Effect, Layer } from "effect"
 import { HttpClient } from "effect/http"
 import { normalizeStatus } from "../../domain/status.ts"
-import { PrivacyNumberProvider } from "../Provider.ts"
+import { PrivacyNumberProvider, type StatusProvider } from "../Provider.ts"
 import { type AliyunRpcConfig, makeAliyunRpc } from "./client.ts"
 import { bindAction, DYPLS_VERSION, makeDypls } from "./dypls.ts"
 
@@ -11,10 +11,10 @@ const orUndefined = (s: string | null | undefined): string | undefined => (s ===
 export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
   Effect.gen(function*() {
     const dypls = makeDypls(yield* makeAliyunRpc({ ...config, version: DYPLS_VERSION }))
-    return PrivacyNumberProvider.of({
+    const provider: StatusProvider = {
       name: "aliyun",
       endpoint: config.endpoint,
-      actions: { queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode] },
+      actions: { queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode], unbind: "UnbindSubscription" },
       queryCallStatus: (q) =>
         dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo }).pipe(
           Effect.map(({ RequestId, SecretCallStatusDTO: dto }) => {
@@ -38,7 +38,8 @@ export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
         dypls.bind(r).pipe(Effect.map(({ RequestId, SecretBindDTO: b }) => ({
           subsId: b.SubsId, phoneNoX: b.SecretNo, extension: orUndefined(b.Extension), requestId: RequestId
         })))
-    })
+    }
+    return provider
   })
 
 /** The Aliyun provider over the HttpClient in context (provide NodeHttpClient.layerUndici). */
