@@ -197,7 +197,7 @@ const makeWindows = () => {
   const windows = new Map<string, Array<WindowEntry>>()
   return {
     add: (key: string, entry: WindowEntry, cutoff: number) => {
-      const kept = (windows.get(key) ?? []).filter((e) => e.at >= cutoff && e.id !== entry.id)
+      const kept = (windows.get(key) ?? []).filter((e) => e.at >= cutoff && memberOf(e) !== memberOf(entry))
       kept.push(entry)
       windows.delete(key)
       windows.set(key, kept.slice(-windowCapacity))
