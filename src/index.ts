@@ -22,6 +22,12 @@ export { PrivacyNumberProvider } from "./providers/Provider.ts"
 export type { BindingDetail, BindRequest, NewBinding, ProviderShape, StatusQuery } from "./providers/Provider.ts"
 export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 export { classifyAliyunCode } from "./providers/aliyun/codes.ts"
+// Evidence between decisions: X status from pushes, the binding cache, X health from call outcomes (docs/outcomes.md).
+export { EvidenceStore, evidenceStoreLayer } from "./evidence/EvidenceStore.ts"
+export type { BindingRecord, CallOutcomeRecord, EvidenceStoreShape, XHealth, XStatusRecord } from "./evidence/EvidenceStore.ts"
+export { InvalidOutcome, OutcomeReceipt, OutcomeReport, Outcomes, outcomesLayer, reportOutcome } from "./evidence/outcomes.ts"
+export type { OutcomeReportInput } from "./evidence/outcomes.ts"
+export { OutcomeClass } from "./evidence/classes.ts"
 // The local Aliyun emulator: for tests, demos and benchmarks (docs/emulator.md).
 export { AliyunEmulator, aliyunEmulatorScoped, DEMO_POOL_KEY, startAliyunEmulator } from "./emulator/aliyun/index.ts"
 export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./emulator/aliyun/index.ts"

@@ -15,6 +15,9 @@ import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 import { PrivacyNumberProvider } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
+import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
+import { evidenceLayer } from "./evidence/layer.ts"
+import { type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -54,7 +57,7 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
   )).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** The engine over the configured provider. */
-export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
@@ -64,18 +67,20 @@ export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBr
 export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<Engine | ProviderBreakers | SharedRedis, E> =>
+): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, E> =>
   engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
     Layer.provideMerge(guardLayer(settings)),
+    // X status from pushes, the binding cache and X health from call outcomes: one store per process
+    Layer.provideMerge(evidenceLayer(settings)),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
 
 /** PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*). */
-export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
@@ -98,6 +103,8 @@ export class PrecallError extends Error {
 export interface Precall {
   /** Resolves with a decision for every valid request, within the deadline; rejects only on bad input. */
   readonly decide: (request: DecideRequestInput) => Promise<Decision>
+  /** Records how a decided call ended (docs/outcomes.md); rejects with code INVALID_REQUEST on a bad report. */
+  readonly reportOutcome: (report: OutcomeReportInput) => Promise<OutcomeReceipt>
   /** Closes connections; further `decide` calls reject with code CLOSED. */
   readonly close: () => Promise<void>
 }
@@ -119,6 +126,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   }
   const runtime = ManagedRuntime.make(PrecallLive(settings.success))
   const engine = await runtime.runPromise(Effect.service(Engine))
+  const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   return {
     decide: async (request) => {
@@ -126,6 +134,12 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
       const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
       return runtime.runPromise(engine.decide(decoded.success))
+    },
+    reportOutcome: async (report) => {
+      if (closed) throw new PrecallError("CLOSED", "precall is closed")
+      const receipt = await runtime.runPromise(Effect.result(outcomes.report(report)))
+      if (receipt._tag === "Failure") throw new PrecallError("INVALID_REQUEST", receipt.failure.message, receipt.failure.issues)
+      return receipt.success
     },
     close: async () => {
       closed = true
