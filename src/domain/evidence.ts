@@ -29,9 +29,11 @@ export interface Evidence {
   readonly requestId: string | undefined
   /** True when the verdict may be reused for a short time (a pulled status 1); pushed evidence is read fresh. */
   readonly reusable: boolean
+  /** The status the provider itself gave, when it gave one (a status 2 without a number is read as nothing dialable). */
+  readonly status?: CallStatus | undefined
 }
 
-/** The Aliyun QueryCallStatus answer each verdict corresponds to: the `status` a decision reports. */
+/** The Aliyun QueryCallStatus answer each verdict corresponds to: the `status` a decision reports when the provider gave none. */
 export const statusOf = (v: Verdict): CallStatus => {
   switch (v._tag) {
     case "UseX":
@@ -51,7 +53,7 @@ export const statusOf = (v: Verdict): CallStatus => {
  * already turned a status 2 without a number and any unknown status into 3.
  */
 export const evidenceOfStatus = (answer: StatusAnswer, source: string): Evidence => {
-  const base = { source, requestId: answer.requestId }
+  const base = { source, requestId: answer.requestId, status: answer.status }
   switch (answer.status) {
     case 1:
       return { ...base, reusable: true, verdict: { _tag: "UseX", calledNo: answer.calledNo, extension: answer.extension } }
