@@ -3,7 +3,8 @@
  * `decide`) and for everyone else (`createPrecall`, promises only).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import type { HttpClient } from "effect/http"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
 import { cacheLayer } from "./cache/cacheLayer.ts"
@@ -12,8 +13,8 @@ import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
-import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
-import { PrivacyNumberProvider } from "./providers/Provider.ts"
+import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
+import { MoreProviders, PrivacyNumberProvider, type ProviderShape } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
 import { evidenceLayer } from "./evidence/layer.ts"
@@ -50,11 +51,32 @@ export const aliyunCredentials = (settings: Settings) => {
   }))
 }
 
-/** The provider adapter chosen by the settings (Aliyun Dypls today), over undici. */
+/** Every provider the settings configure, each built over undici, the default one first. */
+const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> =>
+  Effect.map(aliyunCredentials(settings), (credentials) => [
+    makeAliyunProvider({
+      endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials,
+      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000
+    })
+  ])
+
+/**
+ * The provider adapters chosen by the settings, over undici: the first is the default provider
+ * (requests that name none), the others are reachable by name. PRECALL_REBIND_PROVIDERS must name
+ * configured ones.
+ */
 export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProvider, InvalidSettings> =>
-  Layer.unwrap(Effect.map(aliyunCredentials(settings), (credentials) =>
-    aliyunProviderLayer({ endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials })
-  )).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effectContext(Effect.gen(function*() {
+    const built = yield* Effect.all(yield* configuredProviders(settings))
+    const names = new Set(built.map((p) => p.name))
+    const unknown = settings.rebindProviders.filter((n) => !names.has(n))
+    if (unknown.length > 0) {
+      return yield* new InvalidSettings({
+        issues: [{ setting: "PRECALL_REBIND_PROVIDERS", message: `${unknown.join(", ")} not configured (configured: ${[...names].join(", ")})` }]
+      })
+    }
+    return Context.make(PrivacyNumberProvider, built[0]!).pipe(Context.add(MoreProviders, built.slice(1)))
+  })).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /** The engine over the configured provider. */
 export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> =>

@@ -101,7 +101,7 @@ const SettingsFields = Schema.Struct({
   /** The window of X health, in seconds. */
   xFailureWindowS: withDefault(between(10, 7 * 24 * 3600), defaults.xFailureWindowS),
   /** Lifetime of a short second binding standing in for a temporary X (Huawei has none of its own). */
-  temporaryBindingS: withDefault(between(60, 3600), defaults.temporaryBindingS),
+  temporaryBindingS: withDefault(between(120, 3600), defaults.temporaryBindingS),
   /**
    * Providers to make a new binding on, in order, when the binding's own provider cannot (no X in the
    * pool, down, breaker open), e.g. `["huawei"]`. Each must be configured.

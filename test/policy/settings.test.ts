@@ -29,7 +29,7 @@ const expectedDefaults = {
   xFailureThreshold: 3,
   xFailureWindowS: 600,
   temporaryBindingS: 300,
-  rebindProviders: [],
+  rebindProviders: [] as ReadonlyArray<string>,
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",

@@ -34,6 +34,11 @@ export interface AliyunEmulatorOptions {
   readonly expiredRetentionSeconds?: number | undefined
   /** Hard cap on remembered nonces. Default 1,000,000. */
   readonly maxNonces?: number | undefined
+  /**
+   * Plays an Aliyun that no longer serves QueryCallStatus (its current API catalogue lists none):
+   * the action answers InvalidAction.NotFound. Default false.
+   */
+  readonly withoutQueryCallStatus?: boolean | undefined
 }
 
 export interface ResolvedOptions {
@@ -47,6 +52,8 @@ export interface ResolvedOptions {
   readonly seed: number
   readonly expiredRetentionMs: number
   readonly maxNonces: number
+  /** Actions answered with InvalidAction.NotFound from the start. */
+  readonly withdrawnActions: ReadonlyArray<string>
 }
 
 /**
@@ -84,7 +91,8 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions =
     faults,
     seed: o.seed ?? 1,
     expiredRetentionMs: (o.expiredRetentionSeconds ?? 86_400) * 1000,
-    maxNonces: o.maxNonces ?? 1_000_000
+    maxNonces: o.maxNonces ?? 1_000_000,
+    withdrawnActions: o.withoutQueryCallStatus === true ? ["QueryCallStatus"] : []
   }
 }
 

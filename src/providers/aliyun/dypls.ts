@@ -35,6 +35,11 @@ export const SubscriptionDetailReply = Schema.Struct({
     GmtCreate: OptionalText
   })
 })
+export const SecretNoDetailReply = Schema.Struct({
+  RequestId: Schema.optionalKey(Schema.String),
+  /** SecretStatus: 0 unbound, 1 bound, 2 locked, 3 frozen. */
+  SecretNoInfoDTO: Schema.Struct({ SecretNo: OptionalText, SecretStatus: Int })
+})
 export const EnvelopeReply = Schema.Struct({ RequestId: Schema.optionalKey(Schema.String) })
 
 const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => (reply: AliyunReply) =>
@@ -85,6 +90,9 @@ export const makeDypls = (rpc: AliyunRpc) => ({
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }).pipe(
       Effect.flatMap(decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail"))),
+  querySecretNoDetail: (p: { poolKey: string; secretNo: string }) =>
+    rpc("QuerySecretNoDetail", { PoolKey: p.poolKey, SecretNo: p.secretNo }).pipe(
+      Effect.flatMap(decodeReply(SecretNoDetailReply, "QuerySecretNoDetail"))),
   updateSubscription: (p: { poolKey: string; subsId: string; phoneNoX: string; operation: UpdateOperation }) => {
     const op = p.operation
     return rpc("UpdateSubscription", {
