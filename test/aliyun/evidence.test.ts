@@ -7,6 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Redacted } from "effect"
+import type { HttpClient } from "effect/http"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { statusOf } from "../../src/domain/evidence.ts"
@@ -68,7 +69,7 @@ describe("status source", () => {
     readonly evidence: (subsId: string, x: string) => Effect.Effect<string>
     readonly asked: () => number
     readonly emulator: Awaited<ReturnType<typeof startAliyunEmulator>>
-  }) => Effect.Effect<A>) =>
+  }) => Effect.Effect<A, never, HttpClient.HttpClient>) =>
     Effect.gen(function*() {
       const emulator = yield* Effect.acquireRelease(Effect.promise(() => startAliyunEmulator({ withoutQueryCallStatus: true, verifySignatures: false })), (e) => Effect.promise(() => e.close()))
       const provider = yield* makeAliyunProvider({
@@ -119,7 +120,7 @@ describe("status source", () => {
             endpoint: emulator.url, signature: "v3", statusSource: "query",
             credentials: { accessKeyId: emulator.accessKeyId, accessKeySecret: Redacted.make(emulator.accessKeySecret) }
           })
-          const failed = yield* Effect.flip(provider.evidence({ poolKey: POOL, subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: A }))
+          const failed = yield* Effect.orDie(Effect.flip(provider.evidence({ poolKey: POOL, subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: A })))
           assert.strictEqual(failed.code, "InvalidAction.NotFound")
           assert.strictEqual(failed.errorClass, "configuration")
           assert.strictEqual(asked(), 1)
