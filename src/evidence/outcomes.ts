@@ -9,7 +9,7 @@ import { Context, Data, Duration, Effect, Layer, Schedule, Schema } from "effect
 import { SubsId } from "../domain/binding.ts"
 import { PhoneNumber } from "../domain/phone.ts"
 import { schemaIssuesOf } from "./issues.ts"
-import { classifyQ850, marksX, type OutcomeClass } from "./classes.ts"
+import { classifyQ850, marksX, OutcomeClass } from "./classes.ts"
 import { EvidenceStore } from "./EvidenceStore.ts"
 
 export const OutcomeProvider = Schema.Literals(["aliyun", "huawei"])
@@ -41,7 +41,7 @@ export class InvalidOutcome extends Schema.TaggedError<InvalidOutcome>()("Invali
 
 export const OutcomeReceipt = Schema.Struct({
   /** The class the outcome was recorded as; null while it waits for the call-state source. */
-  outcomeClass: Schema.NullOr(Schema.Literals(["number", "callee", "transient", "normal", "other"])),
+  outcomeClass: Schema.NullOr(OutcomeClass),
   /** True when the outcome counts against the X (number class). */
   marksX: Schema.Boolean,
   /** True when precall is asking the call-state source how the call ended. */
@@ -49,7 +49,7 @@ export const OutcomeReceipt = Schema.Struct({
 })
 export type OutcomeReceipt = typeof OutcomeReceipt.Type
 
-/** A provider's table for its own hang-up codes: the class of a code, or undefined when unknown. */
+/** A provider's table for its own hang-up codes: the class of every code (unknown codes are `other`). */
 export type StateCodeTable = (stateCode: number) => OutcomeClass
 
 /** Each provider's hang-up-code table, by provider name; a provider without one accepts Q.850 only. */
