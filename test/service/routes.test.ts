@@ -63,8 +63,8 @@ layer(service.layer)("routes", (it) => {
       const op = res.json.paths["/v1/decisions"].post
       const schema = op.requestBody.content["application/json"].schema
       assert.deepStrictEqual(schema.required, ["poolKey", "subsId", "phoneNoX"])
-      assert.deepStrictEqual(Object.keys(schema.properties), ["poolKey", "subsId", "phoneNoX", "extension", "callerNo", "realCallee", "binding"])
-      assert.deepStrictEqual(schema.properties.binding.properties.mode.enum, ["AXB", "AXN", "AXN_EXTENSION"])
+      assert.deepStrictEqual(Object.keys(schema.properties), ["provider", "poolKey", "subsId", "phoneNoX", "extension", "callerNo", "realCallee", "binding"])
+      assert.deepStrictEqual(schema.properties.binding.properties.mode.enum, ["AXB", "AXN", "AX", "AXN_EXTENSION"])
       assert.includeMembers(Object.keys(op.responses), ["200", "400", "401", "413", "415"])
       assert.deepStrictEqual(op.security, [{ bearer: [] }])
       assert.includeMembers(Object.keys(res.json.paths), ["/healthz", "/readyz", "/metrics"])
