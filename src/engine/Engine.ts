@@ -311,7 +311,7 @@ export const makeEngine = (settings: Settings) =>
           status: null, source: "degraded", providerCode: "Local.UnknownProvider", attempts: 0, elapsedMs: 0, requestIds: [],
           reason: `provider ${name} is not configured (configured: ${[...providers.keys()].join(", ")}); refused`
         }
-        yield* recordDecision(decision)
+        yield* recordDecision(decision, "unknown")
         return decision
       })
 

@@ -49,7 +49,7 @@ layer(service.layer)("routes", (it) => {
       const res = yield* send("/metrics")
       assert.strictEqual(res.status, 200)
       assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/)
-      assert.match(res.text, /^precall_decisions_total\{decision="use-x",source="provider"\} \d+$/m)
+      assert.match(res.text, /^precall_decisions_total\{decision="use-x",source="provider",provider="[a-z]+"\} \d+$/m)
       assert.match(res.text, /^precall_provider_call_duration_ms_bucket\{provider="fake",action="QueryCallStatus",le="\+Inf"\} \d+$/m)
       assert.match(res.text, /^precall_provider_attempts_total\{provider="fake",action="QueryCallStatus"\} \d+$/m)
       assert.match(res.text, /^precall_provider_errors_total\{provider="fake",action="QueryCallStatus",code="isv\.OUT_OF_SERVICE",class="configuration"\} \d+$/m)
