@@ -56,7 +56,7 @@ const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Ef
   Effect.map(aliyunCredentials(settings), (credentials) => [
     makeAliyunProvider({
       endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials,
-      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000
+      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
     })
   ])
 

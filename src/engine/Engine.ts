@@ -199,13 +199,15 @@ export const makeEngine = (settings: Settings) =>
           if (learnt.realCallee === undefined) learnt.realCallee = realCalleeOf(yield* fromDetail, request.callerNo)
         })
 
-        /** Binds the parties on `p`; undefined when `p` could not and another provider may try. */
+        /** Binds the parties on `p`, as a Result: its failure says whether another provider may try. */
         const bindOn = (p: ProviderShape, who: Parties & { readonly phoneNoA: string }, avoidX: ReadonlyArray<string>, temporary: boolean) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const lifetimeS = temporary ? settings.temporaryBindingS : settings.bindingTtlS
+            // a binding moved to another provider goes into that provider's own pool
+            const poolKey = p === provider ? request.poolKey : p.rebindPoolKey ?? request.poolKey
             return yield* call(p, actionsOf(p).bind(who.mode), p.bind({
-              poolKey: request.poolKey, mode: who.mode, phoneNoA: who.phoneNoA, phoneNoB: who.phoneNoB,
+              poolKey, mode: who.mode, phoneNoA: who.phoneNoA, phoneNoB: who.phoneNoB,
               expiresAt: now + lifetimeS * 1000, avoidX, temporary
             }), false).pipe(Effect.result)
           })

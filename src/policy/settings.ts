@@ -5,6 +5,7 @@
  */
 import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
+import { PoolKey } from "../domain/binding.ts"
 import { ProviderName } from "../domain/request.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
@@ -114,6 +115,8 @@ const SettingsFields = Schema.Struct({
    */
   aliyunStatusSource: withDefault(Schema.Literals(["auto", "query", "derived"]), defaults.aliyunStatusSource),
   aliyunStatusProbeS: withDefault(between(10, 24 * 3600), defaults.aliyunStatusProbeS),
+  /** The Aliyun pool a binding moved to Aliyun from another provider goes into (PRECALL_REBIND_PROVIDERS). */
+  aliyunPoolKey: Schema.optionalKey(PoolKey),
   /** Huawei privacy-call platform: the APP access address. */
   huaweiEndpoint: withDefault(
     Schema.String.check(Schema.makeFilter((s: string) => /^https?:\/\/[^\s/]+\/?$/.test(s), { expected: "an http(s) URL with no path, e.g. https://rtcpns.cn-north-1.myhuaweicloud.com" })),
@@ -175,6 +178,7 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   rebindProviders: "PRECALL_REBIND_PROVIDERS",
   aliyunStatusSource: "PRECALL_ALIYUN_STATUS_SOURCE",
   aliyunStatusProbeS: "PRECALL_ALIYUN_STATUS_PROBE_S",
+  aliyunPoolKey: "PRECALL_ALIYUN_POOL_KEY",
   huaweiEndpoint: "PRECALL_HUAWEI_ENDPOINT",
   huaweiAppKey: "PRECALL_HUAWEI_APP_KEY",
   huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",

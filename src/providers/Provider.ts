@@ -91,6 +91,11 @@ interface ProviderBase {
   readonly name: string
   /** Where its calls go, e.g. the endpoint URL: the key for per-endpoint breakers and limits. */
   readonly endpoint: string
+  /**
+   * The pool a binding moved here from another provider goes into (PRECALL_REBIND_PROVIDERS): the
+   * request's pool key names a pool of the binding's own provider. Providers without pools leave it out.
+   */
+  readonly rebindPoolKey?: string | undefined
   /** Names of its actions; quotas are per action (Aliyun: BindAxb, BindAxn, BindAxnExtension each have their own). */
   readonly actions?: Partial<ProviderActions> | undefined
   readonly bindingDetail: (ref: BindingRef) => Effect.Effect<BindingDetail, ProviderError>

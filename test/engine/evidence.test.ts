@@ -210,6 +210,16 @@ describe("PRECALL_REBIND_PROVIDERS", () => {
       assert.strictEqual(other.recorded.binds.length, 0)
     }))
 
+  it.effect("a moved binding goes into the other provider's own pool, not the request's", () =>
+    Effect.gen(function*() {
+      const own = scripted("huawei", expired, { code: "1011003", errorClass: "pool" })
+      const other = scripted("aliyun", expired)
+      const d = yield* decideWith({ rebindProviders: ["aliyun"] }, own.provider, [{ ...other.provider, rebindPoolKey: "FCALIYUN01" }], () => Effect.void, request({ poolKey: "huawei" }))
+      assert.strictEqual(d.provider, "aliyun")
+      assert.deepStrictEqual(other.recorded.binds.map((b) => b.poolKey), ["FCALIYUN01"])
+      assert.deepStrictEqual(own.recorded.binds.map((b) => b.poolKey), ["huawei"])
+    }))
+
   it.effect("without the setting the binding stays on its provider", () =>
     Effect.gen(function*() {
       const own = scripted("aliyun", expired, { code: "isv.NO_AVAILABLE_NUMBER", errorClass: "pool" })

@@ -105,6 +105,7 @@ describe("settingsFromEnv parses every variable", () => {
       rebindProviders: "PRECALL_REBIND_PROVIDERS",
       aliyunStatusSource: "PRECALL_ALIYUN_STATUS_SOURCE",
       aliyunStatusProbeS: "PRECALL_ALIYUN_STATUS_PROBE_S",
+      aliyunPoolKey: "PRECALL_ALIYUN_POOL_KEY",
       huaweiEndpoint: "PRECALL_HUAWEI_ENDPOINT",
       huaweiAppKey: "PRECALL_HUAWEI_APP_KEY",
       huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",

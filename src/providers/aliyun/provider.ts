@@ -24,6 +24,8 @@ export interface AliyunProviderConfig extends Omit<AliyunRpcConfig, "version"> {
   readonly statusSource?: StatusSource | undefined
   /** In `auto`, how long after a NotFound QueryCallStatus is asked again. Default 600 s. */
   readonly statusProbeMs?: number | undefined
+  /** The pool bindings moved here from another provider go into (PRECALL_ALIYUN_POOL_KEY). */
+  readonly rebindPoolKey?: string | undefined
 }
 
 /**
@@ -88,6 +90,7 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
     const provider: EvidenceProvider & { readonly queryCallStatus: typeof queryCallStatus } = {
       name: "aliyun",
       endpoint: config.endpoint,
+      rebindPoolKey: config.rebindPoolKey,
       actions: {
         queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode], unbind: "UnbindSubscription"
       },
