@@ -3,7 +3,8 @@
  * the binding it is given (worker i asks about binding i). Scenario (a) compares three:
  * - floor: a bare undici request, signed V3 exactly as precall signs (src/providers/aliyun/signature.ts), no policy;
  * - pop-core: Aliyun's own RPC client (v1 signature, form body, node:http keep-alive agent);
- * - precall: `createPrecall().decide()`, the Promise API: decode, engine, retry/timeout/deadline, signed RPC.
+ * - precall: `createPrecall().decide()`, the Promise API: decode, engine, retry/timeout/deadline, signed RPC;
+ * - precall-production: the same with production settings switched on and idle (bench/live.ts).
  * The breakdown (where precall's cost goes) adds the rungs between floor and precall:
  * - effect-http: the floor's signed request through effect's HttpClient over undici (NodeHttpClient.layerUndici);
  * - rpc: src/providers/aliyun/client.ts makeAliyunRpc (its own signing, HttpClient, interpretReply);
@@ -15,7 +16,6 @@ import RPCClient from "@alicloud/pop-core"
 import { NodeHttpClient } from "@effect/platform-node"
 import { Effect, Layer, ManagedRuntime, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest } from "effect/http"
-import { randomUUID } from "node:crypto"
 import { Agent, request } from "undici"
 import {
   createPrecall, DecideRequest, type DecideRequestInput, Engine, engineLayer, PrecallLive, providerLayer, settingsFromObject, type SettingsInput
@@ -24,8 +24,8 @@ import { makeAliyunRpc } from "../src/providers/aliyun/client.ts"
 import { DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET } from "../src/providers/aliyun/credentials.ts"
 import { DYPLS_VERSION } from "../src/providers/aliyun/dypls.ts"
 import { makeAliyunProvider } from "../src/providers/aliyun/provider.ts"
-import { aliyunTimestamp, authorizationV3, percentEncode, sha256Hex } from "../src/providers/aliyun/signature.ts"
-import { LIVE_SETTINGS } from "./live.ts"
+import { idleCaller, LIVE_SETTINGS, PRODUCTION_IDLE_SETTINGS } from "./live.ts"
+import { signedQueryCallStatus } from "./signed.ts"
 
 export interface Target {
   readonly poolKey: string
@@ -44,29 +44,7 @@ export interface Contender {
   readonly close: () => Promise<void>
 }
 
-const EMPTY_SHA256 = sha256Hex("")
 const credentials = { accessKeyId: DEMO_ACCESS_KEY_ID, accessKeySecret: Redacted.make(DEMO_ACCESS_KEY_SECRET) }
-
-/** The V3-signed QueryCallStatus precall sends, built with precall's signing functions: URL and headers. */
-const signedQueryCallStatus = (endpoint: string, host: string, t: Target) => {
-  const params: Record<string, string> = { CallNo: t.callerNo, PoolKey: t.poolKey, SubsId: t.subsId }
-  const headers: Record<string, string> = {
-    host,
-    "x-acs-action": "QueryCallStatus",
-    "x-acs-version": DYPLS_VERSION,
-    "x-acs-date": aliyunTimestamp(Date.now()),
-    "x-acs-signature-nonce": randomUUID(),
-    "x-acs-content-sha256": EMPTY_SHA256
-  }
-  const authorization = authorizationV3(
-    { method: "POST", path: "/", query: params, headers, signedHeaders: Object.keys(headers), hashedPayload: EMPTY_SHA256 },
-    DEMO_ACCESS_KEY_ID,
-    DEMO_ACCESS_KEY_SECRET
-  )
-  const { host: _host, ...sent } = headers // undici derives host from the URL, as in client.ts
-  const qs = Object.keys(params).sort().map((k) => `${percentEncode(k)}=${percentEncode(params[k]!)}`).join("&")
-  return { url: `${endpoint}/?${qs}`, headers: { ...sent, authorization } }
-}
 
 const checkStatus1 = (body: unknown): undefined => {
   const status = (body as { SecretCallStatusDTO?: { Status?: unknown } } | undefined)?.SecretCallStatusDTO?.Status
@@ -115,6 +93,25 @@ export const precallContender = async (endpoint: string, strict: boolean, settin
       const d = await precall.decide(input)
       if (strict && (d.decision !== "use-x" || d.source !== "provider")) throw new Error(`precall: ${d.decision}/${d.source} ${d.reason}`)
       return `${d.decision}/${d.source}`
+    },
+    close: () => precall.close()
+  }
+}
+
+/**
+ * precall with production settings on and idle (bench/live.ts PRODUCTION_IDLE_SETTINGS): each call
+ * asks with the next caller number of its own cycle, so the status cache looks up and stores every
+ * answer and never hits; a hit would not be a live decision and fails the run (strict).
+ */
+const precallProductionContender = async (endpoint: string): Promise<Contender> => {
+  const precall = await createPrecall({ ...PRODUCTION_IDLE_SETTINGS, aliyunEndpoint: endpoint })
+  let calls = 0
+  return {
+    name: "precall (production, idle)",
+    call: async (t) => {
+      const d = await precall.decide({ poolKey: t.poolKey, subsId: t.subsId, phoneNoX: t.phoneNoX, callerNo: idleCaller(calls++) })
+      if (d.decision !== "use-x" || d.source !== "provider") throw new Error(`precall (production): ${d.decision}/${d.source} ${d.reason}`)
+      return undefined
     },
     close: () => precall.close()
   }
@@ -190,7 +187,7 @@ const engineContender = async (endpoint: string, layers: "core" | "live" | "untr
   }
 }
 
-export const CONTENDERS = ["floor", "pop-core", "precall", "effect-http", "rpc", "provider", "engine-core", "engine", "engine-untraced"] as const
+export const CONTENDERS = ["floor", "pop-core", "precall", "precall-production", "effect-http", "rpc", "provider", "engine-core", "engine", "engine-untraced"] as const
 export type ContenderName = (typeof CONTENDERS)[number]
 
 export const makeContender = (name: ContenderName, endpoint: string, options: { strict: boolean; settings?: SettingsInput }): Contender | Promise<Contender> => {
@@ -198,6 +195,7 @@ export const makeContender = (name: ContenderName, endpoint: string, options: { 
     case "floor": return floorContender(endpoint)
     case "pop-core": return popCoreContender(endpoint)
     case "precall": return precallContender(endpoint, options.strict, options.settings)
+    case "precall-production": return precallProductionContender(endpoint)
     case "effect-http": return effectHttpContender(endpoint)
     case "rpc": return rpcContender(endpoint)
     case "provider": return providerContender(endpoint)

@@ -3,6 +3,7 @@
  * from the same cold state (JIT, heap, sockets) and process.cpuUsage() there counts only its own work.
  */
 import { fork } from "node:child_process"
+import type { SoakResult } from "./soak.ts"
 import type { SettingsInput } from "../src/index.ts"
 import type { ContenderName, Target } from "./contenders.ts"
 import type { Summary } from "./driver.ts"
@@ -103,5 +104,38 @@ export const runMicroProcess = (o: { readonly n: number; readonly rounds: number
     proc.on("exit", (code) => {
       clearTimeout(timer)
       reject(new Error(`bench/micro.ts exited with ${code}: ${stderr.trim()}`))
+    })
+  })
+
+export interface SoakOptions {
+  readonly decisions: number
+  readonly warmup: number
+  readonly concurrency: number
+}
+
+/**
+ * bench/soak.ts in a child process with --expose-gc (its heap readings follow a forced GC), killed
+ * after 15 minutes at most.
+ */
+export const runSoakProcess = (o: SoakOptions): Promise<SoakResult> =>
+  new Promise((resolve, reject) => {
+    const proc = fork(new URL("./soak.ts", import.meta.url).pathname, [], {
+      env: { ...process.env, BENCH_SOAK: JSON.stringify(o) }, execArgv: [...process.execArgv, "--expose-gc"], stdio: ["ignore", "pipe", "pipe", "ipc"]
+    })
+    let stdout = ""
+    let stderr = ""
+    proc.stdout?.on("data", (c: Buffer) => (stdout += c.toString("utf8")))
+    proc.stderr?.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-2000)))
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 15 * 60_000)
+    proc.on("exit", (code) => {
+      clearTimeout(timer)
+      if (code === 0) {
+        try {
+          return resolve(JSON.parse(stdout.trim().split("\n").at(-1) ?? "") as SoakResult)
+        } catch {
+          // falls through to the rejection below
+        }
+      }
+      reject(new Error(`bench/soak.ts exited with ${code}: ${stderr.trim()}`))
     })
   })

@@ -10,3 +10,17 @@ import type { SettingsInput } from "../src/index.ts"
  */
 export const LIVE_SETTINGS = { statusTtlMs: 0, rateLimits: { QueryCallStatus: 0 } } as const satisfies SettingsInput
 export const LIVE_ENV: Readonly<Record<string, string>> = { PRECALL_STATUS_TTL_MS: "0", PRECALL_RATE_LIMITS: "QueryCallStatus=0" }
+
+/**
+ * Production settings switched on and idle: a QueryCallStatus rate limit that is configured but far
+ * above the offered load, the status cache on at its default TTL (the contender asks with a new
+ * caller number each time, so it never hits), the circuit breaker closed at its defaults. The cost
+ * of each policy that has nothing to do is what this row measures.
+ */
+export const PRODUCTION_IDLE_SETTINGS = { rateLimits: { QueryCallStatus: 1_000_000 } } as const satisfies SettingsInput
+
+/** Distinct caller numbers a production-idle worker cycles through: more than it asks within a status TTL. */
+export const IDLE_CALLERS = 10_000
+
+/** The i-th caller number of a worker's cycle: 11-digit mainland mobiles, 13800130000 up. */
+export const idleCaller = (i: number): string => `1380013${String(i % IDLE_CALLERS).padStart(4, "0")}`

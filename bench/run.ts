@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only=a,b,c,d,e,f,breakdown] [-- --breakdown|--no-breakdown] [-- --out=dir]`
+ * `npm run bench [-- --quick] [-- --only=a,b,c,d,e,f,soak,breakdown] [-- --breakdown|--no-breakdown] [-- --out=dir]`
  *
  * Runs the scenarios against the Aliyun emulator in its own process over loopback, prints progress on
  * stderr and each target's verdict at the end, and writes bench/results/<timestamp>.{json,md,svg}.
@@ -10,7 +10,7 @@ import { cpus, loadavg } from "node:os"
 import { join } from "node:path"
 import { LIVE_ENV, LIVE_SETTINGS } from "./live.ts"
 import { startEmulatorProcess } from "./emulator.ts"
-import { runMicroProcess } from "./jobs.ts"
+import { runMicroProcess, runSoakProcess } from "./jobs.ts"
 import { makeProgress } from "./progress.ts"
 import { evaluateTargets, type Report, writeReport } from "./report.ts"
 import { BENCH_REDIS_URL, deleteKeys, type KeyCleanup, redisProblem, runPrefix } from "./redis.ts"
@@ -23,10 +23,11 @@ import { librarySteps, runLibrary } from "./scenarios/library.ts"
 import { runService, SERVICE_STEPS } from "./scenarios/service.ts"
 import { runSharedLimit, sharedLimitSteps } from "./scenarios/shared-limit.ts"
 
-const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,d,e,f,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
+const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,d,e,f,soak,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
   --quick          short run (about 2 minutes): 1-4 s per measurement, no breakdown
   --only=LIST      scenarios to run: a (library), b (service), c (faults), d (shared rate limit, 2 instances + Redis),
-                   e (provider down, circuit breaker), f (status cache on/off, service), breakdown
+                   e (provider down, circuit breaker), f (status cache on/off, service),
+                   soak (heap after 1,000,000 decisions; 100,000 with --quick), breakdown
   --breakdown      also in a quick run: where precall's CPU goes, layer by layer (default in a full run)
   --out=DIR        where to write <timestamp>.json/.md/.svg (default bench/results)
 environment:
@@ -58,7 +59,8 @@ const options = quick
     faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 3000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 4000, warmup: 20 },
-    cache: { connections: 64, durationS: 2, warmupS: 1 }
+    cache: { connections: 64, durationS: 2, warmupS: 1 },
+    soak: { decisions: 100_000, warmup: 50_000, concurrency: 16 }
   }
   : {
     library: { concurrencies: [1, 16, 64], durationMs: 4000, warmupMs: 1200, rounds: 2 },
@@ -68,7 +70,8 @@ const options = quick
     faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 5000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 8000, warmup: 20 },
-    cache: { connections: 64, durationS: 8, warmupS: 2 }
+    cache: { connections: 64, durationS: 8, warmupS: 2 },
+    soak: { decisions: 1_000_000, warmup: 100_000, concurrency: 16 }
   }
 
 const usesRedis = wants("d") || wants("f")
@@ -77,7 +80,7 @@ const prefix = runPrefix()
 const redisOk = redisTrouble === undefined
 const steps = (wants("a") ? librarySteps(options.library) : 0) + (breakdown ? breakdownSteps(options.breakdown) + 1 : 0) +
   (wants("b") ? SERVICE_STEPS : 0) + (wants("c") ? 1 : 0) + (wants("d") ? sharedLimitSteps(redisOk) : 0) + (wants("e") ? BREAKER_STEPS : 0) +
-  (wants("f") ? cacheSteps(redisOk) : 0) + 1
+  (wants("f") ? cacheSteps(redisOk) : 0) + (wants("soak") ? 1 : 0) + 1
 const progress = makeProgress(steps)
 if (redisTrouble !== undefined) progress.done(`scenarios d and f run without their Redis rows: ${redisTrouble}`)
 const startedAt = new Date()
@@ -144,6 +147,12 @@ try {
   const breaker = wants("e") ? await attempt("e", () => runBreaker(emulator, targets, options.breaker, progress)) : undefined
   const cache = wants("f") ? await attempt("f", () => runCache(emulator, targets, options.cache, prefix, redisTrouble, progress)) : undefined
   if (wants("f")) await clean("f")
+  let soak: Report["soak"]
+  if (wants("soak")) {
+    progress.step(`soak: ${options.soak.decisions} decisions through the library, heap after warm-up and after (bench/soak.ts)`)
+    soak = await attempt("soak", () => runSoakProcess(options.soak))
+    if (soak !== undefined) progress.done(`heap ${(soak.heapAfterWarmup / 1e6).toFixed(1)} MB → ${(soak.heapAfterSoak / 1e6).toFixed(1)} MB in ${soak.seconds.toFixed(0)} s`)
+  }
   const partial = {
     startedAt: startedAt.toISOString(),
     mode: quick ? "quick" as const : "full" as const,
@@ -160,6 +169,7 @@ try {
     ...(sharedLimit ? { sharedLimit } : {}),
     ...(breaker ? { breaker } : {}),
     ...(cache ? { cache } : {}),
+    ...(soak ? { soak } : {}),
     ...(Object.keys(failures).length > 0 ? { failures } : {}),
     ...(usesRedis ? { redis: { url: BENCH_REDIS_URL, prefix, ...(redisTrouble === undefined ? {} : { problem: redisTrouble }), cleanups } } : {})
   }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// npm puts node_modules/.bin (the pinned Node 24) first on PATH for `npx precall` and npm scripts.
+// The installed `precall` command: the built CLI (dist/, made by `npm run build`, which `npm ci` runs).
 if (Number(process.versions.node.split(".")[0]) < 24) {
-  process.stderr.write(`precall needs Node >= 24 (this is ${process.version}); run it through \`npx precall\` after \`npm ci\`\n`)
+  process.stderr.write(`precall: needs Node >= 24 (this is ${process.version})\n`)
   process.exit(2)
 }
-await import("../src/cli/main.ts")
+await import("../dist/cli/main.js")

@@ -1,6 +1,7 @@
 /**
  * Scenario (a): the library's live decisions against the floor (bare undici, same V3 signing, no
- * policy) and against Aliyun's pop-core client, at several concurrencies, closed loop. All three run
+ * policy) and against Aliyun's pop-core client, and the same decisions with production settings
+ * switched on and idle, at several concurrencies, closed loop. All of them run
  * against one emulator process in no-signature-check mode, each in a fresh worker process. With
  * several rounds the contenders take turns (A B C, then C B A, ...) so that load from outside the
  * benchmark falls on all of them alike; the rounds of a contender are merged.
@@ -10,7 +11,7 @@ import { summarize } from "../driver.ts"
 import { type JobResult, runJob } from "../jobs.ts"
 import type { Progress } from "../progress.ts"
 
-export const LIBRARY_CONTENDERS: ReadonlyArray<ContenderName> = ["floor", "pop-core", "precall"]
+export const LIBRARY_CONTENDERS: ReadonlyArray<ContenderName> = ["floor", "pop-core", "precall", "precall-production"]
 
 export interface LibraryOptions {
   readonly concurrencies: ReadonlyArray<number>

@@ -1,7 +1,11 @@
 /**
  * Scenario (b): the HTTP service, `POST /v1/decisions` with a live provider call per decision to the
- * emulator process, under autocannon at 64 connections, against a bare node:http server that parses
- * the same JSON body and answers JSON. Each server runs in its own process; autocannon runs here.
+ * emulator process, under autocannon at 64 connections, against
+ * - a bare node:http server that parses the same JSON body and answers JSON (no provider call);
+ * - the skeleton (bench/skeleton-server.ts): node:http plus the same V3-signed undici call and the
+ *   status mapped to a decision, with no policy: what any pre-call service must spend;
+ * and precall's service once more with every answer from its status cache (no provider call), to
+ * set against the bare server. Each server runs in its own process; autocannon runs here.
  */
 import autocannon from "autocannon"
 import type { DecideRequestInput } from "../../src/index.ts"
@@ -12,7 +16,7 @@ import { type Child, freePort, startChild } from "../procs.ts"
 import type { Progress } from "../progress.ts"
 
 export interface ServiceRow {
-  readonly name: "bare node:http" | "precall service"
+  readonly name: ServiceName
   readonly connections: number
   readonly requests: number
   readonly throughput: number
@@ -29,13 +33,16 @@ export interface ServiceRow {
   readonly decisions?: Readonly<Record<string, number>>
 }
 
+export const SERVICE_NAMES = ["bare node:http", "skeleton (node:http + undici, no policy)", "precall service", "precall service (status-cache hits)"] as const
+export type ServiceName = (typeof SERVICE_NAMES)[number]
+
 export interface ServiceOptions {
   readonly connections: number
   readonly durationS: number
   readonly warmupS: number
 }
 
-const API_KEY = "bench-key-0123456789"
+const API_KEY = "bench-key-0123456789abcdef"
 
 /**
  * The service process on a free port, configured for live decisions against the emulator; `env`
@@ -87,7 +94,7 @@ const measure = async (
   progress: Progress
 ): Promise<ServiceRow> => {
   if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
-  const hasMetrics = name === "precall service"
+  const hasMetrics = name.startsWith("precall service")
   const before = hasMetrics ? await decisionCounts(server.url) : undefined
   await emulator.resetStats()
   const cpu0 = await server.cpuMicros()
@@ -124,28 +131,34 @@ const describe = (r: ServiceRow): string =>
   `${r.providerCallsPerRequest.toFixed(2)} provider calls/req` +
   (r.decisions === undefined ? "" : `, decisions ${Object.entries(r.decisions).map(([k, n]) => `${k} ${n}`).join(", ")}`) + (r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : "")
 
-export const SERVICE_STEPS = 2
+export const SERVICE_STEPS = SERVICE_NAMES.length
+
+/** Long enough that no cached answer expires during a run's warm-up and measurement. */
+const CACHE_HIT_TTL_MS = "60000"
+
+const startServer = (name: ServiceName, emulator: EmulatorProcess): Promise<Child> => {
+  switch (name) {
+    case "bare node:http": return startChild(new URL("../bare-server.ts", import.meta.url).pathname, {})
+    case "skeleton (node:http + undici, no policy)":
+      return startChild(new URL("../skeleton-server.ts", import.meta.url).pathname, { BENCH_EMULATOR_URL: emulator.url })
+    case "precall service": return startServiceProcess(emulator.url)
+    case "precall service (status-cache hits)": return startServiceProcess(emulator.url, undefined, { PRECALL_STATUS_TTL_MS: CACHE_HIT_TTL_MS })
+  }
+}
 
 export const runService = async (emulator: EmulatorProcess, targets: ReadonlyArray<Target>, o: ServiceOptions, progress: Progress): Promise<Array<ServiceRow>> => {
   const bodies = decisionBodies(targets)
   const rows: Array<ServiceRow> = []
-
-  progress.step(`service: bare node:http server, ${o.connections} connections`)
-  const bare = await startChild(new URL("../bare-server.ts", import.meta.url).pathname, {})
-  try {
-    rows.push(await measure("bare node:http", bare, emulator, bodies, o, progress))
-  } finally {
-    await bare.stop()
+  for (const name of SERVICE_NAMES) {
+    progress.step(`service: ${name}, ${o.connections} connections`)
+    const server = await startServer(name, emulator)
+    try {
+      const row = await measure(name, server, emulator, bodies, o, progress)
+      rows.push(row)
+      progress.done(describe(row))
+    } finally {
+      await server.stop()
+    }
   }
-  progress.done(describe(rows[0]!))
-
-  progress.step(`service: precall service POST /v1/decisions, ${o.connections} connections`)
-  const service = await startServiceProcess(emulator.url)
-  try {
-    rows.push(await measure("precall service", service, emulator, bodies, o, progress))
-  } finally {
-    await service.stop()
-  }
-  progress.done(describe(rows[1]!))
   return rows
 }

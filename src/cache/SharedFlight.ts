@@ -59,9 +59,10 @@ const gone: Seen = { _tag: "Gone" }
 const px = (ms: number): number => Math.max(1, Math.ceil(ms))
 
 export const makeSharedFlight = (shared: SharedRedisShape): Coalesce => (key, budgetMs, decide) =>
-  Effect.gen(function*() {
-    // No time left to share anything: decide with what is left.
-    if (budgetMs <= 0) return yield* decide(budgetMs)
+  // No Redis configured, or no time left to share anything: decide alone with what is left. (Going
+  // through the lock with the memory fallback would also fork a detached publisher per decision, which
+  // piles up wherever nothing yields to the event loop: the soak row found 1 KB a decision.)
+  shared.redis === undefined || budgetMs <= 0 ? decide(budgetMs) : Effect.gen(function*() {
     const startedAt = yield* Clock.currentTimeMillis
     const keys = flightKeys(shared.prefix, key)
     const token = randomUUID()

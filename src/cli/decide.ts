@@ -4,6 +4,7 @@ import { Command, Flag } from "effect/cli"
 import { decide, PrecallLive } from "../precall.ts"
 import { settingsFromEnv } from "../policy/settings.ts"
 import { BindingMode } from "../domain/binding.ts"
+import { exitCodes, failWith } from "./exit.ts"
 
 /** Request field → the flag a user typed, so errors name the flag. */
 const flagOf: Readonly<Record<string, string>> = {
@@ -11,25 +12,30 @@ const flagOf: Readonly<Record<string, string>> = {
   extension: "--extension", "binding.phoneNoA": "--phone-no-a", "binding.phoneNoB": "--phone-no-b", "binding.mode": "--mode"
 }
 
-const optional = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(description), Flag.optional)
+const optional = (name: string, description: string) => Flag.String(name).pipe(Flag.withDescription(`${description} (default: none)`), Flag.optional)
 
-/** Writes a usage error to stderr and marks the process failed; decisions themselves always exit 0. */
-export const usageError = (message: string) =>
-  Effect.sync(() => {
-    process.stderr.write(`precall: ${message}\n`)
-    process.exitCode = 2
-  })
+/** A usage error: one line on stderr, exit code 2; decisions themselves always exit 0. */
+export const usageError = (message: string) => failWith(exitCodes.usage, message)
 
 export const decideCommand = Command.make("decide", {
-  provider: optional("provider", "the provider the binding lives on: aliyun (default when configured) or huawei"),
-  poolKey: optional("pool-key", "number pool key, e.g. FC100000000001 (required for aliyun; Huawei has no pools, default: the provider's name)"),
+  provider: Flag.String("provider").pipe(
+    Flag.withDescription("the provider the binding lives on: aliyun or huawei (default: aliyun when configured)"),
+    Flag.optional
+  ),
+  poolKey: Flag.String("pool-key").pipe(
+    Flag.withDescription("number pool key, e.g. FC100000000001 (required for aliyun; Huawei has no pools: default huawei)"),
+    Flag.optional
+  ),
   subsId: Flag.String("subs-id").pipe(Flag.withDescription("binding id (Aliyun SubsId, Huawei subscriptionId) returned when it was bound")),
   phoneNoX: Flag.String("phone-no-x").pipe(Flag.withDescription("the binding's X number")),
   callerNo: optional("caller-no", "the calling number"),
   realCallee: optional("real-callee", "the real callee, for a fallback-real decision"),
   phoneNoA: optional("phone-no-a", "party A of the binding (used to rebind)"),
   phoneNoB: optional("phone-no-b", "party B of the binding (used to rebind)"),
-  mode: Flag.Literals("mode", BindingMode.literals).pipe(Flag.withDescription("binding mode: AXB, AXN / AX (X dedicated to A), AXN_EXTENSION"), Flag.optional),
+  mode: Flag.Literals("mode", BindingMode.literals).pipe(
+    Flag.withDescription("binding mode: AXB, AXN / AX (X dedicated to A), AXN_EXTENSION (default: from the binding's detail)"),
+    Flag.optional
+  ),
   extension: optional("extension", "extension of an AXN_EXTENSION binding")
 }, (flags) =>
   Effect.gen(function*() {
@@ -48,8 +54,11 @@ export const decideCommand = Command.make("decide", {
     yield* Console.log(JSON.stringify(decision))
   }).pipe(
     Effect.catchTags({
-      InvalidRequest: (e) => usageError(e.issues.map((i) => `${flagOf[i.path] ?? i.path}: ${i.message}`).join("\n")),
+      InvalidRequest: (e) => usageError(e.issues.map((i) => `${flagOf[i.path] ?? i.path}: ${i.message}`).join("; ")),
       InvalidSettings: (e) => usageError(e.message)
     })
   )
-).pipe(Command.withDescription("Ask the provider about a binding and print the pre-call decision as JSON"))
+).pipe(Command.withDescription(
+  "Ask the provider about a binding and print the pre-call decision as one JSON line (it is for machines). " +
+    "Settings come from the environment (PRECALL_*, ALIBABA_CLOUD_*; docs/configuration.md). Exit 0 with a decision, 2 on bad flags or settings"
+))

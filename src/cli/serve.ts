@@ -17,10 +17,13 @@ const stopped = (tracker: RequestTracker) =>
 
 export const serveCommand = Command.make("serve", {
   port: Flag.Int("port").pipe(Flag.withDescription("port to listen on (default: PORT, else 8080; 0 picks a free one)"), Flag.optional),
-  host: Flag.String("host").pipe(Flag.withDescription("address to listen on (default 127.0.0.1)"), Flag.optional)
+  host: Flag.String("host").pipe(Flag.withDescription("address to listen on (default 127.0.0.1)"), Flag.optional),
+  demo: Flag.Boolean("demo").pipe(Flag.withDescription(
+    "the zero-credential demo: open, on the in-process Aliyun emulator with seeded bindings; refused beside production settings (default: off, a provider must be configured)"
+  ), Flag.withDefault(false))
 }, (flags) => {
   const tracker = new RequestTracker()
-  return runService(process.env, { port: Option.getOrUndefined(flags.port), host: Option.getOrUndefined(flags.host) }, tracker).pipe(
+  return runService(process.env, { port: Option.getOrUndefined(flags.port), host: Option.getOrUndefined(flags.host), demo: flags.demo }, tracker).pipe(
     Effect.catchTags({
       InvalidSettings: (e) => usageError(e.message),
       ServeError: (e) => Effect.sync(() => {
@@ -31,4 +34,4 @@ export const serveCommand = Command.make("serve", {
     Effect.onInterrupt(() => stopped(tracker)),
     Effect.provide(stdoutLogger)
   )
-}).pipe(Command.withDescription("Serve pre-call decisions over HTTP; without credentials, a demo on the built-in Aliyun emulator"))
+}).pipe(Command.withDescription("Serve pre-call decisions over HTTP (a provider must be configured; --demo for the zero-credential demo)"))

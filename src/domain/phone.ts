@@ -43,12 +43,27 @@ export const PhoneNumber = Schema.String.pipe(
 )
 export type PhoneNumber = typeof PhoneNumber.Type
 
-/** Masks a number for logs and errors: 13800138000 → 138****8000. Never log a number without it. */
-export const maskPhone = (n: string): string =>
-  n.length <= 4 ? "****" : n.length <= 7 ? `${n.slice(0, 1)}****${n.slice(-2)}` : `${n.slice(0, 3)}****${n.slice(-4)}`
+/** Full-width digits (U+FF10-FF19) as ASCII, so they are masked like any other digits. */
+const asciiDigits = (text: string): string => text.replace(/[\uff10-\uff19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xff10 + 0x30))
 
 /**
- * Masks every run of 7 or more digits in a text (a provider's error message may quote a number):
- * reasons and logs carry such texts, and only `fallback-real` may carry a real number.
+ * Masks a number for logs and errors: only the last 4 digits survive (13800138000 → ****8000), and
+ * the mask has one length whatever the number's, so it tells nothing of the rest. Never log a number
+ * without it.
  */
-export const maskNumbersIn = (text: string): string => text.replace(/\+?\d{7,}/g, (n) => maskPhone(n))
+export const maskPhone = (n: string): string => {
+  const digits = asciiDigits(n).replace(/\D/g, "")
+  return digits.length <= 4 ? "****" : `****${digits.slice(-4)}`
+}
+
+/**
+ * A run of 7 or more digits however it is written: with spaces, dashes, dots or brackets between
+ * them, a leading + / ＋ (as in +86), in ASCII or full-width digits.
+ */
+const NUMBER_RUN = /[+\uff0b]?[0-9\uff10-\uff19](?:[\s\-\u2010-\u2015\uff0d.()\uff08\uff09]*[0-9\uff10-\uff19]){6,}/g
+
+/**
+ * Masks every number in a text (a provider's error message may quote one, in any spelling): reasons
+ * and logs carry such texts, and only `fallback-real` may carry a real number.
+ */
+export const maskNumbersIn = (text: string): string => text.replace(NUMBER_RUN, (n) => maskPhone(n))

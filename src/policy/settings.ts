@@ -7,6 +7,7 @@ import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
 import { PoolKey } from "../domain/binding.ts"
 import { ProviderName } from "../domain/request.ts"
+import { endpointProblem } from "./endpoint.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(schema: S, value: S["Type"]) =>
@@ -67,7 +68,7 @@ const SettingsFields = Schema.Struct({
   /** Lifetime of a binding made by a rebind. */
   bindingTtlS: withDefault(between(120, 365 * 24 * 3600), defaults.bindingTtlS),
   aliyunEndpoint: withDefault(
-    Schema.String.check(Schema.makeFilter((s: string) => /^https?:\/\/[^\s/]+\/?$/.test(s), { expected: "an http(s) URL with no path, e.g. https://dyplsapi.aliyuncs.com" })),
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
     defaults.aliyunEndpoint
   ),
   aliyunSignature: withDefault(Schema.Literals(["v3", "v1"]), defaults.aliyunSignature),
@@ -119,7 +120,7 @@ const SettingsFields = Schema.Struct({
   aliyunPoolKey: Schema.optionalKey(PoolKey),
   /** Huawei privacy-call platform: the APP access address. */
   huaweiEndpoint: withDefault(
-    Schema.String.check(Schema.makeFilter((s: string) => /^https?:\/\/[^\s/]+\/?$/.test(s), { expected: "an http(s) URL with no path, e.g. https://rtcpns.cn-north-1.myhuaweicloud.com" })),
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
     defaults.huaweiEndpoint
   ),
   /** The AXB application's key and secret. */

@@ -6,8 +6,13 @@
 import { ByteSize, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpServerRequest } from "effect/http"
 import { HttpApiError, HttpApiMiddleware } from "effect/http-api"
+import { maskNumbersIn } from "../domain/phone.ts"
 import { schemaIssues } from "../precall.ts"
 import { BadRequest, badRequest, PayloadTooLarge, UnsupportedMediaType } from "./errors.ts"
+
+/** Issue paths and messages may quote the request (an unknown key, a bad value): numbers in them are masked. */
+const unechoed = (issues: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
+  issues.map((i) => ({ path: maskNumbersIn(i.path), message: maskNumbersIn(i.message) }))
 
 const MAX_BODY_BYTES = 64 * 1024
 
@@ -28,7 +33,7 @@ const readJson = Effect.gen(function*() {
   const contentType = request.headers["content-type"]
   if (!isJsonMediaType(contentType)) {
     return yield* new UnsupportedMediaType({
-      error: { code: "unsupported_media_type", message: `expected content-type application/json, got ${JSON.stringify(contentType)}`, issues: [] }
+      error: { code: "unsupported_media_type", message: "expected content-type application/json", issues: [] }
     })
   }
   const declared = Number(request.headers["content-length"])
@@ -45,7 +50,9 @@ const readJson = Effect.gen(function*() {
   try {
     JSON.parse(text)
   } catch (e) {
-    return yield* badRequest("invalid_json", "the body is not valid JSON", [{ path: "", message: (e as Error).message }])
+    // The parser's message quotes the body; only where it went wrong is passed on.
+    const at = /at position (\d+)/.exec((e as Error).message)?.[1]
+    return yield* badRequest("invalid_json", "the body is not valid JSON", [{ path: "", message: at === undefined ? "syntax error" : `syntax error at character ${at}` }])
   }
 })
 
@@ -54,7 +61,7 @@ export const jsonBodyLayer: Layer.Layer<JsonBody> = Layer.succeed(JsonBody, (htt
     Effect.andThen(httpEffect),
     Effect.catch((e) =>
       HttpApiError.HttpApiSchemaError.is(e) && e.kind === "Payload"
-        ? Effect.fail(badRequest("invalid_request", "the body does not match the request schema", schemaIssues(e.cause.issue)))
+        ? Effect.fail(badRequest("invalid_request", "the body does not match the request schema", unechoed(schemaIssues(e.cause.issue))))
         : Effect.fail(e)
     )
   ))

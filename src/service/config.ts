@@ -1,14 +1,19 @@
 /**
  * The service's own settings (the engine's are in policy/settings.ts): where to listen, the API keys
- * and the shutdown grace period, plus the one rule that keeps a real provider from being exposed
- * without authentication. Problems are reported all at once, named by variable or flag, as
+ * and the shutdown grace period, plus the rules that keep a real provider from being exposed without
+ * authentication and the demo from running by accident: the open demo on the in-process emulator
+ * runs only when asked (`--demo`) and never beside production settings, and without `--demo` a
+ * provider must be configured. Problems are reported all at once, named by variable or flag, as
  * InvalidSettings like the engine's; no message ever repeats a key.
  */
 import { Effect, Redacted } from "effect"
 import { envNames, InvalidSettings, type SettingIssue, type Settings, settingsFromEnv } from "../policy/settings.ts"
-import { isLoopbackEndpoint } from "../providers/aliyun/credentials.ts"
+import { isLoopbackEndpoint } from "../policy/endpoint.ts"
 
 const serviceEnvNames = { port: "PORT", apiKeys: "PRECALL_API_KEYS", shutdownGraceMs: "PRECALL_SHUTDOWN_GRACE_MS" } as const
+
+/** Shorter bearer keys can be guessed; 24 printable characters carry well over 128 bits when random. */
+export const MIN_API_KEY_LENGTH = 24
 
 const serviceDefaults = { port: 8080, host: "127.0.0.1", shutdownGraceMs: 5000 } as const
 
@@ -18,13 +23,15 @@ export interface ServiceConfig {
   /** Empty only in the demo: `/v1/*` is then open. */
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
   readonly shutdownGraceMs: number
-  /** Neither credentials nor an endpoint are configured: run against the embedded Aliyun emulator. */
+  /** `--demo`: run open against the embedded Aliyun emulator. */
   readonly demo: boolean
 }
 
 export interface ServiceFlags {
   readonly port?: number | undefined
   readonly host?: string | undefined
+  /** `precall serve --demo`: the zero-credential demo on the in-process emulator. */
+  readonly demo?: boolean | undefined
 }
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -72,17 +79,41 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
   const keys = (env[serviceEnvNames.apiKeys] ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
   keys.forEach((k, i) => {
     if (!TOKEN.test(k)) issues.push({ setting: serviceEnvNames.apiKeys, message: `key #${i + 1} has spaces or non-ASCII characters; a bearer token cannot carry them` })
+    else if (k.length < MIN_API_KEY_LENGTH) {
+      issues.push({ setting: serviceEnvNames.apiKeys, message: `key #${i + 1} has ${k.length} characters; at least ${MIN_API_KEY_LENGTH} are needed so it cannot be guessed (e.g. openssl rand -hex 16)` })
+    }
   })
   const real = realProviderReason(env)
-  if (real !== undefined && keys.length === 0) {
+  const demo = flags.demo === true
+  if (demo) {
+    const production = [
+      keys.length > 0 ? serviceEnvNames.apiKeys : undefined,
+      present(env, envNames.redisUrl) !== undefined ? envNames.redisUrl : undefined,
+      present(env, envNames.aliyunAccessKeyId) !== undefined ? envNames.aliyunAccessKeyId : undefined,
+      real !== undefined && present(env, envNames.aliyunAccessKeyId) === undefined && !isLoopbackEndpoint(present(env, envNames.aliyunEndpoint) ?? "")
+        ? envNames.aliyunEndpoint
+        : undefined
+    ].filter((name) => name !== undefined)
+    if (production.length > 0) {
+      issues.push({
+        setting: "--demo",
+        message: `refusing to run the open demo beside production settings (${production.join(", ")} set): the demo answers anyone and uses the built-in emulator. Unset them, or drop --demo`
+      })
+    }
+  } else if (real === undefined) {
+    issues.push({
+      setting: envNames.aliyunAccessKeyId,
+      message: `no provider configured: set ${envNames.aliyunAccessKeyId} and ${envNames.aliyunAccessKeySecret} (or ${envNames.aliyunEndpoint} for an emulator), or run \`precall serve --demo\` for the zero-credential demo`
+    })
+  } else if (keys.length === 0) {
     issues.push({
       setting: serviceEnvNames.apiKeys,
       message: `refusing to start without API keys: ${real}, so /v1/decisions would query a real provider for anyone who can reach the port. ` +
-        `Set ${serviceEnvNames.apiKeys}=<key>[,<key>...]; only the zero-credential emulator demo (neither ${envNames.aliyunAccessKeyId} nor ${envNames.aliyunEndpoint} set) runs open.`
+        `Set ${serviceEnvNames.apiKeys}=<key>[,<key>...]; only the zero-credential demo (\`precall serve --demo\`) runs open.`
     })
   }
   if (issues.length > 0 || typeof port === "string" || typeof grace === "string") return Effect.fail(new InvalidSettings({ issues }))
-  return Effect.succeed({ port, host, apiKeys: keys.map((k) => Redacted.make(k)), shutdownGraceMs: grace, demo: real === undefined })
+  return Effect.succeed({ port, host, apiKeys: keys.map((k) => Redacted.make(k)), shutdownGraceMs: grace, demo })
 }
 
 /** The engine's settings and the service's, with the problems of both reported together. */

@@ -2,7 +2,7 @@
  * The zero-credential demo behind `npm start`: the Aliyun emulator in-process on a free loopback
  * port, seeded with one binding per provider answer, and a ready-to-paste curl line for each.
  */
-import { Effect, Redacted, type Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import type { DecideRequestInput } from "../domain/request.ts"
 import { aliyunEmulatorScoped, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, type RunningAliyunEmulator } from "../emulator/aliyun/index.ts"
 
@@ -49,12 +49,15 @@ export const startDemo: Effect.Effect<{ readonly emulator: RunningAliyunEmulator
 
 const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
 
-/** A curl line for one case; with keys configured it carries the first one (the demo's keys guard only the emulator). */
-export const curlLine = (baseUrl: string, request: DecideRequestInput, apiKey: Redacted.Redacted<string> | undefined): string =>
+/**
+ * A curl line for one case. With API keys configured it says `Bearer $PRECALL_API_KEY`: a key is
+ * never printed, the reader exports one of theirs.
+ */
+export const curlLine = (baseUrl: string, request: DecideRequestInput, keysRequired: boolean): string =>
   [
     "curl -sS",
     shellQuote(`${baseUrl}/v1/decisions`),
     "-H 'content-type: application/json'",
-    ...(apiKey === undefined ? [] : [`-H ${shellQuote(`authorization: Bearer ${Redacted.value(apiKey)}`)}`]),
+    ...(keysRequired ? [`-H "authorization: Bearer $PRECALL_API_KEY"`] : []),
     `-d ${shellQuote(JSON.stringify(request))}`
   ].join(" ")

@@ -14,9 +14,11 @@ const REQUEST_ID_HEADER = "x-request-id"
 
 /** Ids from callers go into logs and headers, so only short plain tokens are kept. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+/** ... and none that could carry a phone number: a run of 7 or more digits. */
+const DIGIT_RUN = /\d{7,}/
 
 const requestIdFrom = (header: string | undefined): string =>
-  header !== undefined && SANE_REQUEST_ID.test(header) ? header : randomUUID()
+  header !== undefined && SANE_REQUEST_ID.test(header) && !DIGIT_RUN.test(header) ? header : randomUUID()
 
 /** The request id the middleware put on the request. */
 export const requestIdOf = (request: HttpServerRequest.HttpServerRequest): string => request.headers[REQUEST_ID_HEADER] ?? ""
@@ -30,13 +32,19 @@ export class RequestTracker {
 
 const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
 
-/** 405 with the methods the path does answer, or 404 when no route has the path. */
+/** The route a request is for, as logs may name it: a known path, else "other" (a raw path may carry a number). */
+const routeOf = (url: string): string => {
+  const path = pathOf(url)
+  return routeTable.some((r) => r.path === path) ? path : "other"
+}
+
+/** 405 with the methods the path does answer, or 404 when no route has the path; neither repeats the path. */
 const noRoute = (request: HttpServerRequest.HttpServerRequest) => {
   const path = pathOf(request.url)
   const methods = routeTable.filter((r) => r.path === path).map((r) => r.method)
-  if (methods.length === 0) return errorResponse(404, "not_found", `no route ${path}`)
+  if (methods.length === 0) return errorResponse(404, "not_found", "no such route; see /openapi.json")
   const allow = [...new Set(methods.includes("GET") ? [...methods, "HEAD"] : methods)].join(", ")
-  return errorResponse(405, "method_not_allowed", `${request.method} is not allowed on ${path}; allowed: ${allow}`, { allow })
+  return errorResponse(405, "method_not_allowed", `${request.method} is not allowed here; allowed: ${allow}`, { allow })
 }
 
 const isRouteNotFound = (cause: Cause.Cause<unknown>): boolean =>
@@ -68,7 +76,7 @@ export const requestMiddleware = (tracker: RequestTracker) =>
             : isRouteNotFound(cause)
             ? Effect.succeed(noRoute(request))
             : Effect.as(
-              Effect.logError({ msg: "request failed", requestId: id, method: request.method, path: pathOf(request.url), failure: failureKinds(cause) }),
+              Effect.logError({ msg: "request failed", requestId: id, method: request.method, route: routeOf(request.url), failure: failureKinds(cause) }),
               errorResponse(500, "internal", `internal error; quote request id ${id}`)
             )
         ),

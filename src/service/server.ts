@@ -26,6 +26,35 @@ export interface ServerOptions {
   readonly tracker: RequestTracker
   /** Huawei privacy-call pushes (POST /v1/providers/huawei/events), when a Huawei app is configured. */
   readonly huaweiPushes?: HuaweiPushOptions | undefined
+  /** Limits against slow or greedy clients; `connectionLimits` has the defaults. */
+  readonly limits?: Partial<ConnectionLimits> | undefined
+}
+
+export interface ConnectionLimits {
+  /** A client must have sent its request headers within this time, else its connection is cut. */
+  readonly headersTimeoutMs: number
+  /** ... and its whole request within this one. */
+  readonly requestTimeoutMs: number
+  /** Connections beyond this many at once are refused at accept. */
+  readonly maxConnections: number
+}
+
+/** Headers within 10 s, the whole request within 15 s, at most 1024 connections at once. */
+export const connectionLimits: ConnectionLimits = { headersTimeoutMs: 10_000, requestTimeoutMs: 15_000, maxConnections: 1024 }
+
+/**
+ * A node:http server that cuts slow-header (slowloris) and slow-body clients and caps connections.
+ * Node enforces the timeouts on a periodic sweep; the sweep runs every quarter of the header timeout
+ * (at most 1 s) so a slow client is cut within a few hundred ms of its deadline.
+ */
+const boundedServer = (limits: ConnectionLimits) => () => {
+  const server = createServer({
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)))
+  })
+  server.maxConnections = limits.maxConnections
+  return server
 }
 
 /** Built after the server, so its finalizer runs first on shutdown: it marks the drain before the server stops listening. */
@@ -46,7 +75,7 @@ export const serverLayer = (options: ServerOptions) => {
   const serve = HttpRouter.serve(Layer.mergeAll(api, pushes, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })
   return drainMarker(options).pipe(
     Layer.provideMerge(serve),
-    Layer.provideMerge(NodeHttpServer.layer(createServer, {
+    Layer.provideMerge(NodeHttpServer.layer(boundedServer({ ...connectionLimits, ...options.limits }), {
       port: options.port,
       host: options.host,
       gracefulShutdownTimeout: Duration.millis(options.shutdownGraceMs)

@@ -25,7 +25,7 @@ const banner = (url: string, config: ServiceConfig, provider: string, cases: Rea
   const lines = [`precall listening on ${url}; ${auth}`, `provider: ${provider}`]
   if (cases.length > 0) {
     lines.push("demo bindings (paste any line):")
-    for (const c of cases) lines.push(`  # ${c.label}`, `  ${curlLine(url, c.request, config.apiKeys[0])}`)
+    for (const c of cases) lines.push(`  # ${c.label}`, `  ${curlLine(url, c.request, config.apiKeys.length > 0)}`)
   }
   return `${lines.join("\n")}\n`
 }

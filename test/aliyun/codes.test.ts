@@ -282,6 +282,30 @@ describe("interpretReply", () => {
   })
 })
 
+describe("interpretReply: Code and RequestId shapes", () => {
+  it.each([
+    ["a Code with spaces", { Code: "OK then", RequestId: "r-1" }],
+    ["a Code quoting a number", { Code: "isv.13800138000 blocked!", RequestId: "r-1" }],
+    ["a Code of 65 characters", { Code: "A".repeat(65), RequestId: "r-1" }],
+    ["a Code that is not a string", { Code: 1, RequestId: "r-1" }],
+    ["a RequestId with a newline", { Code: "OK", RequestId: "r-1\nforged log line" }],
+    ["a RequestId that is an object", { Code: "OK", RequestId: { id: 1 } }]
+  ])("%s is a malformed reply, whatever the HTTP status", (_, body) => {
+    for (const status of [200, 400]) {
+      const reply = interpretReply("QueryCallStatus", status, JSON.stringify({ ...body, SecretCallStatusDTO: { Status: 1 } }), undefined)
+      assert.instanceOf(reply, ProviderError)
+      assert.strictEqual((reply as ProviderError).code, "Reply.Malformed")
+      assert.notInclude((reply as ProviderError).message, "13800138000")
+    }
+  })
+
+  it("plain tokens up to 64 characters are believed", () => {
+    const reply = interpretReply("BindAxb", 200, JSON.stringify({ Code: "isv.NO_AVAILABLE_NUMBER", RequestId: "5C1E0F3A-0000-4000-8000-000000000000" }), undefined)
+    assert.strictEqual((reply as ProviderError).code, "isv.NO_AVAILABLE_NUMBER")
+    assert.strictEqual((reply as ProviderError).requestId, "5C1E0F3A-0000-4000-8000-000000000000")
+  })
+})
+
 describe("beijingTime", () => {
   it("renders UTC+8 as yyyy-MM-dd HH:mm:ss", () => {
     assert.strictEqual(beijingTime(Date.UTC(2026, 0, 2, 3, 4, 5)), "2026-01-02 11:04:05")

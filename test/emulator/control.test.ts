@@ -179,7 +179,7 @@ describe("state, stats, reset", () => {
     const index = await control(emu, "GET", "")
     expect(index.body.routes).toContain("PUT /_emulator/bindings/:subsId/call-status")
     expect((await control(emu, "GET", "/nope")).status).toBe(404)
-    const bad = await fetch(`${emu.url}/_emulator/bindings`, { method: "POST", body: "{not json" })
+    const bad = await fetch(`${emu.url}/_emulator/bindings`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" })
     expect([bad.status, ((await bad.json()) as { error: string }).error]).toEqual([400, "InvalidRequest"])
   })
 })

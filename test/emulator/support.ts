@@ -52,6 +52,8 @@ export interface V3Options {
   readonly nonce?: string
   /** Declared x-acs-content-sha256, when it should differ from the real body hash. */
   readonly contentSha256?: string
+  /** Headers left out of SignedHeaders (they are still sent). */
+  readonly unsigned?: ReadonlyArray<string>
 }
 
 /** A V3 (ACS3-HMAC-SHA256) call: POST `/`, business parameters in the query, auth in headers. */
@@ -67,7 +69,7 @@ export const v3 = (emu: RunningAliyunEmulator, action: string, o: V3Options = {}
     "x-acs-content-sha256": o.contentSha256 ?? sha256Hex(body),
     ...(o.form === undefined ? {} : { "content-type": "application/x-www-form-urlencoded" })
   }
-  const input = { method: "POST", path: "/", query, headers, signedHeaders: Object.keys(headers), hashedPayload: headers["x-acs-content-sha256"]! }
+  const input = { method: "POST", path: "/", query, headers, signedHeaders: Object.keys(headers).filter((h) => !(o.unsigned ?? []).includes(h)), hashedPayload: headers["x-acs-content-sha256"]! }
   const authorization = authorizationV3(input, emu.accessKeyId, o.secret ?? emu.accessKeySecret)
   const qs = encodeForm(query)
   const { host: _host, ...sent } = headers

@@ -244,7 +244,7 @@ describe("faults", () => {
     expect((await json(await v1(emu, "QueryCallStatus", healthy)))["Code"]).toBe("OK")
     expect(() => emu.setFault("QueryCallStatus@bad id", { hang: { rate: 1 } })).toThrow(/invalid SubsId/)
     const viaControl = await fetch(`${emu.url}/_emulator/faults/QueryCallStatus@${healthy.SubsId}`, {
-      method: "PUT", body: JSON.stringify({ errors: [{ code: "isv.FLOW_LIMIT", rate: 1 }] })
+      method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ errors: [{ code: "isv.FLOW_LIMIT", rate: 1 }] })
     })
     expect(viaControl.status).toBe(200)
     expect((await json(await v1(emu, "QueryCallStatus", healthy)))["Code"]).toBe("isv.FLOW_LIMIT")

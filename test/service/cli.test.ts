@@ -1,4 +1,7 @@
-/** `precall serve` as a process: the zero-credential demo starts open and stops with exit 0; real credentials without keys refuse. */
+/**
+ * `precall serve` as a process: the zero-credential demo starts open only with --demo and stops with
+ * exit 0; without --demo and without a provider, or with real credentials and no keys, it refuses.
+ */
 import { afterEach, assert, describe, it } from "@effect/vitest"
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
@@ -13,8 +16,8 @@ const cleanEnv = (extra: Record<string, string>) => ({
   ...extra
 })
 
-const serve = (env: Record<string, string>) =>
-  spawn(process.execPath, ["src/cli/main.ts", "serve", "--port", "0"], { cwd: root, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] })
+const serve = (env: Record<string, string>, flags: ReadonlyArray<string> = []) =>
+  spawn(process.execPath, ["src/cli/main.ts", "serve", "--port", "0", ...flags], { cwd: root, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] })
 
 const collect = (stream: NodeJS.ReadableStream) => {
   const chunks: Array<string> = []
@@ -37,8 +40,8 @@ describe("precall serve", () => {
     for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL")
   })
 
-  it("runs the open demo, answers, and exits 0 after draining on SIGTERM", async () => {
-    const child = serve({})
+  it("runs the open demo with --demo, answers, and exits 0 after draining on SIGTERM", async () => {
+    const child = serve({}, ["--demo"])
     children.push(child)
     const stderr = collect(child.stderr!)
     const [listening, curl] = await Promise.all([
@@ -56,6 +59,26 @@ describe("precall serve", () => {
     child.kill("SIGTERM")
     assert.strictEqual(await exitCode(child), 0, stderr())
     assert.include(rest(), '"msg":"stopped","drained":true')
+  })
+
+  it("without --demo and without a provider it exits 2 naming what to set, and serves nothing", async () => {
+    const child = serve({})
+    children.push(child)
+    const stderr = collect(child.stderr!)
+    const stdout = collect(child.stdout!)
+    assert.strictEqual(await exitCode(child), 2)
+    assert.match(stderr(), /ALIBABA_CLOUD_ACCESS_KEY_ID: no provider configured: .*PRECALL_ALIYUN_ENDPOINT.*precall serve --demo/)
+    assert.strictEqual(stderr().trim().split("\n").length, 1)
+    assert.notInclude(stdout(), "listening")
+  })
+
+  it("refuses --demo beside production settings", async () => {
+    const child = serve({ PRECALL_REDIS_URL: "redis://:hunter2-password@127.0.0.1:6379" }, ["--demo"])
+    children.push(child)
+    const stderr = collect(child.stderr!)
+    assert.strictEqual(await exitCode(child), 2)
+    assert.match(stderr(), /--demo: refusing to run the open demo beside production settings \(PRECALL_REDIS_URL set\)/)
+    assert.notInclude(stderr(), "hunter2")
   })
 
   it("refuses to start with real credentials and no API keys, and says why", async () => {

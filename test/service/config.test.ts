@@ -7,28 +7,64 @@ const issuesOf = (env: Record<string, string>, flags = {}) =>
   Effect.map(Effect.flip(serviceConfigFromEnv(env, flags)), (e) => e.issues)
 
 describe("service settings", () => {
-  it.effect("defaults: port 8080 on 127.0.0.1, grace 5000 ms, the open demo", () =>
+const K1 = "k1-0123456789abcdef012345"
+const K2 = "k2-0123456789abcdef012345"
+const REAL = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI-real", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s3cret" }
+
+  it.effect("defaults with --demo: port 8080 on 127.0.0.1, grace 5000 ms, the open demo", () =>
     Effect.gen(function*() {
-      const config = yield* serviceConfigFromEnv({})
+      const config = yield* serviceConfigFromEnv({}, { demo: true })
       assert.deepStrictEqual(config, { port: 8080, host: "127.0.0.1", apiKeys: [], shutdownGraceMs: 5000, demo: true })
+    }))
+
+  it.effect("without --demo and without a provider it refuses, naming the variables to set", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf({})
+      assert.deepStrictEqual(issues.map((i) => i.setting), ["ALIBABA_CLOUD_ACCESS_KEY_ID"])
+      assert.include(issues[0]!.message, "PRECALL_ALIYUN_ENDPOINT")
+      assert.include(issues[0]!.message, "precall serve --demo")
+    }))
+
+  it.effect("--demo beside production settings is refused, each one named", () =>
+    Effect.gen(function*() {
+      for (const [env, named] of [
+        [{ PRECALL_API_KEYS: K1 }, "PRECALL_API_KEYS"],
+        [{ PRECALL_REDIS_URL: "redis://127.0.0.1:6379" }, "PRECALL_REDIS_URL"],
+        [REAL, "ALIBABA_CLOUD_ACCESS_KEY_ID"],
+        [{ PRECALL_ALIYUN_ENDPOINT: "https://dyplsapi.aliyuncs.com" }, "PRECALL_ALIYUN_ENDPOINT"]
+      ] as const) {
+        const issues = yield* issuesOf(env, { demo: true })
+        assert.deepStrictEqual(issues.map((i) => i.setting), ["--demo"], named)
+        assert.include(issues[0]!.message, named)
+      }
+      assert.isTrue((yield* serviceConfigFromEnv({ PRECALL_ALIYUN_ENDPOINT: "http://127.0.0.1:8931" }, { demo: true })).demo)
+    }))
+
+  it.effect("API keys shorter than 24 characters are refused with the reason, never echoed", () =>
+    Effect.gen(function*() {
+      const issues = yield* issuesOf({ ...REAL, PRECALL_API_KEYS: `${K1},short-key-123` })
+      assert.deepStrictEqual(issues.map((i) => i.setting), ["PRECALL_API_KEYS"])
+      assert.match(issues[0]!.message, /key #2 has 13 characters; at least 24/)
+      assert.notInclude(JSON.stringify(issues), "short-key-123")
+      assert.strictEqual((yield* serviceConfigFromEnv({ ...REAL, PRECALL_API_KEYS: "x".repeat(24) })).apiKeys.length, 1)
     }))
 
   it.effect("PORT, --port (wins), --host, PRECALL_SHUTDOWN_GRACE_MS, comma-separated keys", () =>
     Effect.gen(function*() {
       const config = yield* serviceConfigFromEnv(
-        { PORT: "9000", PRECALL_SHUTDOWN_GRACE_MS: "250", PRECALL_API_KEYS: " k1 ,, k2 " },
+        { ...REAL, PORT: "9000", PRECALL_SHUTDOWN_GRACE_MS: "250", PRECALL_API_KEYS: ` ${K1} ,, ${K2} ` },
         { port: 9100, host: "0.0.0.0" }
       )
       assert.strictEqual(config.port, 9100)
       assert.strictEqual(config.host, "0.0.0.0")
       assert.strictEqual(config.shutdownGraceMs, 250)
-      assert.deepStrictEqual(config.apiKeys.map(Redacted.value), ["k1", "k2"])
-      assert.strictEqual((yield* serviceConfigFromEnv({ PORT: "9000" })).port, 9000)
+      assert.deepStrictEqual(config.apiKeys.map(Redacted.value), [K1, K2])
+      assert.strictEqual((yield* serviceConfigFromEnv({ PORT: "9000" }, { demo: true })).port, 9000)
     }))
 
   it.effect("refuses to start with real credentials and no keys, and says why", () =>
     Effect.gen(function*() {
-      const issues = yield* issuesOf({ ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI-real", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s3cret" })
+      const issues = yield* issuesOf(REAL)
       assert.strictEqual(issues.length, 1)
       assert.strictEqual(issues[0]!.setting, "PRECALL_API_KEYS")
       assert.match(issues[0]!.message, /refusing to start without API keys: ALIBABA_CLOUD_ACCESS_KEY_ID is set/)
@@ -45,16 +81,16 @@ describe("service settings", () => {
 
   it.effect("with keys, a real provider is fine and the demo is off", () =>
     Effect.gen(function*() {
-      const config = yield* serviceConfigFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: "id", PRECALL_API_KEYS: "k" })
+      const config = yield* serviceConfigFromEnv({ ALIBABA_CLOUD_ACCESS_KEY_ID: "id", PRECALL_API_KEYS: K1 })
       assert.strictEqual(config.demo, false)
     }))
 
   it.effect("reports every bad setting at once, without echoing keys", () =>
     Effect.gen(function*() {
-      const issues = yield* issuesOf({ PORT: "http", PRECALL_SHUTDOWN_GRACE_MS: "-1", PRECALL_API_KEYS: "good,top secret" }, { host: " " })
+      const issues = yield* issuesOf({ ...REAL, PORT: "http", PRECALL_SHUTDOWN_GRACE_MS: "-1", PRECALL_API_KEYS: `${K1},top secret` }, { host: " " })
       assert.deepStrictEqual(issues.map((i) => i.setting), ["PORT", "--host", "PRECALL_SHUTDOWN_GRACE_MS", "PRECALL_API_KEYS"])
       assert.notInclude(JSON.stringify(issues), "secret")
-      const flag = yield* issuesOf({}, { port: 70000 })
+      const flag = yield* issuesOf({}, { port: 70000, demo: true })
       assert.deepStrictEqual(flag.map((i) => i.setting), ["--port"])
     }))
 })

@@ -12,7 +12,7 @@ import { PrivacyNumberProvider, type ProviderShape } from "../../src/providers/P
 import { jsonLinesLogger } from "../../src/service/logging.ts"
 import { RequestTracker } from "../../src/service/middleware.ts"
 import { Readiness, type ReadinessReport } from "../../src/service/readiness.ts"
-import { serverLayer } from "../../src/service/server.ts"
+import { serverLayer, type ConnectionLimits } from "../../src/service/server.ts"
 
 export const API_KEY = "test-key-0123456789abcdef"
 export const OTHER_KEY = "second-key-fedcba9876543210"
@@ -47,6 +47,7 @@ export interface ServiceOptions {
   readonly ready?: boolean
   readonly shutdownGraceMs?: number
   readonly settings?: SettingsInput
+  readonly limits?: Partial<ConnectionLimits>
 }
 
 export const makeService = (options: ServiceOptions = {}) => {
@@ -61,7 +62,8 @@ export const makeService = (options: ServiceOptions = {}) => {
     host: "127.0.0.1",
     apiKeys: (options.apiKeys ?? [API_KEY, OTHER_KEY]).map((k) => Redacted.make(k)),
     shutdownGraceMs: options.shutdownGraceMs ?? 5000,
-    tracker
+    tracker,
+    limits: options.limits
   }).pipe(
     Layer.provide(Layer.mergeAll(
       engine.pipe(Layer.provide(fakeProvider(options.provider))),

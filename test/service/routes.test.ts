@@ -98,7 +98,7 @@ describe("decision log", () => {
         assert.strictEqual(lines.length, 1)
         assert.deepInclude(lines[0], {
           level: "info", requestId: "call-42", decision: "use-x", source: "provider", status: 1, attempts: 1,
-          dial: "170****0000", poolKey: validRequest.poolKey, subsId: validRequest.subsId
+          dial: "****0000", poolKey: validRequest.poolKey, subsId: validRequest.subsId
         })
         assert.isNumber(lines[0]!["latencyMs"])
         for (const secret of ["17000000000", "13800138000", "13912345678", API_KEY]) {

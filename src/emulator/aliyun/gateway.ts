@@ -66,10 +66,18 @@ const authenticateV1 = (req: SignedRequest, creds: Credentials, nonces: NonceSto
   return nonces.claim(p["SignatureNonce"]!, t, nowMs) ? undefined : gatewayError("SignatureNonceUsed")
 }
 
+/**
+ * Headers a V3 signature must cover, as Aliyun requires: without them a signature could be replayed
+ * with another action, version, time, nonce or body.
+ */
+export const REQUIRED_V3_SIGNED_HEADERS = ["host", "x-acs-date", "x-acs-signature-nonce", "x-acs-action", "x-acs-version", "x-acs-content-sha256"] as const
+
 const authenticateV3 = (req: SignedRequest, authorization: string, creds: Credentials, nonces: NonceStore, nowMs: number): GatewayError | undefined => {
   if (!authorization.startsWith(`${V3_ALGORITHM} `)) return gatewayError("InvalidSignatureMethod")
   const auth = parseAuthorizationV3(authorization)
   if (auth === undefined) return gatewayError("IncompleteSignature")
+  const signed = new Set(auth.signedHeaders.map((h) => h.toLowerCase()))
+  if (REQUIRED_V3_SIGNED_HEADERS.some((h) => !signed.has(h))) return gatewayError("IncompleteSignature")
   if (auth.accessKeyId !== creds.accessKeyId) return gatewayError("InvalidAccessKeyId.NotFound")
   const date = header(req.headers, "x-acs-date")
   if (date === undefined) return missingParam("XAcsDate")

@@ -104,10 +104,16 @@ export class AliyunEmulator extends Context.Service<AliyunEmulator, RunningAliyu
  * (pools, faults, seed, signature checks), prints one line with the URL and the key id, and resolves
  * once SIGINT or SIGTERM has closed it.
  */
-export const runAliyunEmulatorCli = async (port: number = DEFAULT_EMULATOR_PORT, configFile?: string): Promise<void> => {
+export const runAliyunEmulatorCli = async (
+  port: number = DEFAULT_EMULATOR_PORT,
+  configFile?: string,
+  output: { readonly json?: boolean; readonly controlToken?: string | undefined } = {}
+): Promise<void> => {
   const fromFile = configFile === undefined ? {} : await readEmulatorConfig(configFile)
-  const emulator = await startAliyunEmulator({ ...fromFile, port, ...keyPairFromEnv(process.env) })
-  process.stdout.write(`Aliyun Dyplsapi emulator listening on ${emulator.url} (AccessKeyId ${emulator.accessKeyId}; control API ${emulator.url}/_emulator)\n`)
+  const emulator = await startAliyunEmulator({ ...fromFile, port, ...keyPairFromEnv(process.env), controlToken: output.controlToken })
+  process.stdout.write(output.json === true
+    ? `${JSON.stringify({ url: emulator.url, port: Number(new URL(emulator.url).port), accessKeyId: emulator.accessKeyId, controlUrl: `${emulator.url}/_emulator` })}\n`
+    : `Aliyun Dyplsapi emulator listening on ${emulator.url} (AccessKeyId ${emulator.accessKeyId}; control API ${emulator.url}/_emulator)\n`)
   await new Promise<void>((resolve) => {
     const stop = (): void => {
       process.off("SIGINT", stop)

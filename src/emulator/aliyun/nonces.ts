@@ -18,7 +18,8 @@ export class NonceStore {
   claim(nonce: string, requestTimeMs: number, nowMs: number): boolean {
     this.forgetExpired(nowMs)
     const until = this.seen.get(nonce)
-    if (until !== undefined && until > nowMs) return false
+    // Kept through the last millisecond the timestamp check still accepts (|now - t| <= window).
+    if (until !== undefined && until >= nowMs) return false
     this.seen.delete(nonce)
     this.seen.set(nonce, requestTimeMs + this.windowMs)
     if (this.seen.size > this.maxEntries) this.seen.delete(this.seen.keys().next().value!)
@@ -35,7 +36,7 @@ export class NonceStore {
 
   private forgetExpired(nowMs: number): void {
     for (const [nonce, until] of this.seen) {
-      if (until > nowMs) return
+      if (until >= nowMs) return
       this.seen.delete(nonce)
     }
   }

@@ -39,6 +39,8 @@ export interface AliyunEmulatorOptions {
    * the action answers InvalidAction.NotFound. Default false.
    */
   readonly withoutQueryCallStatus?: boolean | undefined
+  /** When set, every control API request must carry `authorization: Bearer <token>` (`--control-token`). */
+  readonly controlToken?: string | undefined
 }
 
 export interface ResolvedOptions {
@@ -54,6 +56,7 @@ export interface ResolvedOptions {
   readonly maxNonces: number
   /** Actions answered with InvalidAction.NotFound from the start. */
   readonly withdrawnActions: ReadonlyArray<string>
+  readonly controlToken: string | undefined
 }
 
 /**
@@ -92,7 +95,8 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions =
     seed: o.seed ?? 1,
     expiredRetentionMs: (o.expiredRetentionSeconds ?? 86_400) * 1000,
     maxNonces: o.maxNonces ?? 1_000_000,
-    withdrawnActions: o.withoutQueryCallStatus === true ? ["QueryCallStatus"] : []
+    withdrawnActions: o.withoutQueryCallStatus === true ? ["QueryCallStatus"] : [],
+    controlToken: o.controlToken === undefined || o.controlToken === "" ? undefined : o.controlToken
   }
 }
 

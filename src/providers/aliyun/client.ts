@@ -79,6 +79,10 @@ const retryAfterMs = (header: string | undefined): number | undefined => {
   return Number.isFinite(n) && n >= 0 ? n : undefined
 }
 
+/** The shape a provider Code or RequestId must have to be believed. */
+const SAFE_TOKEN = /^[A-Za-z0-9._-]{1,64}$/
+const isSafeToken = (value: unknown): value is string => typeof value === "string" && SAFE_TOKEN.test(value)
+
 /** Turns an HTTP reply into the body (Code OK) or a classified ProviderError; never throws. */
 export const interpretReply = (
   action: string,
@@ -93,8 +97,17 @@ export const interpretReply = (
     body = undefined
   }
   const record = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
-  const code = typeof record?.["Code"] === "string" ? (record["Code"] as string) : undefined
-  const requestId = typeof record?.["RequestId"] === "string" ? { requestId: record["RequestId"] as string } : {}
+  const rawCode = record?.["Code"]
+  const rawRequestId = record?.["RequestId"]
+  // Codes and request ids go into decisions, logs and metric labels: only plain tokens are believed.
+  if ((rawCode !== undefined && !isSafeToken(rawCode)) || (rawRequestId !== undefined && !isSafeToken(rawRequestId))) {
+    return new ProviderError({
+      provider: "aliyun", action, code: LocalCodes.malformed, errorClass: classifyAliyunCode(LocalCodes.malformed), httpStatus: status,
+      message: `reply has a Code or RequestId that is not a plain token (${SAFE_TOKEN})`
+    })
+  }
+  const code = typeof rawCode === "string" ? rawCode : undefined
+  const requestId = typeof rawRequestId === "string" ? { requestId: rawRequestId } : {}
   if (record !== undefined && code === "OK" && status >= 200 && status < 300) return record
   if (code !== undefined) {
     const message = typeof record?.["Message"] === "string" ? (record["Message"] as string) : ""

@@ -1,15 +1,12 @@
 /** Where the Aliyun adapter's key pair comes from. */
 import { Redacted } from "effect"
+import { isLoopbackEndpoint } from "../../policy/endpoint.ts"
 import type { AliyunCredentials } from "./client.ts"
 
 /** The key pair the local emulator accepts when none is configured; worthless anywhere else. */
 export const DEMO_ACCESS_KEY_ID = "precall-demo-key-id"
 export const DEMO_ACCESS_KEY_SECRET = "precall-demo-key-secret"
 
-export const isLoopbackEndpoint = (endpoint: string): boolean => {
-  const host = new URL(endpoint).hostname
-  return host === "127.0.0.1" || host === "localhost" || host === "[::1]" || host.startsWith("127.")
-}
 
 /**
  * The configured pair; with none configured, the emulator's demo pair, but only for a loopback
