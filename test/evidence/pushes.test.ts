@@ -49,8 +49,8 @@ describe("Huawei push route: authentication", () => {
           signedHeaders({ secret: "not-the-secret" }),
           { "content-type": "application/json" },
           signedHeaders({ app: { ...APP, appKey: "someOtherApp", appSecret: Redacted.make("x") } }),
-          signedHeaders({ at: Date.now() - 301_000 }),
-          signedHeaders({ at: Date.now() + 301_000 })
+          signedHeaders({ at: Date.now() - 330_000 }),
+          signedHeaders({ at: Date.now() + 330_000 })
         ]
         for (const headers of cases) {
           const res = yield* post(url, broken, headers)
