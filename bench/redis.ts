@@ -6,6 +6,8 @@
 import { createClient } from "redis"
 
 export const BENCH_REDIS_URL = process.env["BENCH_REDIS_URL"] ?? "redis://127.0.0.1:6379"
+/** The secret the benchmark's instances share (PRECALL_REDIS_KEY_SECRET): Redis keys and values are keyed by it. */
+export const BENCH_REDIS_KEY_SECRET = "bench-shared-secret-0123456789"
 
 /** `precall-bench:<time>-<pid>:`: unique per run; scenarios append their own part (`d-shared:`). */
 export const runPrefix = (): string => `precall-bench:${Date.now().toString(36)}-${process.pid}:`

@@ -11,7 +11,7 @@
  */
 import { startEmulatorProcess } from "./emulator.ts"
 import { runPacedTogether } from "./paced.ts"
-import { BENCH_REDIS_URL, deleteKeys, redisProblem, runPrefix } from "./redis.ts"
+import { BENCH_REDIS_KEY_SECRET, BENCH_REDIS_URL, deleteKeys, redisProblem, runPrefix } from "./redis.ts"
 import { makeTargets } from "./run-helpers.ts"
 import { PROVIDER_QUOTA_QPS } from "./scenarios/shared-limit.ts"
 
@@ -40,7 +40,7 @@ try {
         name: `instance-${i}`,
         settings: {
           aliyunEndpoint: emulator.url, statusTtlMs: 0, rateLimits: { QueryCallStatus: 9 },
-          redisUrl: BENCH_REDIS_URL, redisPrefix: `${prefix}${timeout}-${rep}:`, redisTimeoutMs: timeout
+          redisUrl: BENCH_REDIS_URL, redisKeySecret: BENCH_REDIS_KEY_SECRET, redisPrefix: `${prefix}${timeout}-${rep}:`, redisTimeoutMs: timeout
         },
         requests: requests.filter((_, k) => k % 2 === i), callerBase: 0, ratePerSecond: 20, durationMs, offsetMs: i * 25, warmup: 5
       }))

@@ -20,7 +20,7 @@ import type { Target } from "../contenders.ts"
 import type { EmulatorProcess } from "../emulator.ts"
 import type { Child } from "../procs.ts"
 import type { Progress } from "../progress.ts"
-import { BENCH_REDIS_URL } from "../redis.ts"
+import { BENCH_REDIS_KEY_SECRET, BENCH_REDIS_URL } from "../redis.ts"
 import { decisionBodies, decisionCounts, load, startServiceProcess } from "./service.ts"
 
 export const CACHE_BINDINGS = 16
@@ -176,6 +176,7 @@ export const runCache = async (
       PRECALL_STATUS_TTL_MS: String(v.statusTtlMs),
       // Empty counts as unset: a PRECALL_REDIS_URL in the caller's environment must not leak into the memory rows.
       PRECALL_REDIS_URL: v.redis ? BENCH_REDIS_URL : "",
+      PRECALL_REDIS_KEY_SECRET: v.redis ? BENCH_REDIS_KEY_SECRET : "",
       PRECALL_REDIS_PREFIX: `${prefix}f-cache:`,
       PRECALL_REDIS_TIMEOUT_MS: String(v.redisTimeoutMs ?? 10)
     })

@@ -29,7 +29,7 @@ import type { Target } from "../contenders.ts"
 import type { EmulatorProcess } from "../emulator.ts"
 import { degradedCodes, latencyOf, type PacedResult, runPacedTogether } from "../paced.ts"
 import type { Progress } from "../progress.ts"
-import { BENCH_REDIS_URL } from "../redis.ts"
+import { BENCH_REDIS_KEY_SECRET, BENCH_REDIS_URL } from "../redis.ts"
 
 export const PROVIDER_QUOTA_QPS = 10
 
@@ -140,7 +140,7 @@ export const runSharedLimit = async (
         aliyunEndpoint: emulator.url,
         statusTtlMs: 0,
         rateLimits: { QueryCallStatus: v.limitPerSecond },
-        ...(v.redis ? { redisUrl: BENCH_REDIS_URL, redisPrefix: `${prefix}d-${v.name}:`, redisTimeoutMs: v.redisTimeoutMs ?? 10 } : {})
+        ...(v.redis ? { redisUrl: BENCH_REDIS_URL, redisKeySecret: BENCH_REDIS_KEY_SECRET, redisPrefix: `${prefix}d-${v.name}:`, redisTimeoutMs: v.redisTimeoutMs ?? 10 } : {})
       },
       // Instance i asks about bindings i, i + 2, i + 4, …: its own, none shared with the other.
       requests: requests.filter((_, k) => k % instances === i),

@@ -15,11 +15,16 @@
  *
  * fallback-real decisions are not shared: they are the only ones that carry a real number, and none
  * is written to Redis in clear. Waiters see the lock released with no result and decide themselves.
+ * Results are sealed (src/redis/sealed.ts); a result that does not verify, does not decode, is a
+ * fallback-real or dials something that is not a phone number is counted and ignored, and the
+ * waiter decides itself: write access to Redis cannot hand a caller a number to dial.
  */
 import { Clock, Duration, Effect, Option, Schema } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { randomUUID } from "node:crypto"
 import { Decision } from "../domain/decision.ts"
+import { isPhoneNumber } from "../domain/phone.ts"
+import { rejectedSharedValue } from "../redis/sealed.ts"
 import { type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import type { Coalesce } from "./InFlight.ts"
 import { joined } from "./joined.ts"
@@ -51,6 +56,17 @@ return 1`
 
 const DecisionJson = Schema.fromJsonString(Decision)
 
+/**
+ * A flight result read back, if precall could have written it: the seal verifies for this key, it
+ * decodes, it is not a fallback-real (never shared, so never written) and what it dials is a number.
+ */
+const trustedIn = (shared: SharedRedisShape) => (key: string, raw: string): Decision | undefined => {
+  const opened = shared.sealer.open(key, raw)
+  const decision = opened === undefined ? undefined : Option.getOrUndefined(Schema.decodeUnknownOption(DecisionJson)(opened))
+  if (decision === undefined || decision.decision === "fallback-real") return undefined
+  return decision.dial === null || isPhoneNumber(decision.dial) ? decision : undefined
+}
+
 type Seen = { readonly _tag: "Decided"; readonly decision: Decision } | { readonly _tag: "Pending" } | { readonly _tag: "Gone" }
 const pending: Seen = { _tag: "Pending" }
 const gone: Seen = { _tag: "Gone" }
@@ -65,6 +81,7 @@ export const makeSharedFlight = (shared: SharedRedisShape): Coalesce => (key, bu
   shared.redis === undefined || budgetMs <= 0 ? decide(budgetMs) : Effect.gen(function*() {
     const startedAt = yield* Clock.currentTimeMillis
     const keys = flightKeys(shared.prefix, key)
+    const trusted = trustedIn(shared)
     const token = randomUUID()
     // Without Redis, this instance holds the flight alone.
     const holder = yield* shared.use((redis) => unavailable(redis.eval(acquire)(keys.lock, token, px(budgetMs))), Effect.succeed(null))
@@ -75,7 +92,7 @@ export const makeSharedFlight = (shared: SharedRedisShape): Coalesce => (key, bu
         Effect.forkDetach(shared.use((redis) =>
           Effect.gen(function*() {
             if (exit._tag === "Success" && exit.value.decision !== "fallback-real") {
-              yield* redis.send("SET", keys.result(token), JSON.stringify(exit.value), "PX", String(px(budgetMs)))
+              yield* redis.send("SET", keys.result(token), shared.sealer.seal(keys.result(token), JSON.stringify(exit.value)), "PX", String(px(budgetMs)))
             }
             yield* redis.eval(release)(keys.lock, token)
           }).pipe(unavailable), Effect.void))
@@ -85,9 +102,11 @@ export const makeSharedFlight = (shared: SharedRedisShape): Coalesce => (key, bu
     /** The holder's decision if written; Gone when the lock is no longer the holder's (or Redis fails). */
     const peek = shared.use(
       (redis) =>
-        unavailable(redis.send<[string | null, string | null]>("MGET", keys.result(holder), keys.lock)).pipe(Effect.map(([result, lock]): Seen => {
-          const decision = result === null ? Option.none() : Schema.decodeUnknownOption(DecisionJson)(result)
-          return Option.isSome(decision) ? { _tag: "Decided", decision: decision.value } : lock === holder ? pending : gone
+        unavailable(redis.send<[string | null, string | null]>("MGET", keys.result(holder), keys.lock)).pipe(Effect.flatMap(([result, lock]) => {
+          if (result === null) return Effect.succeed<Seen>(lock === holder ? pending : gone)
+          const decision = trusted(keys.result(holder), result)
+          // A result that is not precall's own: decide alone rather than wait on it.
+          return decision === undefined ? Effect.as(rejectedSharedValue("flight"), gone) : Effect.succeed<Seen>({ _tag: "Decided", decision })
         })),
       Effect.succeed(gone)
     )

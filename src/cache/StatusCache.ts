@@ -4,11 +4,13 @@
  * changes, and an error says nothing about the binding.
  *
  * Two levels: this instance's memory first (free), then the shared Redis (`GET`; written with
- * `SET key value PX ttl`), so an answer one instance got serves the others. When Redis is down or not
+ * `SET key value PX ttl`, sealed: src/redis/sealed.ts), so an answer one instance got serves the others. When Redis is down or not
  * configured, SharedRedis.use runs the memory-only path, and the cache keeps working per instance.
  */
 import { Clock, Effect, Option, Schema } from "effect"
 import type { StatusAnswer } from "../domain/status.ts"
+import { isPhoneNumber } from "../domain/phone.ts"
+import { rejectedSharedValue } from "../redis/sealed.ts"
 import { type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import { makeTtlMap } from "./TtlMap.ts"
 
@@ -32,10 +34,13 @@ const Stored = Schema.fromJsonString(Schema.Struct({
 const encode = (a: StatusAnswer): string =>
   JSON.stringify({ status: 1, calledNo: a.calledNo ?? null, extension: a.extension ?? null, requestId: a.requestId ?? null })
 /** A value that does not decode (another version's, or tampered with) is a miss, not an error. */
-const decode = (raw: string | null): StatusAnswer | undefined =>
-  raw === null ? undefined : Option.match(Schema.decodeUnknownOption(Stored)(raw), {
+const decode = (raw: string): StatusAnswer | undefined =>
+  Option.match(Schema.decodeUnknownOption(Stored)(raw), {
     onNone: () => undefined,
-    onSome: (s) => ({ status: s.status, calledNo: s.calledNo ?? undefined, extension: s.extension ?? undefined, requestId: s.requestId ?? undefined })
+    onSome: (s) =>
+      s.calledNo !== null && !isPhoneNumber(s.calledNo)
+        ? undefined
+        : { status: s.status, calledNo: s.calledNo ?? undefined, extension: s.extension ?? undefined, requestId: s.requestId ?? undefined }
   })
 
 const disabled: StatusCache = { get: () => Effect.succeed(undefined), offer: () => Effect.void }
@@ -45,8 +50,15 @@ export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacit
   if (ttlMs === 0) return disabled
   const memory = makeTtlMap<StatusAnswer>(capacity)
   const redisKey = (key: string) => `${shared.prefix}status:${key}`
+  /** What Redis holds for `key`, if its seal verifies and it decodes; anything else is counted and ignored. */
   const fromRedis = (key: string) =>
-    shared.use((redis) => unavailable(redis.send<string | null>("GET", redisKey(key))).pipe(Effect.map(decode)), Effect.undefined)
+    shared.use((redis) =>
+      unavailable(redis.send<string | null>("GET", redisKey(key))).pipe(Effect.flatMap((raw) => {
+        if (raw === null) return Effect.undefined
+        const opened = shared.sealer.open(redisKey(key), raw)
+        const answer = opened === undefined ? undefined : decode(opened)
+        return answer === undefined ? Effect.as(rejectedSharedValue("status"), undefined) : Effect.succeed(answer)
+      })), Effect.undefined)
   return {
     get: (key) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {
@@ -60,7 +72,7 @@ export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacit
           return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
         }
         memory.set(key, answer, now + ttlMs)
-        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), encode(answer), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
+        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
       })
   }
 }

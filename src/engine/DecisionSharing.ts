@@ -3,8 +3,9 @@
  * identical requests in flight at once sharing one decision, in-process and, with Redis, across
  * instances. The engine is correct without them; they save provider calls.
  */
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer } from "effect"
 import { createHmac } from "node:crypto"
+import { deriveKey, sharedStateSecret } from "../redis/sealed.ts"
 import type { Decision } from "../domain/decision.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { Settings } from "../policy/settings.ts"
@@ -40,7 +41,7 @@ export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer
  * number is ever written to a shared store in clear, and a plain hash of the few fields (which could
  * be searched through all mainland numbers) is not either.
  */
-export const sharingKeys = (secret: string) => {
+export const sharingKeys = (secret: string | Buffer) => {
   const mac = (text: string) => createHmac("sha256", secret).update(text).digest("base64url")
   return {
     /** The status cache key: the binding, who is calling, and the provider (Aliyun's keys predate the others). */
@@ -56,13 +57,5 @@ export const sharingKeys = (secret: string) => {
 }
 export type SharingKeys = ReturnType<typeof sharingKeys>
 
-/**
- * The secret of those keys: PRECALL_REDIS_KEY_SECRET, else the Aliyun AccessKey secret (instances
- * of one account share it), else a fixed one (the emulator demo has no secret worth keeping).
- */
-export const sharingKeySecret = (settings: Settings): string =>
-  settings.redisKeySecret !== undefined
-    ? Redacted.value(settings.redisKeySecret)
-    : settings.aliyunAccessKeySecret !== undefined
-    ? Redacted.value(settings.aliyunAccessKeySecret)
-    : "precall-without-secret"
+/** The key of those macs: derived for key names from the instances' shared secret (src/redis/sealed.ts). */
+export const sharingKeySecret = (settings: Settings): Buffer => deriveKey(sharedStateSecret(settings), "precall/redis-keys")

@@ -34,7 +34,10 @@ export const slowDownsTotal = Metric.counter("precall_rate_limit_slowdowns_total
 /** The account whose quota the limits share: Aliyun sums every key of an account. */
 export const accountOf = (settings: Settings): string => settings.aliyunAccountId ?? settings.aliyunAccessKeyId ?? "default"
 
-/** `limit:{aliyun:<account>}:<action>`: the hash tag keeps an account's keys in one Redis Cluster slot. */
+/**
+ * `limit:{aliyun:<account>}:<action>`: the hash tag keeps an account's keys in one Redis Cluster slot.
+ * The account is given as a key name (SharedRedis' sealer.keyName): an AccessKey ID never appears in Redis.
+ */
 export const limitKey = (provider: string, account: string, action: string): string => `limit:{${provider}:${account}}:${action}`
 
 /** The action's limit in calls per second (actions as the provider names them); undefined or 0: none. */
@@ -55,7 +58,7 @@ export const makeProviderLimits = (settings: Settings) =>
   Effect.gen(function*() {
     const shared = yield* SharedRedis
     const limits = rateLimitsOf(settings)
-    const account = accountOf(settings)
+    const account = shared.sealer.keyName(`account:${accountOf(settings)}`)
     const cooldownMs = settings.throttleCooldownMs
 
     const memory: Stores = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }

@@ -219,6 +219,12 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
   if (s.breakerMinimumCalls > s.breakerWindow) {
     issues.push({ setting: nameOf("breakerMinimumCalls"), message: `${s.breakerMinimumCalls} exceeds ${nameOf("breakerWindow")} (${s.breakerWindow}): the window never holds that many calls` })
   }
+  if (s.redisUrl !== undefined && s.redisKeySecret === undefined && s.aliyunAccessKeySecret === undefined) {
+    issues.push({
+      setting: nameOf("redisKeySecret"),
+      message: `${nameOf("redisUrl")} needs a secret the instances share, to name keys and seal values in Redis: set ${nameOf("redisKeySecret")} (or the Aliyun key pair)`
+    })
+  }
   if ((s.aliyunAccessKeyId === undefined) !== (s.aliyunAccessKeySecret === undefined)) {
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })

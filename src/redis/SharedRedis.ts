@@ -17,7 +17,9 @@
 import { Clock, Context, Data, Duration, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { createClient, ErrorReply } from "redis"
+import { randomBytes } from "node:crypto"
 import type { Settings } from "../policy/settings.ts"
+import { makeSealer, type Sealer, sharedStateSecret } from "./sealed.ts"
 
 /** A Redis operation did not complete: down, slow, or a reply we could not use. */
 export class RedisUnavailable extends Data.TaggedError("RedisUnavailable")<{ readonly cause: unknown }> {}
@@ -43,6 +45,8 @@ export interface SharedRedisShape {
     fallback: Effect.Effect<A, never, R>
   ) => Effect.Effect<A, never, R>
   readonly health: Effect.Effect<RedisHealth>
+  /** Seals values written to Redis and opens what is read back (src/redis/sealed.ts). */
+  readonly sealer: Sealer
 }
 
 export class SharedRedis extends Context.Service<SharedRedis, SharedRedisShape>()("precall/SharedRedis") {}
@@ -61,7 +65,8 @@ export const noRedis: SharedRedisShape = {
   redis: undefined,
   prefix: "",
   use: (_op, fallback) => fallback,
-  health: Effect.succeed({ configured: false, up: false, since: 0, lastError: undefined })
+  health: Effect.succeed({ configured: false, up: false, since: 0, lastError: undefined }),
+  sealer: makeSealer(randomBytes(32))
 }
 
 /** Slow replies in a row after which Redis counts as down. */
@@ -162,6 +167,7 @@ const makeShared = (settings: Settings, redisUrl: string) =>
     return SharedRedis.of({
       redis,
       prefix: settings.redisPrefix,
+      sealer: makeSealer(sharedStateSecret(settings)),
       use: (op, fallback) =>
         Effect.suspend(() =>
           !health.up

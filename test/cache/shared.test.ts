@@ -6,6 +6,8 @@
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { createServer } from "node:net"
+import { deriveKey, makeSealer, sharedStateRejectedTotal } from "../../src/redis/sealed.ts"
+import { Metric } from "effect"
 import { Effect } from "effect"
 import { createClient } from "redis"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
@@ -47,7 +49,7 @@ afterEach(async () => {
  * operation in memory and would turn a sharing test into a fallback test.
  */
 const instance = async (settings: SettingsInput = {}) => {
-  const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, ...settings })
+  const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, redisKeySecret: SECRET, ...settings })
   instances.push(p)
   return p
 }
@@ -56,8 +58,15 @@ const axb = () => {
   const b = emulator.createBinding({ mode: "AXB", phoneNoA: A, phoneNoB: B, ttlSeconds: 3600 })
   return { b, req: { poolKey: "FC100000000001", subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: A } }
 }
-// the instances here have no secret configured: their keys use the fixed one
-const { requestKey, statusKey } = sharingKeys("precall-without-secret")
+/** The secret the instances of a test share (PRECALL_REDIS_KEY_SECRET). */
+const SECRET = "test-shared-secret-0123456789"
+const { requestKey, statusKey } = sharingKeys(deriveKey(SECRET, "precall/redis-keys"))
+/** Shared values rejected so far in this process, all kinds. */
+const rejected = async () => {
+  let total = 0
+  for (const kind of ["status", "flight"]) total += (await Effect.runPromise(Metric.value(Metric.withAttributes(sharedStateRejectedTotal, { kind })))).count
+  return total
+}
 const lockOf = async (req: unknown) => flightKeys(prefix, requestKey(await Effect.runPromise(decodeRequest(req)))).lock
 
 describe("two instances, one Redis", () => {
@@ -80,6 +89,44 @@ describe("two instances, one Redis", () => {
     const decoded = await Effect.runPromise(decodeRequest(req))
     await redis.set(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`, "{not json", { PX: 10_000 })
     expect(await one.decide(req)).toMatchObject({ decision: "use-x", source: "provider", attempts: 1 })
+  })
+
+  it("write access to Redis cannot steer a decision: forged status and flight values are ignored and counted", async () => {
+    // a fresh instance for each probe, so that its own memory holds nothing and it must read Redis
+    const fresh = () => instance({ deadlineMs: 1000 })
+    const { b, req } = axb()
+    const decoded = await Effect.runPromise(decodeRequest(req))
+    const statusAt = `${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`
+    const rejectedBefore = await rejected()
+    // a status-1 answer that points the call at the attacker's number, unsealed
+    await redis.set(statusAt, JSON.stringify({ status: 1, calledNo: "13912345678", extension: null, requestId: "r" }), { PX: 10_000 })
+    expect(await (await fresh()).decide(req)).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider" })
+    // the same, sealed under another secret
+    const foreign = makeSealer("not-the-instances-secret")
+    await redis.set(statusAt, foreign.seal(statusAt, JSON.stringify({ status: 1, calledNo: "13912345678", extension: null, requestId: "r" })), { PX: 10_000 })
+    expect(await (await fresh()).decide(req)).toMatchObject({ dial: b.phoneNoX, source: "provider" })
+    // a flight result handing waiters a fallback-real, under a lock the attacker holds
+    const lock = await lockOf(req)
+    const token = "attacker-token"
+    await redis.set(lock, token, { PX: 10_000 })
+    await redis.set(flightKeys(prefix, requestKey(decoded)).result(token), JSON.stringify({
+      decision: "fallback-real", dial: "13912345678", extension: null, subsId: b.subsId, poolKey: "FC100000000001", status: 3, source: "provider",
+      reason: "forged", providerCode: null, attempts: 1, elapsedMs: 1, requestIds: []
+    }), { PX: 10_000 })
+    await redis.del(statusAt)
+    const d = await (await fresh()).decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: b.phoneNoX, source: "provider" })
+    expect(JSON.stringify(d)).not.toContain("13912345678")
+    expect((await rejected()) - rejectedBefore).toBeGreaterThanOrEqual(3)
+  })
+
+  it("values are sealed: the stored status is not plain JSON and carries no number", async () => {
+    const one = await instance()
+    const { req } = axb()
+    await one.decide(req)
+    const decoded = await Effect.runPromise(decodeRequest(req))
+    const raw = await redis.get(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`)
+    expect(raw).toMatch(/^v1\.[A-Za-z0-9_-]{43}\./)
   })
 
   it("identical requests on both instances at once: one provider call, the same decision", async () => {
@@ -185,7 +232,7 @@ describe("Redis down", () => {
     const port = await freePort()
     const server = await startRedis(port)
     try {
-      const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: prefix })
+      const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: prefix, redisKeySecret: SECRET })
       instances.push(p)
       const first = axb()
       expect(await p.decide(first.req)).toMatchObject({ source: "provider", status: 1 })

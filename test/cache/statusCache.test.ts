@@ -3,6 +3,7 @@
  * after; 2, 3, 4 and errors never are; a TTL of 0 disables it.
  */
 import { assert, describe, it } from "@effect/vitest"
+import { deriveKey } from "../../src/redis/sealed.ts"
 import { Effect, Fiber } from "effect"
 import { TestClock } from "effect/testing"
 import type { Decision } from "../../src/domain/decision.ts"
@@ -142,10 +143,15 @@ describe("shared-state keys", () => {
     assert.notInclude(key, "13800138000")
   })
 
-  it("use PRECALL_REDIS_KEY_SECRET, else the Aliyun secret, else a fixed one", () =>
+  it("derive from PRECALL_REDIS_KEY_SECRET, else the Aliyun secret, never the secret itself, else a random per-process one", () =>
     Effect.runPromise(Effect.gen(function*() {
-      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({ redisKeySecret: "k", aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" })), "k")
-      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({ aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" })), "s")
-      assert.strictEqual(sharingKeySecret(yield* settingsFromObject({})), "precall-without-secret")
+      const own = sharingKeySecret(yield* settingsFromObject({ redisKeySecret: "k", aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" }))
+      assert.deepStrictEqual(own, deriveKey("k", "precall/redis-keys"))
+      const account = sharingKeySecret(yield* settingsFromObject({ aliyunAccessKeyId: "id", aliyunAccessKeySecret: "s" }))
+      assert.deepStrictEqual(account, deriveKey("s", "precall/redis-keys"))
+      assert.notDeepEqual(account, Buffer.from("s"))
+      const none = sharingKeySecret(yield* settingsFromObject({}))
+      assert.strictEqual(none.length, 32)
+      assert.notDeepEqual(none, deriveKey("", "precall/redis-keys"))
     })))
 })

@@ -11,7 +11,9 @@ export const X = "17000000001"
 export const request = (extra: Partial<Record<keyof DecideRequest, unknown>> = {}): DecideRequest =>
   ({ poolKey: "FC100000000001", subsId: "1000000123456789", phoneNoX: X, callerNo: "13800138000", ...extra }) as DecideRequest
 
-export const settingsSync = (input: SettingsInput): Settings => Effect.runSync(settingsFromObject(input))
+/** Settings for a test; with Redis, the instances share a key secret as PRECALL_REDIS_KEY_SECRET would give them. */
+export const settingsSync = (input: SettingsInput): Settings =>
+  Effect.runSync(settingsFromObject(input.redisUrl === undefined ? input : { redisKeySecret: "test-shared-secret-0123456789", ...input }))
 
 /** An engine with the cache layer and no Redis, over the given provider. */
 export const cachedEngine = (settings: Settings, provider: ProviderShape) =>

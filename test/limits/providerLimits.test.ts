@@ -12,7 +12,7 @@ import type { GuardedCall } from "../../src/engine/ProviderGuard.ts"
 import { accountOf, limitKey, makeProviderLimits, perSecondOf } from "../../src/limits/ProviderLimits.ts"
 import { defaultRateLimits } from "../../src/policy/settings.ts"
 import { noRedis, SharedRedis, sharedRedisLayer } from "../../src/redis/SharedRedis.ts"
-import { deleteKeysUnder, REDIS_URL, settingsSync, uniquePrefix } from "./support.ts"
+import { deleteKeysUnder, keysUnder, REDIS_URL, settingsSync, uniquePrefix } from "./support.ts"
 
 const prefix = uniquePrefix()
 afterAll(() => deleteKeysUnder(REDIS_URL, prefix))
@@ -128,9 +128,12 @@ describe("provider limits", () => {
       assert.strictEqual(perSecondOf(defaultRateLimits, "Bind"), undefined)
     }))
 
-  it.live("with Redis, one instance's throttling reply slows every instance down", () =>
+  it.live("with Redis, one instance's throttling reply slows every instance down; no key names the AccessKey ID", () =>
     Effect.gen(function*() {
-      const settings = settingsSync({ redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 1000, rateLimits: { QueryCallStatus: 1 } })
+      const settings = settingsSync({
+        redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 1000, rateLimits: { QueryCallStatus: 1 },
+        aliyunAccessKeyId: "LTAI5tVisibleKeyId", aliyunAccessKeySecret: "a-secret"
+      })
       const instance = Effect.flatMap(Layer.build(sharedRedisLayer(settings)), (context) =>
         makeProviderLimits(settings).pipe(Effect.provideService(SharedRedis, Context.get(context, SharedRedis))))
       const [a, b] = [yield* instance, yield* instance]
@@ -139,5 +142,8 @@ describe("provider limits", () => {
       yield* b.admit(call(1300))
       const rejected = yield* Effect.flip(b.admit(call(1300)))
       assert.include(rejected.message, "0.5/s (the configured 1/s halved 1x after throttling replies)")
+      const keys = yield* Effect.promise(() => keysUnder(REDIS_URL, prefix))
+      assert.isNotEmpty(keys)
+      assert.notInclude(keys.join(" "), "LTAI5tVisibleKeyId")
     }).pipe(Effect.scoped))
 })

@@ -28,6 +28,8 @@ import {
 
 const QUOTA = 10
 const LIMIT = 9
+/** The secret the instances share (PRECALL_REDIS_KEY_SECRET). */
+const SECRET = "test-shared-secret-0123456789"
 const prefix = uniquePrefix()
 /**
  * Here the instances, the emulator and the test share one event loop, where GC pauses now and then
@@ -54,7 +56,7 @@ const onlyAnswersAnd = (decisions: ReadonlyArray<Decision>, also: ReadonlyArray<
 
 describe("shared limits across instances", () => {
   it("two instances share one limit on QueryCallStatus: the account's 10/s is never exceeded; the rest degrade as 'local limit'", async () => {
-    const input = { aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: `${prefix}two:`, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT }, statusTtlMs: 0 }
+    const input = { aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisKeySecret: SECRET, redisPrefix: `${prefix}two:`, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT }, statusTtlMs: 0 }
     const [a, b] = await Promise.all([createPrecall(input), createPrecall(input)])
     try {
       const refs = bindings(emulator, 20)
@@ -86,7 +88,7 @@ describe("shared limits across instances", () => {
 
   it("a throttling reply (Throttling.User) slows both instances down; once it stops, they recover", async () => {
     const settings = settingsSync({
-      aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: `${prefix}adaptive:`, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT },
+      aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisKeySecret: SECRET, redisPrefix: `${prefix}adaptive:`, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT },
       statusTtlMs: 0, maxAttempts: 1, breakerOpenMs: 0, // the breaker would stop the calls the slow-down is about
       throttleCooldownMs: 1000
     })
@@ -122,7 +124,7 @@ describe("shared limits across instances", () => {
   it("Redis stopped mid-run: no decision fails, limits go on in memory, health says down; restarted, it is used again", async () => {
     const redis = await ownRedisServer()
     const settings = settingsSync({
-      aliyunEndpoint: emulator.url, redisUrl: redis.url, redisPrefix: prefix, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT }, statusTtlMs: 0
+      aliyunEndpoint: emulator.url, redisUrl: redis.url, redisKeySecret: SECRET, redisPrefix: prefix, redisTimeoutMs, rateLimits: { QueryCallStatus: LIMIT }, statusTtlMs: 0
     })
     const instance = precallInstance(settings)
     try {

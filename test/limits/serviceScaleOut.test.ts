@@ -33,7 +33,7 @@ afterAll(async () => {
 /** One service instance on a free loopback port, as runService builds it, with a key. */
 const serviceInstance = async () => {
   const settings = settingsSync({
-    aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 100,
+    aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 100, redisKeySecret: "test-shared-secret-0123456789",
     rateLimits: { QueryCallStatus: LIMIT }, statusTtlMs: 0
   })
   const app = serverLayer({ port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker() }).pipe(

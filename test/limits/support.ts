@@ -21,7 +21,9 @@ export const REDIS_URL = "redis://127.0.0.1:6379"
 
 export const uniquePrefix = (): string => `precall-test:${Math.random().toString(36).slice(2, 10)}:`
 
-export const settingsSync = (input: SettingsInput): Settings => Effect.runSync(settingsFromObject(input))
+/** Settings for a test; with Redis, the instances share a key secret as PRECALL_REDIS_KEY_SECRET would give them. */
+export const settingsSync = (input: SettingsInput): Settings =>
+  Effect.runSync(settingsFromObject(input.redisUrl === undefined ? input : { redisKeySecret: "test-shared-secret-0123456789", ...input }))
 
 /** Keys under `prefix` on the Redis at `url`. */
 export const keysUnder = async (url: string, prefix: string): Promise<Array<string>> => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import * as fc from "fast-check"
 import { endpointProblem, isLoopbackEndpoint } from "../../src/policy/endpoint.ts"
 import { resolveCredentials } from "../../src/providers/aliyun/credentials.ts"
-import { settingsFromObject } from "../../src/policy/settings.ts"
+import { settingsFromEnv, settingsFromObject } from "../../src/policy/settings.ts"
 import { Effect, Exit } from "effect"
 
 describe("loopback", () => {
@@ -46,5 +46,16 @@ describe("endpoint rules", () => {
       expect(Exit.isFailure(exit)).toBe(true)
       expect(JSON.stringify(exit)).not.toContain("a:b@")
     }
+  })
+})
+
+describe("shared-state secret", () => {
+  it("a Redis URL without any secret is a settings error naming PRECALL_REDIS_KEY_SECRET", async () => {
+    const exit = await Effect.runPromiseExit(settingsFromEnv({ PRECALL_REDIS_URL: "redis://127.0.0.1:6379" }))
+    expect(Exit.isFailure(exit) && JSON.stringify(exit)).toContain("PRECALL_REDIS_KEY_SECRET")
+    for (const env of [
+      { PRECALL_REDIS_URL: "redis://127.0.0.1:6379", PRECALL_REDIS_KEY_SECRET: "shared" },
+      { PRECALL_REDIS_URL: "redis://127.0.0.1:6379", ALIBABA_CLOUD_ACCESS_KEY_ID: "id", ALIBABA_CLOUD_ACCESS_KEY_SECRET: "s" }
+    ]) expect(Exit.isSuccess(await Effect.runPromiseExit(settingsFromEnv(env)))).toBe(true)
   })
 })

@@ -410,13 +410,14 @@ describe("the Redis URL is a secret too (it may carry a password)", () => {
   it.effect("from the environment and from an object it is held as Redacted", () =>
     Effect.gen(function*() {
       const url = "redis://:hunter2@127.0.0.1:6379/0"
-      for (const s of [yield* settingsFromEnv({ PRECALL_REDIS_URL: url }), yield* settingsFromObject({ redisUrl: url })]) {
+      const secret = "shared-secret"
+      for (const s of [yield* settingsFromEnv({ PRECALL_REDIS_URL: url, PRECALL_REDIS_KEY_SECRET: secret }), yield* settingsFromObject({ redisUrl: url, redisKeySecret: secret })]) {
         assert.isTrue(Redacted.isRedacted(s.redisUrl))
         assert.strictEqual(Redacted.value(s.redisUrl!), url)
         assert.notInclude(`${JSON.stringify(s)} ${String(s)} ${inspect(s, { depth: 10 })}`, "hunter2")
       }
       for (const wrong of ["http://:hunter2@127.0.0.1", "redis://user:hunter2@host:notaport", "redis://"]) {
-        const bad = yield* Effect.flip(settingsFromObject({ redisUrl: wrong }))
+        const bad = yield* Effect.flip(settingsFromObject({ redisUrl: wrong, redisKeySecret: secret }))
         assert.deepStrictEqual(settingsOf(bad), ["redisUrl"], wrong)
         assert.notInclude(bad.message, "hunter2")
       }

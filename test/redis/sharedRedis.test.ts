@@ -14,7 +14,7 @@ const fallbacks = (reason: string) => Effect.map(Metric.value(Metric.withAttribu
 
 const withShared = <A, E>(redisUrl: string | undefined, body: (shared: SharedRedis["Service"]) => Effect.Effect<A, E>) =>
   Effect.scoped(Effect.gen(function*() {
-    const settings = yield* Effect.orDie(settingsFromObject({ ...(redisUrl === undefined ? {} : { redisUrl }), redisTimeoutMs: 50 }))
+    const settings = yield* Effect.orDie(settingsFromObject({ ...(redisUrl === undefined ? {} : { redisUrl, redisKeySecret: "test-shared-secret-0123456789" }), redisTimeoutMs: 50 }))
     const shared = Context.get(yield* Layer.build(sharedRedisLayer(settings)), SharedRedis)
     return yield* body(shared)
   }))
