@@ -251,3 +251,48 @@ describe("requests name their provider", () => {
       assert.include(d.reason, "provider huawei is not configured (configured: aliyun)")
     }))
 })
+
+describe("properties over verdicts × bind outcomes × policy", () => {
+  const verdictArb = fc.oneof(
+    fc.constant<Verdict>({ _tag: "UseX" }),
+    fc.constant<Verdict>({ _tag: "UseX", calledNo: X }),
+    fc.constant<Verdict>({ _tag: "TemporaryX", calledNo: "17000000077" }),
+    fc.constant<Verdict>({ _tag: "NothingDialable" }),
+    fc.constant<Verdict>({ _tag: "Expired" }),
+    fc.boolean().map((temporary): Verdict => ({ _tag: "XBroken", temporary }))
+  )
+  const bindArb = fc.option(fc.record({
+    code: fc.constantFrom("isv.NO_AVAILABLE_NUMBER", LocalCodes.circuitOpen, LocalCodes.timeout, "isv.MOBILE_NUMBER_ILLEGAL"),
+    errorClass: fc.constantFrom<ErrorClass>("pool", "local", "transient", "bad-input")
+  }), { nil: undefined })
+
+  it("the reason names the evidence, an expired binding or broken X is never dialled, and only an allowed fallback dials a real number", () =>
+    fc.assert(
+      fc.asyncProperty(verdictArb, bindArb, bindArb, fc.boolean(), fc.boolean(), async (verdict, ownBind, otherBind, allowRealFallback, move) => {
+        const own = scripted("aliyun", verdict, ownBind)
+        const other = scripted("huawei", verdict, otherBind)
+        const d = await Effect.runPromise(decideWith(
+          { allowRealFallback, rebindProviders: move ? ["huawei"] : [] }, own.provider, [other.provider], () => Effect.void, request()
+        ))
+        assert.include(d.reason, "aliyun evidence")
+        assert.include(["aliyun", "huawei"], d.provider)
+        if (d.provider === "huawei") assert.isTrue(move && own.recorded.binds.length === 1 && other.recorded.binds.length === 1)
+        if (verdict._tag === "Expired" || verdict._tag === "XBroken") {
+          assert.notStrictEqual(d.dial, X)
+          assert.notInclude(["use-x"], d.decision)
+        }
+        if (d.decision === "fallback-real") {
+          assert.isTrue(allowRealFallback)
+          assert.strictEqual(d.dial, B)
+        } else {
+          assert.notInclude(JSON.stringify(d), A)
+          assert.notInclude(JSON.stringify(d), B)
+        }
+        // at most one binding is made (a bind call that succeeded), and only for an expired binding or a broken X
+        const made = (ownBind === undefined ? own.recorded.binds.length : 0) + (otherBind === undefined ? other.recorded.binds.length : 0)
+        assert.isAtMost(made, 1)
+        if (verdict._tag !== "Expired" && verdict._tag !== "XBroken") assert.strictEqual(own.recorded.binds.length + other.recorded.binds.length, 0)
+      }),
+      { numRuns: 200, seed: 77 }
+    ))
+})
