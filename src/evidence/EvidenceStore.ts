@@ -7,19 +7,19 @@
  * Redis when configured (through SharedRedis, so a Redis outage falls back to memory like the status
  * cache does), bounded memory otherwise. Every write also lands in this instance's memory, so an
  * instance that loses Redis still knows what it was told itself. Redis keys are HMAC digests and
- * values are sealed (seal.ts): a value written by anyone without the secret is rejected and counted.
+ * values are sealed (src/redis/sealed.ts): a value written by anyone without the secret is rejected
+ * and counted (`precall_shared_state_rejected_total{kind}`).
  * Times come from effect's Clock.
  */
-import { Clock, Context, Effect, Layer, Metric, Option, Schema } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { randomUUID } from "node:crypto"
-import { sharingKeySecret } from "../engine/DecisionSharing.ts"
 import type { Settings } from "../policy/settings.ts"
+import { makeSealer, rejectedSharedValue, type Sealer, sharedStateSecret } from "../redis/sealed.ts"
 import { SharedRedis, type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import { makeTtlMap } from "../cache/TtlMap.ts"
 import { normalizePhone } from "../domain/phone.ts"
 import { marksX, OutcomeClass } from "./classes.ts"
-import { evidenceForgedTotal, makeSealer, type Sealer } from "./seal.ts"
 
 /**
  * - available: the X works
@@ -123,8 +123,8 @@ export interface EvidenceOptions {
   readonly xFailureThreshold: number
   /** The window, in seconds (PRECALL_X_FAILURE_WINDOW_S). */
   readonly xFailureWindowS: number
-  /** Secret of key digests and value seals; instances sharing a Redis must agree. */
-  readonly secret: string
+  /** The instances' shared secret (sealed.ts derives the key-name and value-seal keys from it). */
+  readonly secret: string | Buffer | Buffer
 }
 
 export const evidenceDefaults = { xFailureThreshold: 3, xFailureWindowS: 600 } as const
@@ -210,7 +210,7 @@ const makeWindows = () => {
 export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisShape): EvidenceStoreShape => {
   const sealer: Sealer = makeSealer(options.secret)
   const windowMs = options.xFailureWindowS * 1000
-  const key = (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.digest(parts.join("|"))}`
+  const key = (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.keyName(`evidence|${kind}|${parts.join("|")}`)}`
   /** An X is the same X however it is written (+86..., 86..., national digits). */
   const xKey = (kind: string, provider: string, phoneNoX: string) => key(kind, provider, normalizePhone(phoneNoX))
   const xStatuses = makeTtlMap<XStatusRecord>(memoryCapacity)
@@ -221,7 +221,7 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   let forged = 0
 
   const rejected = (kind: string) =>
-    Effect.andThen(Effect.sync(() => forged++), Metric.update(Metric.withAttributes(evidenceForgedTotal, { kind }), 1))
+    Effect.andThen(Effect.sync(() => forged++), rejectedSharedValue(`evidence-${kind}`))
 
   /** Opens a sealed value; a forged one counts and reads as absent, an unreadable one reads as absent. */
   const openAs = <A>(decode: Decode<A>, kind: string, redisKey: string, raw: string | null) =>
@@ -365,11 +365,11 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   }
 }
 
-/** The options of the settings; the key secret is the one the status cache uses. */
+/** The options of the settings; the secret is the one every shared value is sealed with. */
 export const evidenceOptions = (settings: Settings): EvidenceOptions => ({
   xFailureThreshold: settings.xFailureThreshold,
   xFailureWindowS: settings.xFailureWindowS,
-  secret: sharingKeySecret(settings)
+  secret: sharedStateSecret(settings)
 })
 
 /** The evidence store over the shared Redis (in memory when none is configured). */

@@ -8,7 +8,9 @@
  * once: each call event and CDR has an identity (`sessionId` + event type, `sessionId` + `icid`) that
  * the store remembers for longer than the whole re-push schedule.
  */
+import type { Redacted, Result } from "effect"
 import { Effect } from "effect"
+import type { Headers } from "effect/http"
 import { classifyForwardedQ850, type OutcomeClass } from "./classes.ts"
 import type { EvidenceStoreShape, XAvailability } from "./EvidenceStore.ts"
 import type { StateCodeTable } from "./outcomes.ts"
@@ -50,6 +52,29 @@ export type HuaweiPushView =
   | { readonly eventType: "numStatus"; readonly numInfo: ReadonlyArray<NumStatusItem> }
   | { readonly eventType: "fee"; readonly feeLst: ReadonlyArray<FeeItem> }
   | { readonly eventType: string; readonly statusInfo: CallEventInfo }
+
+/** An app whose pushes are accepted: its key, its secret and the scheme it signs with. */
+export interface PushApp {
+  readonly appKey: string
+  readonly appSecret: Redacted.Redacted<string>
+  readonly auth: "aksk" | "wsse"
+}
+
+/** A push token whose digest verified: who sent it, and its nonce and time for the replay checks. */
+export interface VerifiedToken {
+  readonly appKey: string
+  readonly nonce: string
+  /** Epoch ms of the token's `Created`. */
+  readonly created: number
+}
+
+/** The pure functions the push route runs on: header verification and body parsing. */
+export interface HuaweiPushCodec {
+  /** The token of the X-AKSK / X-WSSE header if its digest verifies under one of `apps`, else undefined. */
+  readonly verify: (headers: Headers.Headers, apps: ReadonlyArray<PushApp>) => VerifiedToken | undefined
+  /** The push body (JSON already parsed), or the problems that make it unreadable. */
+  readonly parse: (body: unknown) => Result.Result<HuaweiPushView, ReadonlyArray<{ readonly path: string; readonly message: string }>>
+}
 
 export interface PushLearned {
   readonly xStatuses: number

@@ -9,10 +9,10 @@
  * and answered 200 with an empty body, as the platform expects. Re-pushes of a call event or CDR are
  * acknowledged the same way and counted once.
  */
-import { ByteSize, Effect, Layer, Metric, type Redacted, type Result } from "effect"
-import { type Headers, HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { ByteSize, Effect, Layer, Metric } from "effect"
+import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { EvidenceStore } from "../evidence/EvidenceStore.ts"
-import { type HuaweiPushView, learnFromHuaweiPush } from "../evidence/huaweiPushes.ts"
+import { type HuaweiPushCodec, learnFromHuaweiPush, type PushApp } from "../evidence/huaweiPushes.ts"
 import { StateCodeTables } from "../evidence/outcomes.ts"
 import { errorResponse } from "./errors.ts"
 
@@ -20,29 +20,6 @@ export const HUAWEI_EVENTS_PATH = "/v1/providers/huawei/events"
 
 /** 100 status items or 50 merged CDRs fit many times over. */
 const MAX_PUSH_BYTES = 512 * 1024
-
-/** An app whose pushes are accepted: its key, its secret and the scheme it signs with. */
-export interface PushApp {
-  readonly appKey: string
-  readonly appSecret: Redacted.Redacted<string>
-  readonly auth: "aksk" | "wsse"
-}
-
-/** A push token whose digest verified: who sent it, and its nonce and time for the replay checks. */
-export interface VerifiedToken {
-  readonly appKey: string
-  readonly nonce: string
-  /** Epoch ms of the token's `Created`. */
-  readonly created: number
-}
-
-/** The provider's pure functions this route runs on (src/providers/huawei/pushes.ts). */
-export interface HuaweiPushCodec {
-  /** The token of the X-AKSK / X-WSSE header if its digest verifies under one of `apps`, else undefined. */
-  readonly verify: (headers: Headers.Headers, apps: ReadonlyArray<PushApp>) => VerifiedToken | undefined
-  /** The push body (JSON already parsed), or the problems that make it unreadable. */
-  readonly parse: (body: unknown) => Result.Result<HuaweiPushView, ReadonlyArray<{ readonly path: string; readonly message: string }>>
-}
 
 export interface HuaweiPushOptions {
   readonly apps: ReadonlyArray<PushApp>

@@ -38,7 +38,7 @@ const instance = async (settings: SettingsInput = {}) => {
   instances.push(p)
   return p
 }
-const onRedis = { redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200 } as const
+const onRedis = { redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, redisKeySecret: "instances-share-this" } as const
 
 const binding = () => {
   const b = emulator.createBinding({ mode: "AXB", phoneNoA: A, phoneNoB: B, ttlSeconds: 3600 })

@@ -8,8 +8,8 @@ import { HttpRouter, HttpServer } from "effect/http"
 import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto"
 import { createServer } from "node:http"
 import { EvidenceStore, type EvidenceStoreShape } from "../../src/evidence/EvidenceStore.ts"
-import type { HuaweiPushView } from "../../src/evidence/huaweiPushes.ts"
-import { type HuaweiPushCodec, huaweiPushRoute, type PushApp } from "../../src/service/pushes.ts"
+import type { HuaweiPushCodec, HuaweiPushView, PushApp } from "../../src/evidence/huaweiPushes.ts"
+import { huaweiPushRoute } from "../../src/service/pushes.ts"
 
 export const APP: PushApp = { appKey: "demoAppKey0001", appSecret: Redacted.make("demoAppSecret0001"), auth: "aksk" }
 
