@@ -12,7 +12,9 @@
 import { ByteSize, Effect, Layer, Metric } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { EvidenceStore } from "../evidence/EvidenceStore.ts"
+import { huaweiPushCodec } from "../evidence/huaweiPushCodec.ts"
 import { type HuaweiPushCodec, learnFromHuaweiPush, type PushApp } from "../evidence/huaweiPushes.ts"
+import type { Settings } from "../policy/settings.ts"
 import { StateCodeTables } from "../evidence/outcomes.ts"
 import { errorResponse } from "./errors.ts"
 
@@ -26,6 +28,18 @@ export interface HuaweiPushOptions {
   readonly codec: HuaweiPushCodec
   /** Largest distance between `Created` and our clock, either way (default 300 s, as the emulator). */
   readonly skewS?: number | undefined
+}
+
+/** The configured Huawei apps (AXB, and AX when set) whose pushes are accepted; undefined when none is. */
+export const huaweiPushOptions = (settings: Settings): HuaweiPushOptions | undefined => {
+  const apps: Array<PushApp> = []
+  if (settings.huaweiAppKey !== undefined && settings.huaweiAppSecret !== undefined) {
+    apps.push({ appKey: settings.huaweiAppKey, appSecret: settings.huaweiAppSecret, auth: settings.huaweiAuth })
+  }
+  if (settings.huaweiAxAppKey !== undefined && settings.huaweiAxAppSecret !== undefined) {
+    apps.push({ appKey: settings.huaweiAxAppKey, appSecret: settings.huaweiAxAppSecret, auth: settings.huaweiAuth })
+  }
+  return apps.length === 0 ? undefined : { apps, codec: huaweiPushCodec }
 }
 
 export const pushesTotal = Metric.counter("precall_pushes_total", {

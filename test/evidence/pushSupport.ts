@@ -1,14 +1,16 @@
 /**
  * Test support for the Huawei push route: signing as the platform signs (shared/providers/huawei.md
- * §2, AKSK and WSSE), push bodies, and the route served on a loopback port over a given store.
+ * §2, AKSK and WSSE, computed here from the documented formulas, independently of the code under
+ * test), push bodies, and the route served on a loopback port over a given store.
  */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Effect, Layer, Redacted, Result } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpRouter, HttpServer } from "effect/http"
-import { createHash, createHmac, randomUUID, timingSafeEqual } from "node:crypto"
+import { createHash, createHmac, randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import { EvidenceStore, type EvidenceStoreShape } from "../../src/evidence/EvidenceStore.ts"
-import type { HuaweiPushCodec, HuaweiPushView, PushApp } from "../../src/evidence/huaweiPushes.ts"
+import { huaweiPushCodec } from "../../src/evidence/huaweiPushCodec.ts"
+import type { HuaweiPushCodec, PushApp } from "../../src/evidence/huaweiPushes.ts"
 import { huaweiPushRoute } from "../../src/service/pushes.ts"
 
 export const APP: PushApp = { appKey: "demoAppKey0001", appSecret: Redacted.make("demoAppSecret0001"), auth: "aksk" }
@@ -34,38 +36,12 @@ export const signedHeaders = (opts: { app?: PushApp; secret?: string; nonce?: st
   }
 }
 
-/**
- * The codec the route runs on. Until src/providers/huawei/pushes.ts is wired in, the tests verify
- * with this implementation of the documented scheme.
- */
-export const testCodec: HuaweiPushCodec = {
-  verify: (headers, apps) => {
-    for (const app of apps) {
-      const value = headers[`x-${app.auth}`]
-      if (value === undefined) continue
-      const field = (name: string) => new RegExp(`${name}="([^"]*)"`).exec(value)?.[1]
-      const [user, digest, nonce, time] = [field("Username"), field("PasswordDigest"), field("Nonce"), field("Created")]
-      if (user !== app.appKey || digest === undefined || nonce === undefined || time === undefined) continue
-      const expected = Buffer.from(digestOf(app.auth, Redacted.value(app.appSecret), nonce, time))
-      const presented = Buffer.from(digest)
-      if (expected.length === presented.length && timingSafeEqual(expected, presented)) return { appKey: app.appKey, nonce, created: Date.parse(time) }
-    }
-    return undefined
-  },
-  parse: (body) => {
-    const b = body as { eventType?: unknown } | null
-    return typeof b === "object" && b !== null && typeof b.eventType === "string"
-      ? Result.succeed(b as HuaweiPushView)
-      : Result.fail([{ path: "eventType", message: "missing" }])
-  }
-}
-
 export const numStatus = (items: ReadonlyArray<{ number: string; status: string; cause?: string }>) => ({ eventType: "numStatus", numInfo: items })
 
 export const fee = (items: ReadonlyArray<Record<string, unknown>>) => ({ eventType: "fee", feeLst: items })
 
 /** The push route on a loopback port over `store`; the URL of the route. */
-export const servePushes = (store: EvidenceStoreShape, codec: HuaweiPushCodec = testCodec, apps: ReadonlyArray<PushApp> = [APP]) =>
+export const servePushes = (store: EvidenceStoreShape, codec: HuaweiPushCodec = huaweiPushCodec, apps: ReadonlyArray<PushApp> = [APP]) =>
   Effect.gen(function*() {
     const app = HttpRouter.serve(huaweiPushRoute({ apps, codec }), { disableLogger: true, disableListenLog: true }).pipe(
       Layer.provide(Layer.succeed(EvidenceStore, store)),
