@@ -11,6 +11,7 @@ import { PhoneNumber } from "../domain/phone.ts"
 import { schemaIssuesOf } from "./issues.ts"
 import { classifyQ850, marksX, OutcomeClass } from "./classes.ts"
 import { EvidenceStore } from "./EvidenceStore.ts"
+import { classifyHuaweiStateCode } from "./huaweiStateCodes.ts"
 
 export const OutcomeProvider = Schema.Literals(["aliyun", "huawei"])
 
@@ -53,7 +54,9 @@ export type OutcomeReceipt = typeof OutcomeReceipt.Type
 export type StateCodeTable = (stateCode: number) => OutcomeClass
 
 /** Each provider's hang-up-code table, by provider name; a provider without one accepts Q.850 only. */
-export const StateCodeTables = Context.Reference<Readonly<Record<string, StateCodeTable>>>("precall/StateCodeTables", { defaultValue: () => ({}) })
+export const StateCodeTables = Context.Reference<Readonly<Record<string, StateCodeTable>>>("precall/StateCodeTables", {
+  defaultValue: () => ({ huawei: classifyHuaweiStateCode })
+})
 
 /** The call-state source could not answer this time. */
 export class CallStateUnavailable extends Data.TaggedError("CallStateUnavailable")<{ readonly reason: string }> {}

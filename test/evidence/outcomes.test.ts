@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { classifyForwardedQ850, classifyQ850 } from "../../src/evidence/classes.ts"
+import { classifyHuaweiStateCode } from "../../src/evidence/huaweiStateCodes.ts"
 import { EvidenceStore, makeEvidenceStore } from "../../src/evidence/EvidenceStore.ts"
 import {
   type CallState,
@@ -148,4 +149,20 @@ describe("the neutral Q.850 table", () => {
     assert.strictEqual(classifyForwardedQ850(1), "callee")
     assert.strictEqual(classifyForwardedQ850(41), "transient")
   })
+})
+
+describe("the Huawei hang-up code table", () => {
+  it("classes per shared/providers/huawei.md §4.4 and §6 rules 7-8", () => {
+    assert.deepStrictEqual([8025, 8055].map(classifyHuaweiStateCode), ["number", "number"])
+    assert.deepStrictEqual([7503, 7504, 8035, 8100, 8101, 8102, 8103, 8104, 8105].map(classifyHuaweiStateCode), Array(9).fill("callee"))
+    assert.deepStrictEqual([522, 7001, 7005, 7109, 8007, 8040].map(classifyHuaweiStateCode), Array(6).fill("transient"))
+    assert.deepStrictEqual([0].map(classifyHuaweiStateCode), ["normal"])
+    assert.deepStrictEqual([8014, 8016, 7501, 7108, 8010, 8023, 99999].map(classifyHuaweiStateCode), Array(7).fill("other"))
+  })
+
+  it.effect("is the default table for huawei outcome reports", () =>
+    withOutcomes(Effect.gen(function*() {
+      assert.deepStrictEqual(yield* reportOutcome({ ...base, stateCode: 8055 }), { outcomeClass: "number", marksX: true, pending: false })
+      assert.deepStrictEqual((yield* reportOutcome({ ...base, stateCode: 8101 })).outcomeClass, "callee")
+    })))
 })

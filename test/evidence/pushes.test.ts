@@ -108,17 +108,16 @@ describe("Huawei push route: what pushes record, and re-pushes", () => {
         assert.deepInclude(yield* store.lastCall("huawei", "sub-1"), { outcomeClass: "callee", code: "fwdUnaswRsn:1" })
       })))
 
-  it.live("CDRs whose tear-down code says the X failed mark the X at the threshold; one merged push carries several", () =>
+  it.live("CDRs whose tear-down code says the X failed (8055) mark the X at the threshold; one merged push carries several", () =>
     withRoute((url, store) =>
       Effect.gen(function*() {
-        // 8055 is "X has no call right" in huawei.md §4.4; without the Huawei table wired, the route classifies by the
-        // configured StateCodeTables, so this test provides none and checks only that each CDR counts once
-        const body = fee([cdr("a", { ulFailReason: 8055 }), cdr("b", { ulFailReason: 8055 }), cdr("c", { fwdAnswerTime: ago(30) })])
+        const body = fee([cdr("a", { ulFailReason: 8055 }), cdr("b", { ulFailReason: "8055" }), cdr("c", { fwdAnswerTime: ago(30) })])
         assert.strictEqual((yield* post(url, body, signedHeaders())).status, 200)
-        assert.strictEqual((yield* post(url, body, signedHeaders())).status, 200)
-        const health = yield* store.xHealth("huawei", X)
-        assert.strictEqual(health.counts.normal, 1)
-        assert.strictEqual(health.counts.other + health.counts.number, 2)
+        assert.strictEqual((yield* post(url, body, signedHeaders())).status, 200, "the re-push of the merged CDRs")
+        assert.deepInclude(yield* store.xHealth("huawei", X), { unhealthy: false, numberFailures: 2 })
+        assert.strictEqual((yield* store.xHealth("huawei", X)).counts.normal, 1)
+        assert.strictEqual((yield* post(url, fee([cdr("d", { ulFailReason: 8055 })]), signedHeaders())).status, 200)
+        assert.deepInclude(yield* store.xHealth("huawei", X), { unhealthy: true, numberFailures: 3 })
       })))
 
   it.live("a disconnect event finds its X through the binding cache", () =>
@@ -128,13 +127,15 @@ describe("Huawei push route: what pushes record, and re-pushes", () => {
         const event = { eventType: "disconnect", statusInfo: { sessionId: "sess-7", subscriptionId: "sub-7", stateCode: 8102, timestamp: ago(5) } }
         assert.strictEqual((yield* post(url, event, signedHeaders())).status, 200)
         assert.strictEqual((yield* post(url, event, signedHeaders())).status, 200)
-        assert.strictEqual((yield* store.xHealth("huawei", X)).counts.other, 1)
-        assert.deepInclude(yield* store.lastCall("huawei", "sub-7"), { code: "stateCode:8102" })
+        // 8102 busy: the callee's doing, counted once, never against the X
+        assert.deepInclude(yield* store.xHealth("huawei", X), { unhealthy: false, numberFailures: 0 })
+        assert.strictEqual((yield* store.xHealth("huawei", X)).counts.callee, 1)
+        assert.deepInclude(yield* store.lastCall("huawei", "sub-7"), { outcomeClass: "callee", code: "stateCode:8102" })
         // a CDR from before the window still tells the binding's last call, but not the X's health
         const old = fee([cdr("old", { subscriptionId: "sub-8", ulFailReason: 8014, callEndTime: ago(3600) })])
         assert.strictEqual((yield* post(url, old, signedHeaders())).status, 200)
-        assert.deepInclude(yield* store.lastCall("huawei", "sub-8"), { code: "stateCode:8014" })
-        assert.strictEqual((yield* store.xHealth("huawei", X)).counts.other, 1)
+        assert.deepInclude(yield* store.lastCall("huawei", "sub-8"), { outcomeClass: "other", code: "stateCode:8014" })
+        assert.strictEqual((yield* store.xHealth("huawei", X)).counts.other, 0)
       })))
 })
 
