@@ -127,7 +127,7 @@ export interface Precall {
   readonly decide: (request: DecideRequestInput) => Promise<Decision>
   /** Records how a decided call ended (docs/outcomes.md); rejects with code INVALID_REQUEST on a bad report. */
   readonly reportOutcome: (report: OutcomeReportInput) => Promise<OutcomeReceipt>
-  /** Closes connections; further `decide` calls reject with code CLOSED. */
+  /** Lets decisions in flight finish, then closes connections; further `decide` calls reject with code CLOSED. */
   readonly close: () => Promise<void>
 }
 
@@ -150,12 +150,20 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   const engine = await runtime.runPromise(Effect.service(Engine))
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
+  // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.
+  const inFlight = new Set<Promise<unknown>>()
   return {
     decide: async (request) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
       const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
-      return runtime.runPromise(engine.decide(decoded.success))
+      const decision = runtime.runPromise(engine.decide(decoded.success))
+      inFlight.add(decision)
+      try {
+        return await decision
+      } finally {
+        inFlight.delete(decision)
+      }
     },
     reportOutcome: async (report) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
@@ -165,6 +173,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     },
     close: async () => {
       closed = true
+      await Promise.allSettled([...inFlight])
       await runtime.dispose()
     }
   }

@@ -3,6 +3,7 @@ import { spawn, spawnSync } from "node:child_process"
 import { readFileSync } from "node:fs"
 import { resolve } from "node:path"
 import { describe, expect, it } from "vitest"
+import { startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 
 const root = resolve(import.meta.dirname, "../..")
 const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PRECALL_|ALIBABA_CLOUD_|PORT$)/.test(k)))
@@ -41,6 +42,29 @@ describe("precall", () => {
     expect(r.stderr.trimEnd().split("\n")).toHaveLength(1)
     expect(r.stderr.trim()).toMatch(message)
     expect(r.stdout).toBe("")
+  })
+
+  it("decide prints the decision as one JSON line and exits 0", async () => {
+    const emulator = await startAliyunEmulator()
+    try {
+      const b = emulator.createBinding({ mode: "AXB", phoneNoA: "13800138000", phoneNoB: "13900139000", ttlSeconds: 3600 })
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((done) => {
+        const child = spawn(process.execPath, ["src/cli/main.ts", "decide", "--pool-key", "FC100000000001", "--subs-id", b.subsId, "--phone-no-x", b.phoneNoX, "--caller-no", "13800138000"], {
+          cwd: root, env: { ...env, PRECALL_ALIYUN_ENDPOINT: emulator.url }, stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stdout = ""
+        let stderr = ""
+        child.stdout.on("data", (c) => (stdout += String(c)))
+        child.stderr.on("data", (c) => (stderr += String(c)))
+        child.once("exit", (status) => done({ status, stdout, stderr }))
+      })
+      expect([r.status, r.stderr]).toEqual([0, ""])
+      const lines = r.stdout.trim().split("\n")
+      expect(lines).toHaveLength(1)
+      expect(JSON.parse(lines[0]!)).toMatchObject({ decision: "use-x", dial: b.phoneNoX, status: 1, source: "provider" })
+    } finally {
+      await emulator.close()
+    }
   })
 
   it("emulator without --json announces itself in a sentence", async () => {

@@ -98,12 +98,22 @@ const realArb = fc.tuple(fc.constantFrom("138", "139"), digits(8)).map(([p, r]) 
 /** Odd delays and even timeouts: a reply never lands on the very instant its attempt times out. */
 const delayArb = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 300 }).map((n) => 2 * n + 1))
 
+/** The codes the retry rules branch on: transient failures after which a Bind may or may not have acted. */
+const OUTCOME_UNKNOWN_CODES = ["Transport.Timeout", "Transport.ConnectionError", "Reply.Malformed", "Reply.HttpStatus502"] as const
+
 const failArb = fc.record({
   errorClass: fc.constantFrom(...CLASSES),
   retryAfterMs: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
+  unknownOutcome: fc.option(fc.constantFrom(...OUTCOME_UNKNOWN_CODES), { nil: undefined, freq: 2 }),
   delayMs: delayArb
-}).map(({ errorClass, retryAfterMs, delayMs }) =>
-  fail(failWith(errorClass, errorClass === "throttled" && retryAfterMs !== undefined ? { retryAfterMs } : {}), delayMs)
+}).map(({ errorClass, retryAfterMs, unknownOutcome, delayMs }) =>
+  fail(
+    failWith(errorClass, {
+      ...(errorClass === "throttled" && retryAfterMs !== undefined ? { retryAfterMs } : {}),
+      ...(errorClass === "transient" && unknownOutcome !== undefined ? { code: unknownOutcome } : {})
+    }),
+    delayMs
+  )
 )
 
 const outcomeArb = <A>(value: fc.Arbitrary<A>): fc.Arbitrary<Outcome<A>> =>
@@ -220,10 +230,14 @@ describe("engine properties over generated fault sequences (TestClock)", () => {
         if (run.log.some((call) => call.index > 0)) seen.add("retry")
         if (run.log.some((call) => call.result === "interrupted" && call.end! < run.started + c.settings.deadlineMs)) seen.add("attempt-timeout")
         if (run.log.some((call) => call.result === "fail" && call.outcome._tag === "fail" && call.outcome.error.errorClass === "throttled" && call.index + 1 < callsOf(run, call.action).length)) seen.add("throttled-retry")
+        const binds = callsOf(run, "Bind")
+        if (binds.some((call) => call.result === "fail" || call.result === "interrupted") && d.decision !== "rebind") seen.add("failed-rebind")
+        if (binds.some((call) => (call.result === "interrupted" || (call.outcome._tag === "fail" && call.outcome.error.code === "Transport.Timeout")) && call.end !== undefined && call.end + c.settings.attemptTimeoutMs < run.started + c.settings.deadlineMs)) seen.add("bind-timeout-with-time-left")
+        if (run.log.some((call) => call.result === "fail" && call.outcome._tag === "fail" && outcomeUnknownCodes.test(call.outcome.error.code))) seen.add("transport-or-reply-code")
       }),
       PROP
     )
-    for (const k of ["use-x", "use-temporary-x", "fallback-real", "rebind", "refuse", "deadline", "retry", "attempt-timeout", "throttled-retry"]) {
+    for (const k of ["use-x", "use-temporary-x", "fallback-real", "rebind", "refuse", "deadline", "retry", "attempt-timeout", "throttled-retry", "failed-rebind", "bind-timeout-with-time-left", "transport-or-reply-code"]) {
       assert.isTrue(seen.has(k), k)
     }
   })

@@ -61,6 +61,30 @@ describe("precall serve", () => {
     assert.include(rest(), '"msg":"stopped","drained":true')
   })
 
+  it("SIGTERM with a request in flight: the request is answered, then the process exits 0", async () => {
+    const child = serve({}, ["--demo"])
+    children.push(child)
+    const stderr = collect(child.stderr!)
+    const [listening, curl, provider] = await Promise.all([
+      lineMatching(child.stdout!, /"msg":"listening"/).then((l) => JSON.parse(l)),
+      lineMatching(child.stderr!, /^\s+curl /),
+      lineMatching(child.stderr!, /^provider: /)
+    ])
+    const emulatorUrl = /(http:\/\/127\.0\.0\.1:\d+)/.exec(provider)![1]!
+    const fault = await fetch(`${emulatorUrl}/_emulator/faults/QueryCallStatus`, {
+      method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ latency: { kind: "fixed", ms: 600 } })
+    })
+    assert.strictEqual(fault.status, 200)
+    const request = /-d '([^']+)'/.exec(curl)![1]!
+    const answer = fetch(`${String(listening.url)}/v1/decisions`, { method: "POST", headers: { "content-type": "application/json" }, body: request })
+    await new Promise((r) => setTimeout(r, 150))
+    child.kill("SIGTERM")
+    const res = await answer
+    assert.strictEqual(res.status, 200)
+    assert.strictEqual(((await res.json()) as { decision: string }).decision, "use-x")
+    assert.strictEqual(await exitCode(child), 0, stderr())
+  })
+
   it("without --demo and without a provider it exits 2 naming what to set, and serves nothing", async () => {
     const child = serve({})
     children.push(child)

@@ -10,8 +10,11 @@ import type { AliyunReply, AliyunRpc } from "./client.ts"
 export const DYPLS_VERSION = "2017-05-25"
 
 const OptionalText = Schema.optionalKey(Schema.NullOr(Schema.String))
-/** Aliyun sends numbers as JSON numbers; older gateways sent some as strings. */
-const Int = Schema.Union([Schema.Number, Schema.NumberFromString])
+/**
+ * Aliyun sends numbers as JSON numbers; older gateways sent some as strings. Either way an integer:
+ * a word ("normal") or NaN is a malformed reply, not a status to guess from.
+ */
+const Int = Schema.Union([Schema.Int, Schema.FiniteFromString.check(Schema.isInt())])
 
 export const QueryCallStatusReply = Schema.Struct({
   RequestId: Schema.optionalKey(Schema.String),
