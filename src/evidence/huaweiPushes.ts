@@ -126,31 +126,33 @@ export const learnFromHuaweiPush = (
     let outcomes = 0
     let repeats = 0
     if ("numInfo" in push) {
-      // A status push is a state, not an event: applying it twice changes nothing.
+      // A status push is a state, not an event: applying it twice changes nothing. In order: the last item for an X wins.
       for (const item of push.numInfo) {
         yield* store.recordXStatus(HUAWEI, item.number, { availability: availabilityOf(item.status, item.cause), status: item.status, cause: item.cause ?? null })
         xStatuses++
       }
     } else if ("feeLst" in push) {
-      for (const item of push.feeLst) {
-        if (!(yield* store.firstSeen(`huawei:fee:${item.sessionId}:${item.icid ?? ""}`, pushIdentityTtlMs))) {
-          repeats++
-          continue
-        }
-        if (item.bindNum === undefined || item.bindNum === "") continue
-        const { outcomeClass, code: classifiedFrom } = classifyFee(item, stateCodes)
-        yield* store.recordOutcome({
-          provider: HUAWEI,
-          phoneNoX: item.bindNum,
-          subsId: item.subscriptionId === "" ? undefined : item.subscriptionId,
-          outcomeClass,
-          code: classifiedFrom,
-          at: huaweiTime(item.callEndTime) ?? huaweiTime(item.failTime),
-          // the CDR and the disconnect event of one call are one call
-          callId: `huawei:${item.sessionId}`
-        })
-        outcomes++
-      }
+      // up to 50 merged CDRs, each a few Redis round trips: several at once keep the acknowledgement fast
+      yield* Effect.forEach(push.feeLst, (item) =>
+        Effect.gen(function*() {
+          if (!(yield* store.firstSeen(`huawei:fee:${item.sessionId}:${item.icid ?? ""}`, pushIdentityTtlMs))) {
+            repeats++
+            return
+          }
+          if (item.bindNum === undefined || item.bindNum === "") return
+          const { outcomeClass, code: classifiedFrom } = classifyFee(item, stateCodes)
+          yield* store.recordOutcome({
+            provider: HUAWEI,
+            phoneNoX: item.bindNum,
+            subsId: item.subscriptionId === "" ? undefined : item.subscriptionId,
+            outcomeClass,
+            code: classifiedFrom,
+            at: huaweiTime(item.callEndTime) ?? huaweiTime(item.failTime),
+            // the CDR and the disconnect event of one call are one call
+            callId: `huawei:${item.sessionId}`
+          })
+          outcomes++
+        }), { concurrency: 8, discard: true })
     } else if (push.eventType === "disconnect") {
       const info = push.statusInfo
       if (!(yield* store.firstSeen(`huawei:event:disconnect:${info.sessionId}`, pushIdentityTtlMs))) repeats++
