@@ -127,8 +127,6 @@ export interface EvidenceOptions {
   readonly secret: string | Buffer | Buffer
 }
 
-export const evidenceDefaults = { xFailureThreshold: 3, xFailureWindowS: 600 } as const
-
 /** Entries kept in memory per kind; every entry is small (< 300 bytes). */
 const memoryCapacity = 10_000
 /** Outcomes kept per X: far above any sensible threshold. */
