@@ -19,10 +19,27 @@ export { maskPhone, PhoneNumber } from "./domain/phone.ts"
 export { ErrorClass, ProviderError } from "./domain/errors.ts"
 export { defaults, envNames, InvalidSettings, Settings, settingsFromEnv, settingsFromObject } from "./policy/settings.ts"
 export type { SettingsInput } from "./policy/settings.ts"
-export { PrivacyNumberProvider } from "./providers/Provider.ts"
-export type { BindingDetail, BindRequest, NewBinding, ProviderShape, StatusQuery } from "./providers/Provider.ts"
+export { MoreProviders, PrivacyNumberProvider } from "./providers/Provider.ts"
+export type {
+  BindingDetail,
+  BindingRef,
+  BindRequest,
+  EvidenceProvider,
+  NewBinding,
+  ProviderShape,
+  StatusProvider,
+  StatusQuery
+} from "./providers/Provider.ts"
+export { evidenceOfStatus, statusOf } from "./domain/evidence.ts"
+export type { Evidence, Verdict } from "./domain/evidence.ts"
 export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 export { classifyAliyunCode } from "./providers/aliyun/codes.ts"
+// Evidence between decisions: X status from pushes, the binding cache, X health from call outcomes (docs/outcomes.md).
+export { EvidenceStore, evidenceStoreLayer } from "./evidence/EvidenceStore.ts"
+export type { BindingRecord, CallOutcomeRecord, EvidenceStoreShape, XHealth, XStatusRecord } from "./evidence/EvidenceStore.ts"
+export { InvalidOutcome, OutcomeReceipt, OutcomeReport, Outcomes, outcomesLayer, reportOutcome } from "./evidence/outcomes.ts"
+export type { OutcomeReportInput } from "./evidence/outcomes.ts"
+export { OutcomeClass } from "./evidence/classes.ts"
 // The local Aliyun emulator: for tests, demos and benchmarks (docs/emulator.md).
 export { AliyunEmulator, aliyunEmulatorScoped, DEMO_POOL_KEY, startAliyunEmulator } from "./emulator/aliyun/index.ts"
 export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./emulator/aliyun/index.ts"

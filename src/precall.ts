@@ -3,7 +3,8 @@
  * `decide`) and for everyone else (`createPrecall`, promises only).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import type { HttpClient } from "effect/http"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
 import { cacheLayer } from "./cache/cacheLayer.ts"
@@ -13,9 +14,12 @@ import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
-import { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
-import { PrivacyNumberProvider } from "./providers/Provider.ts"
+import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
+import { MoreProviders, PrivacyNumberProvider, type ProviderShape } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
+import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
+import { evidenceLayer } from "./evidence/layer.ts"
+import { type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -48,19 +52,38 @@ export const aliyunCredentials = (settings: Settings) => {
   }))
 }
 
+/** Every provider the settings configure, each built over undici, the default one first. */
+const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> =>
+  Effect.map(aliyunCredentials(settings), (credentials) => [
+    makeAliyunProvider({
+      endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials,
+      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
+    })
+  ])
+
 /**
- * The provider adapter chosen by the settings (Aliyun Dypls today), over undici.
+ * The provider adapters chosen by the settings, over undici: the first is the default provider
+ * (requests that name none), the others are reachable by name. PRECALL_REBIND_PROVIDERS must name
+ * configured ones.
  *
  * @since 0.2.0
  * @example
  * ```ts
- * const provider = providerLayer(settings) // Layer<PrivacyNumberProvider, InvalidSettings>
+ * const providers = providerLayer(settings) // Layer<PrivacyNumberProvider, InvalidSettings>
  * ```
  */
 export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProvider, InvalidSettings> =>
-  Layer.unwrap(Effect.map(aliyunCredentials(settings), (credentials) =>
-    aliyunProviderLayer({ endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials })
-  )).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  Layer.effectContext(Effect.gen(function*() {
+    const built = yield* Effect.all(yield* configuredProviders(settings))
+    const names = new Set(built.map((p) => p.name))
+    const unknown = settings.rebindProviders.filter((n) => !names.has(n))
+    if (unknown.length > 0) {
+      return yield* new InvalidSettings({
+        issues: [{ setting: "PRECALL_REBIND_PROVIDERS", message: `${unknown.join(", ")} not configured (configured: ${[...names].join(", ")})` }]
+      })
+    }
+    return Context.make(PrivacyNumberProvider, built[0]!).pipe(Context.add(MoreProviders, built.slice(1)))
+  })).pipe(Layer.provide(NodeHttpClient.layerUndici))
 
 /**
  * The engine over the configured provider, with everything around it: the layer an Effect program
@@ -73,7 +96,7 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
  * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
  * ```
  */
-export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
@@ -89,13 +112,15 @@ export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBr
 export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<Engine | ProviderBreakers | SharedRedis, E> =>
+): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, E> =>
   engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
     Layer.provideMerge(guardLayer(settings)),
+    // X status from pushes, the binding cache and X health from call outcomes: one store per process
+    Layer.provideMerge(evidenceLayer(settings)),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
 
@@ -108,7 +133,7 @@ export const PrecallWith = <E>(
  * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
  * ```
  */
-export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
@@ -140,6 +165,8 @@ export class PrecallError extends Error {
 export interface Precall {
   /** Resolves with a decision for every valid request, within the deadline; rejects only on bad input. */
   readonly decide: (request: DecideRequestInput) => Promise<Decision>
+  /** Records how a decided call ended (docs/outcomes.md); rejects with code INVALID_REQUEST on a bad report. */
+  readonly reportOutcome: (report: OutcomeReportInput) => Promise<OutcomeReceipt>
   /** Lets decisions in flight finish, then closes connections; further `decide` calls reject with code CLOSED. */
   readonly close: () => Promise<void>
 }
@@ -171,6 +198,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
   const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
   const engine = await runtime.runPromise(Effect.service(Engine))
+  const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.
   const inFlight = new Set<Promise<unknown>>()
@@ -186,6 +214,12 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
       } finally {
         inFlight.delete(decision)
       }
+    },
+    reportOutcome: async (report) => {
+      if (closed) throw new PrecallError("CLOSED", "precall is closed")
+      const receipt = await runtime.runPromise(Effect.result(outcomes.report(report)))
+      if (receipt._tag === "Failure") throw new PrecallError("INVALID_REQUEST", receipt.failure.message, receipt.failure.issues)
+      return receipt.success
     },
     close: async () => {
       closed = true

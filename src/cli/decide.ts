@@ -8,7 +8,7 @@ import { exitCodes, failWith } from "./exit.ts"
 
 /** Request field → the flag a user typed, so errors name the flag. */
 const flagOf: Readonly<Record<string, string>> = {
-  poolKey: "--pool-key", subsId: "--subs-id", phoneNoX: "--phone-no-x", callerNo: "--caller-no", realCallee: "--real-callee",
+  provider: "--provider", poolKey: "--pool-key", subsId: "--subs-id", phoneNoX: "--phone-no-x", callerNo: "--caller-no", realCallee: "--real-callee",
   extension: "--extension", "binding.phoneNoA": "--phone-no-a", "binding.phoneNoB": "--phone-no-b", "binding.mode": "--mode"
 }
 
@@ -18,14 +18,24 @@ const optional = (name: string, description: string) => Flag.String(name).pipe(F
 export const usageError = (message: string) => failWith(exitCodes.usage, message)
 
 export const decideCommand = Command.make("decide", {
-  poolKey: Flag.String("pool-key").pipe(Flag.withDescription("number pool key, e.g. FC100000000001")),
-  subsId: Flag.String("subs-id").pipe(Flag.withDescription("binding id (SubsId) returned by the Bind* call")),
+  provider: Flag.String("provider").pipe(
+    Flag.withDescription("the provider the binding lives on: aliyun or huawei (default: aliyun when configured)"),
+    Flag.optional
+  ),
+  poolKey: Flag.String("pool-key").pipe(
+    Flag.withDescription("number pool key, e.g. FC100000000001 (required for aliyun; Huawei has no pools: default huawei)"),
+    Flag.optional
+  ),
+  subsId: Flag.String("subs-id").pipe(Flag.withDescription("binding id (Aliyun SubsId, Huawei subscriptionId) returned when it was bound")),
   phoneNoX: Flag.String("phone-no-x").pipe(Flag.withDescription("the binding's X number")),
   callerNo: optional("caller-no", "the calling number"),
   realCallee: optional("real-callee", "the real callee, for a fallback-real decision"),
   phoneNoA: optional("phone-no-a", "party A of the binding (used to rebind)"),
   phoneNoB: optional("phone-no-b", "party B of the binding (used to rebind)"),
-  mode: Flag.Literals("mode", BindingMode.literals).pipe(Flag.withDescription("binding mode (default: from the binding's detail)"), Flag.optional),
+  mode: Flag.Literals("mode", BindingMode.literals).pipe(
+    Flag.withDescription("binding mode: AXB, AXN / AX (X dedicated to A), AXN_EXTENSION (default: from the binding's detail)"),
+    Flag.optional
+  ),
   extension: optional("extension", "extension of an AXN_EXTENSION binding")
 }, (flags) =>
   Effect.gen(function*() {
@@ -33,7 +43,8 @@ export const decideCommand = Command.make("decide", {
     const some = <A>(o: { _tag: "Some"; value: A } | { _tag: "None" }) => (o._tag === "Some" ? o.value : undefined)
     const binding = { phoneNoA: some(flags.phoneNoA), phoneNoB: some(flags.phoneNoB), mode: some(flags.mode) }
     const request = Object.fromEntries(Object.entries({
-      poolKey: flags.poolKey, subsId: flags.subsId, phoneNoX: flags.phoneNoX, callerNo: some(flags.callerNo),
+      // Huawei has no number pools: its bindings are keyed by app, so the pool key is only a label there
+      provider: some(flags.provider), poolKey: some(flags.poolKey) ?? (some(flags.provider) === "huawei" ? "huawei" : undefined), subsId: flags.subsId, phoneNoX: flags.phoneNoX, callerNo: some(flags.callerNo),
       realCallee: some(flags.realCallee), extension: some(flags.extension),
       binding: Object.values(binding).some((v) => v !== undefined)
         ? Object.fromEntries(Object.entries(binding).filter(([, v]) => v !== undefined))

@@ -16,13 +16,16 @@ export const SubsId = Schema.String.pipe(
 )
 export type SubsId = typeof SubsId.Type
 
-/** AXB: X shared by one A-B pair. AXN: X dedicated to A. AXN_EXTENSION: X plus an extension reaches A. */
-export const BindingMode = Schema.Literals(["AXB", "AXN", "AXN_EXTENSION"])
+/**
+ * AXB: X shared by one A-B pair. AXN: X dedicated to A (Aliyun's name). AX: the same on Huawei (X
+ * dedicated to A; AX bindings never expire). AXN_EXTENSION: X plus an extension reaches A.
+ */
+export const BindingMode = Schema.Literals(["AXB", "AXN", "AX", "AXN_EXTENSION"])
 export type BindingMode = typeof BindingMode.Type
 
-/** An extension dialled after X in AXN_EXTENSION bindings: 1-3 digits. */
+/** An extension dialled after X: 1-3 digits on Aliyun (AXN extension), up to 4 on Huawei (AXE). */
 export const Extension = Schema.String.pipe(
-  Schema.check(Schema.makeFilter((s: string) => /^\d{1,3}$/.test(s), { expected: "an extension of 1-3 digits" }))
+  Schema.check(Schema.makeFilter((s: string) => /^\d{1,4}$/.test(s), { expected: "an extension of 1-4 digits" }))
 )
 
 /** The real parties of a binding, as far as the caller knows them; enough to bind again. */

@@ -17,6 +17,8 @@ export const DegradedDecision = Schema.Literals(["use-x", "fallback-real", "refu
 export type DegradedDecision = typeof DegradedDecision.Type
 
 const Meta = {
+  /** The provider the dialled binding is on (`aliyun`, `huawei`); after a move to another provider, that one. */
+  provider: Schema.String,
   poolKey: Schema.String,
   /** Provider status 1-4 behind the decision; null when none was had. */
   status: Schema.NullOr(CallStatus),
@@ -50,7 +52,7 @@ export const UseTemporaryX = variant("use-temporary-x", Schema.String)
 export const FallbackReal = variant("fallback-real", Schema.String)
 export const Rebind = Schema.Struct({
   ...variant("rebind", Schema.String).fields,
-  /** The expired binding this one replaces. */
+  /** The binding this one replaces (expired, or on a broken X). */
   previousSubsId: Schema.String
 })
 export const Refuse = variant("refuse", Schema.Null)

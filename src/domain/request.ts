@@ -11,7 +11,14 @@ export const KnownBinding = Schema.Struct({
 })
 export type KnownBinding = typeof KnownBinding.Type
 
+/** A provider's short name as requests write it: `aliyun`, `huawei`. */
+export const ProviderName = Schema.String.check(
+  Schema.makeFilter((s: string) => /^[a-z][a-z0-9-]{0,31}$/.test(s), { expected: "a provider name such as aliyun or huawei" })
+)
+
 export const DecideRequest = Schema.Struct({
+  /** The provider the binding lives on; absent: the default provider (aliyun when it is configured). */
+  provider: Schema.optionalKey(ProviderName),
   poolKey: PoolKey,
   subsId: SubsId,
   /** The X number of the binding, as the dialing app would dial it. */

@@ -2,26 +2,43 @@
  * The decision pipeline. Policy order, outermost first: status cache → coalescing of identical
  * requests → overall deadline → retry by error class → rate limit → circuit breaker → per-attempt
  * timeout → provider call (the limit and breaker live in the ProviderGuard, the coalescing and cache
- * in DecisionSharing; both are optional). Facts gathered along the way (status, real callee, rebind)
- * feed the pure `decide` table; when the deadline cuts the pipeline short, the facts gathered so far
- * still decide, so an expired binding is never dialled just because the rebind was slow.
+ * in DecisionSharing; both are optional).
+ *
+ * One decision is three steps: gather evidence (the X's health from call outcomes, then the
+ * provider's evidence read through its own table), act on the verdict (find the real callee, or
+ * bind again: on the same provider, else on the next of PRECALL_REBIND_PROVIDERS), and read the
+ * facts through the pure `decide` table. Facts land in one record as they are learnt, so when the
+ * deadline cuts the steps short the facts gathered so far still decide: an expired binding is
+ * never dialled just because the rebind was slow.
  */
 import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
-import type { BindingMode } from "../domain/binding.ts"
 import { decide, type DecisionFacts, type FailureFact, type RebindFact } from "../domain/decide.ts"
 import type { Decision } from "../domain/decision.ts"
 import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
+import { type Evidence, evidenceOfStatus } from "../domain/evidence.ts"
+import { canBind, type Parties, partiesOfDetail, partiesOfRequest, realCalleeOf, requestCanBind } from "../domain/parties.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
+import { EvidenceStore } from "../evidence/EvidenceStore.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
+import {
+  type BindingDetail,
+  genericActions,
+  MoreProviders,
+  PrivacyNumberProvider,
+  type ProviderActions,
+  type ProviderShape,
+  type StatusQuery
+} from "../providers/Provider.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
 import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
-import { type BindingDetail, genericActions, PrivacyNumberProvider, type ProviderActions } from "../providers/Provider.ts"
 
 export interface EngineShape {
   /** Always succeeds, within `deadlineMs`: provider trouble becomes a degraded decision. */
   readonly decide: (request: DecideRequest) => Effect.Effect<Decision>
+  /** Names of the configured providers, the default one first. */
+  readonly providers: ReadonlyArray<string>
 }
 
 /**
@@ -36,59 +53,18 @@ export interface EngineShape {
  */
 export class Engine extends Context.Service<Engine, EngineShape>()("precall/Engine") {}
 
-/**
- * The binding's mode: as the request says, else inferred from what is known of it: an extension
- * means AXN_EXTENSION, a B party AXB, neither AXN.
- */
-export const bindingMode = (
-  request: DecideRequest,
-  detail: BindingDetail | undefined
-): BindingMode =>
-  request.binding?.mode ??
-    (request.extension !== undefined || detail?.extension !== undefined
-      ? "AXN_EXTENSION"
-      : request.binding?.phoneNoB !== undefined || detail?.phoneNoB !== undefined
-      ? "AXB"
-      : "AXN")
-
-interface Parties {
-  readonly phoneNoA: string | undefined
-  readonly phoneNoB: string | undefined
-}
-
-/**
- * Who the real callee is: the party that is not the caller. When the caller is neither party, AXN
- * modes reach A (anyone but A who dials X reaches A); in AXB, or with the mode unknown, it stays unknown.
- */
-export const realCalleeOf = (parties: Parties, callerNo: string | undefined, mode: BindingMode | undefined): string | undefined => {
-  if (callerNo !== undefined && callerNo === parties.phoneNoA) return parties.phoneNoB
-  if (callerNo !== undefined && callerNo === parties.phoneNoB) return parties.phoneNoA
-  return mode === "AXN" || mode === "AXN_EXTENSION" ? parties.phoneNoA : undefined
-}
-
-/** The request alone says enough to bind again: A, the mode, and B where the mode needs one. */
-const canRebindFromRequest = (request: DecideRequest): boolean => {
-  const b = request.binding
-  return b?.phoneNoA !== undefined && b.mode !== undefined && (b.mode !== "AXB" || b.phoneNoB !== undefined)
-}
-
 /** Failures after which the provider may or may not have acted. */
 const outcomeUnknown = (e: ProviderError): boolean =>
   e.code === LocalCodes.timeout || e.code === LocalCodes.connection || e.code === LocalCodes.malformed || e.code.startsWith("Reply.HttpStatus")
 
-const toFact = (e: ProviderError): FailureFact => ({ code: e.code, errorClass: e.errorClass, message: e.message })
+/**
+ * The provider could not make a binding and surely made none: no X in the pool, the breaker open or
+ * no room in the limit, or a refusal it answered. Then another provider may bind the same parties.
+ */
+const cannotBind = (e: ProviderError): boolean =>
+  e.errorClass === "pool" || e.errorClass === "local" || (isRetryable(e.errorClass) && !outcomeUnknown(e))
 
-/** Mutable facts of one decision; written by one fiber, read once at the end. */
-interface Gathered {
-  answer: StatusAnswer | undefined
-  failure: ProviderError | undefined
-  realCallee: string | undefined
-  rebind: RebindFact | undefined
-  detail: Option.Option<BindingDetail> | undefined
-  fromCache: boolean
-  attempts: number
-  requestIds: Array<string>
-}
+const toFact = (e: ProviderError): FailureFact => ({ code: e.code, errorClass: e.errorClass, message: e.message })
 
 /** Records the attempt's duration and, on failure, its provider code. */
 const measured = (providerName: string, action: string) => <A>(attempt: Effect.Effect<A, ProviderError>) =>
@@ -103,10 +79,34 @@ const measured = (providerName: string, action: string) => <A>(attempt: Effect.E
     return yield* exit
   })
 
+const actionsOf = (p: ProviderShape): ProviderActions => ({ ...genericActions, ...p.actions })
+
+/** The provider's evidence: its own table's, or its status 1-4 answer read through the neutral one. */
+const evidenceFrom = (p: ProviderShape, query: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
+  "evidence" in p ? p.evidence(query) : Effect.map(p.queryCallStatus(query), (a) => evidenceOfStatus(a, actionsOf(p).queryCallStatus))
+
+/** A status-1 verdict in the form the status cache keeps. */
+const reusableAnswer = (e: Evidence): StatusAnswer | undefined =>
+  e.reusable && e.verdict._tag === "UseX"
+    ? { status: 1, calledNo: e.verdict.calledNo, extension: e.verdict.extension, requestId: e.requestId }
+    : undefined
+
+/** What one decision has learnt so far; written as facts come in, read once at the end. */
+interface Learnt {
+  evidence: Evidence | undefined
+  failure: ProviderError | undefined
+  realCallee: string | undefined
+  rebind: RebindFact | undefined
+  detail: Option.Option<BindingDetail> | undefined
+  attempts: number
+  requestIds: Array<string>
+}
+
 export const makeEngine = (settings: Settings) =>
   Effect.gen(function*() {
-    const provider = yield* PrivacyNumberProvider
-    const actions: ProviderActions = { ...genericActions, ...provider.actions }
+    const primary = yield* PrivacyNumberProvider
+    const providers = new Map<string, ProviderShape>([primary, ...(yield* MoreProviders)].map((p) => [p.name, p]))
+    const store = Option.getOrUndefined(yield* Effect.serviceOption(EvidenceStore))
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
     const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings))
@@ -121,11 +121,22 @@ export const makeEngine = (settings: Settings) =>
         Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration))
     )
 
+    /** X health from call outcomes: when number-class failures crossed the threshold, the X is broken whatever a query says. */
+    const healthVerdict = (p: ProviderShape, phoneNoX: string): Effect.Effect<Evidence | undefined> =>
+      store === undefined ? Effect.succeed(undefined) : Effect.map(store.xHealth(p.name, phoneNoX), (h) =>
+        h.unhealthy
+          ? {
+            verdict: { _tag: "XBroken", temporary: false }, requestId: undefined, reusable: false,
+            source: `${h.numberFailures} number-class call failures on X in ${Math.round(h.windowS / 60)} min`
+          }
+          : undefined)
+
     /**
      * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
-     * a reusable status-1 answer when one is at hand, else from the provider.
+     * a reusable status-1 answer when one is at hand, else from the provider's evidence.
      */
     const decideOne = (
+      provider: ProviderShape,
       request: DecideRequest,
       budgetMs: number,
       cacheKey: string,
@@ -134,9 +145,9 @@ export const makeEngine = (settings: Settings) =>
     ) =>
       Effect.gen(function*() {
         const deadlineAt = (yield* Clock.currentTimeMillis) + budgetMs
-        const g: Gathered = {
-          answer: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
-          fromCache: false, attempts: 0, requestIds: []
+        const learnt: Learnt = {
+          evidence: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
+          attempts: 0, requestIds: []
         }
 
         /**
@@ -144,32 +155,31 @@ export const makeEngine = (settings: Settings) =>
          * (Bind*) is retried only when the provider said it did not act; after a timeout, a reset or an
          * unreadable reply the binding may exist, and a retry would make a second one.
          */
-        const call = <A extends { readonly requestId: string | undefined }>(
-          action: string,
-          effect: Effect.Effect<A, ProviderError>,
-          idempotent = true
-        ) => {
+        const call = <A>(p: ProviderShape, action: string, effect: Effect.Effect<A, ProviderError>, idempotent = true) => {
           const attempt = Effect.suspend(() => {
-            g.attempts++
+            learnt.attempts++
             // One span per provider attempt, a child of the decision's; no number in any attribute.
-            return Effect.withSpan(effect, "precall.provider.call", { attributes: { "precall.provider": provider.name, "precall.action": action, "precall.attempt": g.attempts } })
+            return Effect.withSpan(effect, "precall.provider.call", { attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts } })
           }).pipe(
             Effect.timeoutOrElse({
               duration: attemptTimeout,
               orElse: () => Effect.fail(new ProviderError({
-                provider: provider.name, action, code: LocalCodes.timeout, errorClass: "transient",
+                provider: p.name, action, code: LocalCodes.timeout, errorClass: "transient",
                 message: `no reply within ${settings.attemptTimeoutMs} ms`
               }))
             }),
-            measured(provider.name, action)
+            measured(p.name, action)
           )
           return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            guard.run({ provider: provider.name, endpoint: provider.endpoint, action, budgetMs: deadlineAt - now }, attempt)
+            guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - now }, attempt)
           ).pipe(
-            Effect.tap((a) => Effect.sync(() => a.requestId !== undefined && g.requestIds.push(a.requestId))),
+            Effect.tap((a) => Effect.sync(() => {
+              const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
+              if (typeof id === "string") learnt.requestIds.push(id)
+            })),
             Effect.tapError((e) => Effect.sync(() => {
-              g.failure = e
-              if (e.requestId !== undefined) g.requestIds.push(e.requestId)
+              learnt.failure = e
+              if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
             })),
             Effect.retry({
               schedule: backoff,
@@ -180,98 +190,166 @@ export const makeEngine = (settings: Settings) =>
         }
 
         const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
-        /** The binding's detail, asked for at most once and only when a fallback or rebind needs it. */
+        /** The binding's detail, asked for at most once and only when a fallback or a rebind needs it. */
         const detail = Effect.suspend(() =>
-          g.detail !== undefined
-            ? Effect.succeed(g.detail)
-            : call(actions.bindingDetail, provider.bindingDetail(ref)).pipe(
+          learnt.detail !== undefined
+            ? Effect.succeed(learnt.detail)
+            : call(provider, actionsOf(provider).bindingDetail, provider.bindingDetail(ref)).pipe(
               Effect.option,
-              Effect.tap((d) => Effect.sync(() => (g.detail = d)))
+              Effect.tap((d) => Effect.sync(() => (learnt.detail = d)))
             )
         )
-        /** The real callee: from the request's parties when they tell, else from the binding's detail. */
+        const fromRequest = partiesOfRequest(request.binding, request.extension)
+        /** The parties from the provider's detail, which wins whole; the request's when the detail cannot be had. */
+        const fromDetail: Effect.Effect<Parties> = Effect.map(detail, (d) => (Option.isSome(d) ? partiesOfDetail(d.value) : fromRequest))
+
+        /** The real callee: from the request's own parties when they tell, else from the binding's detail (its mode wins). */
         const learnRealCallee = Effect.gen(function*() {
-          if (!policy.allowRealFallback || g.realCallee !== undefined) return
-          const known = request.binding
-          if (known !== undefined) {
-            g.realCallee = realCalleeOf({ phoneNoA: known.phoneNoA, phoneNoB: known.phoneNoB }, request.callerNo, known.mode)
-            if (g.realCallee !== undefined) return
-          }
-          const d = yield* detail
-          if (Option.isSome(d)) g.realCallee = realCalleeOf(d.value, request.callerNo, bindingMode(request, d.value))
+          if (!policy.allowRealFallback || learnt.realCallee !== undefined) return
+          if (request.binding !== undefined) learnt.realCallee = realCalleeOf(fromRequest, request.callerNo)
+          if (learnt.realCallee === undefined) learnt.realCallee = realCalleeOf(yield* fromDetail, request.callerNo)
         })
 
-        const rebind = Effect.gen(function*() {
-          const known = request.binding
-          // What the request leaves out (B, the mode) comes from the detail: guessing it would rebind an AXB pair as AXN.
-          const d = canRebindFromRequest(request) ? undefined : Option.getOrUndefined(yield* detail)
-          const phoneNoA = known?.phoneNoA ?? d?.phoneNoA
-          if (phoneNoA === undefined) {
-            g.rebind = { _tag: "Failed", failure: g.failure === undefined ? undefined : toFact(g.failure), why: "the binding's parties are unknown" }
-            return
+        /** Binds the parties on `p`, as a Result: its failure says whether another provider may try. */
+        const bindOn = (p: ProviderShape, who: Parties & { readonly phoneNoA: string }, avoidX: ReadonlyArray<string>, temporary: boolean) =>
+          Effect.gen(function*() {
+            const now = yield* Clock.currentTimeMillis
+            const lifetimeS = temporary ? settings.temporaryBindingS : settings.bindingTtlS
+            // a binding moved to another provider goes into that provider's own pool
+            const poolKey = p === provider ? request.poolKey : p.rebindPoolKey ?? request.poolKey
+            return yield* call(p, actionsOf(p).bind(who.mode), p.bind({
+              poolKey, mode: who.mode, phoneNoA: who.phoneNoA, phoneNoB: who.phoneNoB,
+              expiresAt: now + lifetimeS * 1000, avoidX, temporary
+            }), false).pipe(Effect.result)
+          })
+
+        /**
+         * A new binding for the same parties: on the binding's own provider, avoiding a broken X;
+         * when that provider cannot bind (no X, down, breaker open), on the next of PRECALL_REBIND_PROVIDERS.
+         */
+        const rebind = (avoidX: ReadonlyArray<string>, temporary: boolean) =>
+          Effect.gen(function*() {
+            const who = requestCanBind(request.binding) ? fromRequest : yield* fromDetail
+            if (!canBind(who)) {
+              learnt.rebind = { _tag: "Failed", failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), why: "the binding's parties are unknown" }
+              return
+            }
+            const own = yield* bindOn(provider, who, avoidX, temporary)
+            if (own._tag === "Success") {
+              learnt.rebind = { _tag: "Bound", provider: provider.name, ...own.success, temporary }
+              learnt.failure = undefined
+              if (!temporary && avoidX.length > 0 && provider.unbind !== undefined) {
+                // moving away from a broken X: the old binding goes (AX bindings never expire on their own)
+                yield* call(provider, actionsOf(provider).unbind, provider.unbind(ref), false).pipe(Effect.ignore)
+              }
+              return
+            }
+            learnt.rebind = { _tag: "Failed", failure: toFact(own.failure), why: "the provider refused the new binding" }
+            if (!cannotBind(own.failure)) return
+            for (const name of settings.rebindProviders) {
+              const other = providers.get(name)
+              if (other === undefined || other === provider) continue
+              const moved = yield* bindOn(other, who, [], temporary)
+              if (moved._tag === "Success") {
+                learnt.rebind = { _tag: "Bound", provider: other.name, ...moved.success, temporary, movedBecause: toFact(own.failure) }
+                learnt.failure = undefined
+                return
+              }
+              learnt.rebind = { _tag: "Failed", failure: toFact(moved.failure), why: `neither ${provider.name} nor ${other.name} could make a new binding` }
+              if (!cannotBind(moved.failure)) return
+            }
+          })
+
+        /** Acts on the verdict: what each one needs before the table can decide. */
+        const act = (evidence: Evidence) => {
+          const v = evidence.verdict
+          switch (v._tag) {
+            case "UseX":
+            case "TemporaryX":
+              return Effect.void
+            case "NothingDialable":
+              return learnRealCallee
+            case "Expired":
+              return Effect.andThen(rebind([], false), Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee))
+            case "XBroken":
+              return Effect.andThen(
+                rebind([request.phoneNoX], v.temporary),
+                Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee)
+              )
           }
-          const now = yield* Clock.currentTimeMillis
-          const mode = bindingMode(request, d)
-          const bound = yield* call(actions.bind(mode), provider.bind({
-            poolKey: request.poolKey, mode, phoneNoA, phoneNoB: known?.phoneNoB ?? d?.phoneNoB,
-            expiresAt: now + settings.bindingTtlS * 1000
-          }), false).pipe(Effect.result)
-          g.rebind = bound._tag === "Success"
-            ? { _tag: "Bound", subsId: bound.success.subsId, phoneNoX: bound.success.phoneNoX, extension: bound.success.extension }
-            : { _tag: "Failed", failure: toFact(bound.failure), why: "the provider refused the new binding" }
+        }
+
+        const gather = Effect.gen(function*() {
+          const health = yield* healthVerdict(provider, request.phoneNoX)
+          if (health !== undefined) return health
+          if (cached !== undefined) return evidenceOfStatus(cached, actionsOf(provider).queryCallStatus)
+          const asked = yield* call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })).pipe(
+            Effect.option
+          )
+          if (Option.isNone(asked)) return undefined
+          const reusable = reusableAnswer(asked.value)
+          if (reusable !== undefined) yield* sharing.offerStatus(cacheKey, reusable)
+          return asked.value
         })
 
         const pipeline = Effect.gen(function*() {
-          if (cached !== undefined) {
-            g.answer = cached
-            g.fromCache = true
-            return
-          }
-          const answer = yield* call(actions.queryCallStatus, provider.queryCallStatus({ ...ref, callerNo: request.callerNo })).pipe(Effect.option)
-          if (Option.isNone(answer)) return
-          g.answer = answer.value
-          g.failure = undefined
-          yield* sharing.offerStatus(cacheKey, answer.value)
-          const status = answer.value.status
-          if (status === 4) {
-            yield* rebind
-            if (g.rebind?._tag !== "Bound") yield* learnRealCallee
-          } else if (status === 3 || (status === 2 && !answer.value.calledNo)) {
-            yield* learnRealCallee
-          }
+          const evidence = yield* gather
+          if (evidence === undefined) return
+          learnt.evidence = evidence
+          learnt.failure = undefined
+          yield* act(evidence)
         })
 
         const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))))
         const facts: DecisionFacts = {
-          subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension, answer: g.answer,
-          failure: g.failure === undefined ? undefined : toFact(g.failure), timedOut, realCallee: g.realCallee, rebind: g.rebind,
-          fromCache: g.fromCache
+          provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
+          evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut,
+          realCallee: learnt.realCallee, rebind: learnt.rebind,
+          fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
         }
         const ended = yield* Clock.currentTimeMillis
         const decision = {
           ...decide(facts, policy),
-          poolKey: request.poolKey, attempts: g.attempts, elapsedMs: ended - arrivedAt, requestIds: g.requestIds
+          poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: ended - arrivedAt, requestIds: learnt.requestIds
         } as Decision
         yield* recordDecision(decision)
         return decision
       })
 
+    /** A request naming a provider that is not configured: nothing can be asked, nothing dialled. */
+    const unknownProvider = (request: DecideRequest, name: string) =>
+      Effect.gen(function*() {
+        const decision: Decision = {
+          decision: "refuse", dial: null, extension: null, subsId: null, provider: name, poolKey: request.poolKey,
+          status: null, source: "degraded", providerCode: "Local.UnknownProvider", attempts: 0, elapsedMs: 0, requestIds: [],
+          reason: `provider ${name} is not configured (configured: ${[...providers.keys()].join(", ")}); refused`
+        }
+        yield* recordDecision(decision, "unknown")
+        return decision
+      })
+
     return Engine.of({
+      providers: [...providers.keys()],
       // A reusable answer needs no provider call, so it is looked up before coalescing: only the
       // requests that will call the provider wait for each other.
       // The deadline counts from arrival: the time the lookup took comes off the budget.
       decide: (request) =>
         Effect.gen(function*() {
+          const name = request.provider ?? primary.name
+          const provider = providers.get(name)
+          if (provider === undefined) return yield* unknownProvider(request, name)
           const arrivedAt = yield* Clock.currentTimeMillis
-          const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo)
+          const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
           const cached = yield* sharing.cachedStatus(cacheKey)
           const left = settings.deadlineMs - ((yield* Clock.currentTimeMillis) - arrivedAt)
           const decision = yield* cached !== undefined
-            ? decideOne(request, left, cacheKey, cached, arrivedAt)
-            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(request, budgetMs, cacheKey, undefined, arrivedAt))
-          yield* Effect.annotateCurrentSpan({ "precall.decision": decision.decision, "precall.source": decision.source, "precall.attempts": decision.attempts })
+            ? decideOne(provider, request, left, cacheKey, cached, arrivedAt)
+            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(provider, request, budgetMs, cacheKey, undefined, arrivedAt))
+          yield* Effect.annotateCurrentSpan({
+            "precall.provider": provider.name, "precall.decision": decision.decision, "precall.source": decision.source, "precall.attempts": decision.attempts
+          })
           return decision
-        }).pipe(Effect.withSpan("precall.decide", { attributes: { "precall.provider": provider.name } }))
+        }).pipe(Effect.withSpan("precall.decide"))
     })
   })
 

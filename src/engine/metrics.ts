@@ -7,7 +7,7 @@ import type { Decision } from "../domain/decision.ts"
 import type { ProviderError } from "../domain/errors.ts"
 
 export const decisionsTotal = Metric.counter("precall_decisions_total", {
-  description: "Decisions made, by decision kind and source"
+  description: "Decisions made, by decision kind, source and provider"
 })
 export const decisionDurationMs = Metric.histogram("precall_decision_duration_ms", {
   description: "Time to reach a decision, in milliseconds",
@@ -49,9 +49,10 @@ const attemptsBy = taggedOnce(providerAttemptsTotal)
 const callDurationBy = taggedOnce(providerCallDurationMs)
 const errorsBy = taggedOnce(providerErrorsTotal)
 
-export const recordDecision = (d: Decision) =>
+/** `provider` is a configured provider's name (never a name taken from a request, which could grow the series). */
+export const recordDecision = (d: Decision, provider: string = d.provider) =>
   Effect.andThen(
-    Metric.update(decisionsBy({ decision: d.decision, source: d.source }), 1),
+    Metric.update(decisionsBy({ decision: d.decision, source: d.source, provider }), 1),
     Metric.update(decisionDurationMs, d.elapsedMs)
   )
 

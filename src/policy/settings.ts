@@ -5,6 +5,8 @@
  */
 import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
+import { PoolKey } from "../domain/binding.ts"
+import { ProviderName } from "../domain/request.ts"
 import { endpointProblem } from "./endpoint.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
@@ -28,7 +30,14 @@ export const defaults = {
   breakerMinimumCalls: 20,
   breakerWindow: 50,
   breakerOpenMs: 5000,
-  throttleCooldownMs: 10_000
+  throttleCooldownMs: 10_000,
+  xFailureThreshold: 3,
+  xFailureWindowS: 600,
+  temporaryBindingS: 300,
+  aliyunStatusSource: "auto",
+  aliyunStatusProbeS: 600,
+  huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
+  huaweiAuth: "aksk"
 } as const
 
 /**
@@ -88,14 +97,53 @@ const SettingsFields = Schema.Struct({
   /** How long it stays open before a half-open probe; 0 disables the breaker. */
   breakerOpenMs: withDefault(between(0, 600_000), defaults.breakerOpenMs),
   /** How long a throttling reply keeps an action's shared limit lowered (or its Retry-After, if longer). */
-  throttleCooldownMs: withDefault(between(0, 600_000), defaults.throttleCooldownMs)
+  throttleCooldownMs: withDefault(between(0, 600_000), defaults.throttleCooldownMs),
+  /** Number-class call failures on one X within `xFailureWindowS` that make the next decision rebind onto another X. */
+  xFailureThreshold: withDefault(between(1, 1000), defaults.xFailureThreshold),
+  /** The window of X health, in seconds. */
+  xFailureWindowS: withDefault(between(10, 7 * 24 * 3600), defaults.xFailureWindowS),
+  /** Lifetime of a short second binding standing in for a temporary X (Huawei has none of its own). */
+  temporaryBindingS: withDefault(between(120, 3600), defaults.temporaryBindingS),
+  /**
+   * Providers to make a new binding on, in order, when the binding's own provider cannot (no X in the
+   * pool, down, breaker open), e.g. `["huawei"]`. Each must be configured.
+   */
+  rebindProviders: withDefault(Schema.Array(ProviderName), []),
+  /**
+   * Where Aliyun status comes from: `query` (QueryCallStatus), `derived` (QuerySubscriptionDetail +
+   * QuerySecretNoDetail), `auto` (QueryCallStatus until the endpoint answers that the action does not
+   * exist, then derived, asking again every `aliyunStatusProbeS`).
+   */
+  aliyunStatusSource: withDefault(Schema.Literals(["auto", "query", "derived"]), defaults.aliyunStatusSource),
+  aliyunStatusProbeS: withDefault(between(10, 24 * 3600), defaults.aliyunStatusProbeS),
+  /** The Aliyun pool a binding moved to Aliyun from another provider goes into (PRECALL_REBIND_PROVIDERS). */
+  aliyunPoolKey: Schema.optionalKey(PoolKey),
+  /** Huawei privacy-call platform: the APP access address. */
+  huaweiEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
+    defaults.huaweiEndpoint
+  ),
+  /** The AXB application's key and secret. */
+  huaweiAppKey: Schema.optionalKey(Schema.NonEmptyString),
+  huaweiAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
+  /** The AX application's key and secret (optional: without them AX bindings are not served). */
+  huaweiAxAppKey: Schema.optionalKey(Schema.NonEmptyString),
+  huaweiAxAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
+  /** Request signing: `aksk` (HMAC-SHA256, current) or `wsse` (SHA-256, legacy). */
+  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth)
 })
 
 export const Settings = SettingsFields
+
+/** Settings held as Redacted: given as plain strings or Redacted, never printed. */
+const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret"] as const
+type SecretField = typeof secretFields[number]
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
-export type SettingsInput = Partial<Omit<typeof Settings.Encoded, "aliyunAccessKeySecret" | "redisUrl" | "redisKeySecret">> & {
+export type SettingsInput = Partial<Omit<typeof Settings.Encoded, SecretField>> & {
   readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
+  readonly huaweiAppSecret?: string | Redacted.Redacted<string>
+  readonly huaweiAxAppSecret?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
   readonly redisKeySecret?: string | Redacted.Redacted<string>
 }
@@ -124,7 +172,20 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
   breakerWindow: "PRECALL_BREAKER_WINDOW",
   breakerOpenMs: "PRECALL_BREAKER_OPEN_MS",
-  throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS"
+  throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS",
+  xFailureThreshold: "PRECALL_X_FAILURE_THRESHOLD",
+  xFailureWindowS: "PRECALL_X_FAILURE_WINDOW_S",
+  temporaryBindingS: "PRECALL_TEMPORARY_BINDING_S",
+  rebindProviders: "PRECALL_REBIND_PROVIDERS",
+  aliyunStatusSource: "PRECALL_ALIYUN_STATUS_SOURCE",
+  aliyunStatusProbeS: "PRECALL_ALIYUN_STATUS_PROBE_S",
+  aliyunPoolKey: "PRECALL_ALIYUN_POOL_KEY",
+  huaweiEndpoint: "PRECALL_HUAWEI_ENDPOINT",
+  huaweiAppKey: "PRECALL_HUAWEI_APP_KEY",
+  huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
+  huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
+  huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
+  huaweiAuth: "PRECALL_HUAWEI_AUTH"
 }
 
 export interface SettingIssue {
@@ -168,6 +229,12 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
   }
+  for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"]] as const) {
+    if ((s[key] === undefined) !== (s[secret] === undefined)) {
+      const missing = s[key] === undefined ? key : secret
+      issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === key ? secret : key)}` })
+    }
+  }
   return issues
 }
 
@@ -192,18 +259,17 @@ const redacted = (v: string | Redacted.Redacted<string> | undefined) => (typeof 
 
 /** Decodes settings given as an object (the embedding API). Plain-string secrets are wrapped in Redacted. */
 export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings, InvalidSettings> => {
-  const { aliyunAccessKeySecret, redisUrl, redisKeySecret, ...rest } = input
-  const secrets = {
-    ...(aliyunAccessKeySecret === undefined ? {} : { aliyunAccessKeySecret: redacted(aliyunAccessKeySecret) }),
-    ...(redisUrl === undefined ? {} : { redisUrl: redacted(redisUrl) }),
-    ...(redisKeySecret === undefined ? {} : { redisKeySecret: redacted(redisKeySecret) })
+  const given: Record<string, unknown> = { ...input }
+  for (const field of secretFields) {
+    if (given[field] !== undefined) given[field] = redacted(given[field] as string | Redacted.Redacted<string>)
   }
-  return decodeWith({ ...rest, ...secrets }, (f) => f)
+  return decodeWith(given, (f) => f)
 }
 
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
-  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs"
+  "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */
@@ -220,8 +286,9 @@ export const settingsFromEnv = (env: Readonly<Record<string, string | undefined>
     if (raw === undefined || raw === "") continue
     if (numeric.has(field)) input[field] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw
     else if (field === "allowRealFallback") input[field] = raw === "true" ? true : raw === "false" ? false : raw
-    else if (field === "aliyunAccessKeySecret" || field === "redisUrl" || field === "redisKeySecret") input[field] = Redacted.make(raw)
+    else if ((secretFields as ReadonlyArray<string>).includes(field)) input[field] = Redacted.make(raw)
     else if (field === "rateLimits") input[field] = parseRateLimits(raw)
+    else if (field === "rebindProviders") input[field] = raw.split(",").map((p) => p.trim()).filter((p) => p !== "")
     else input[field] = raw
   }
   return decodeWith(input, (f) => envNames[f] ?? f)

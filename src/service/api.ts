@@ -8,6 +8,7 @@ import { Decision } from "../domain/decision.ts"
 import { DecideRequest } from "../domain/request.ts"
 import { Authorization } from "./auth.ts"
 import { JsonBody } from "./body.ts"
+import { outcomesGroup } from "./outcomes.ts"
 import { ReadinessReport } from "./readiness.ts"
 
 export const Health = Schema.Struct({ status: Schema.Literal("ok") })
@@ -37,6 +38,7 @@ const operations = HttpApiGroup.make("operations").add(
 export class PrecallApi extends HttpApi.make("precall")
   .add(decisions)
   .add(operations)
+  .add(outcomesGroup)
   .annotate(OpenApi.Title, "precall")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Description, "Pre-call decisions for masked-number (privacy number) calls")

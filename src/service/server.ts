@@ -12,6 +12,8 @@ import { OPENAPI_PATH, PrecallApi } from "./api.ts"
 import { authorizationLayer } from "./auth.ts"
 import { jsonBodyLayer } from "./body.ts"
 import { requestMiddleware, type RequestTracker } from "./middleware.ts"
+import { outcomeRoutes } from "./outcomes.ts"
+import { huaweiPushRoute, type HuaweiPushOptions } from "./pushes.ts"
 import { decisionRoutes, operationRoutes } from "./routes.ts"
 
 export interface ServerOptions {
@@ -22,6 +24,8 @@ export interface ServerOptions {
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
   readonly shutdownGraceMs: number
   readonly tracker: RequestTracker
+  /** Huawei privacy-call pushes (POST /v1/providers/huawei/events), when a Huawei app is configured. */
+  readonly huaweiPushes?: HuaweiPushOptions | undefined
   /** Limits against slow or greedy clients; `connectionLimits` has the defaults. */
   readonly limits?: Partial<ConnectionLimits> | undefined
 }
@@ -64,10 +68,11 @@ const drainMarker = (options: ServerOptions) =>
 
 export const serverLayer = (options: ServerOptions) => {
   const api = HttpApiBuilder.layer(PrecallApi, { openapiPath: OPENAPI_PATH }).pipe(
-    Layer.provide(Layer.mergeAll(decisionRoutes, operationRoutes)),
+    Layer.provide(Layer.mergeAll(decisionRoutes, operationRoutes, outcomeRoutes(PrecallApi))),
     Layer.provide(Layer.mergeAll(authorizationLayer(options.apiKeys), jsonBodyLayer))
   )
-  const serve = HttpRouter.serve(Layer.mergeAll(api, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })
+  const pushes = options.huaweiPushes === undefined ? Layer.empty : huaweiPushRoute(options.huaweiPushes)
+  const serve = HttpRouter.serve(Layer.mergeAll(api, pushes, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })
   return drainMarker(options).pipe(
     Layer.provideMerge(serve),
     Layer.provideMerge(NodeHttpServer.layer(boundedServer({ ...connectionLimits, ...options.limits }), {

@@ -13,6 +13,7 @@ import { telemetryLayer } from "../telemetry/otlp.ts"
 import { curlLine, type DemoCase, startDemo } from "./demo.ts"
 import type { RequestTracker } from "./middleware.ts"
 import { readinessLayer } from "./readiness.ts"
+import { huaweiPushOptions } from "./pushes.ts"
 import { serverLayer } from "./server.ts"
 
 /** A URL a client on this machine can use, also when listening on every interface. */
@@ -40,7 +41,7 @@ export const runService = (
     const { config, settings: configured } = yield* loadSettings(env, flags)
     const demo = config.demo ? yield* startDemo : undefined
     const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
-    const app = serverLayer({ ...config, tracker }).pipe(
+    const app = serverLayer({ ...config, tracker, huaweiPushes: huaweiPushOptions(settings) }).pipe(
       Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)), Layer.provideMerge(telemetryLayer(env)))),
       Layer.provide(NodeHttpClient.layerUndici)
     )

@@ -15,7 +15,7 @@ import { cachedEngine, request, settingsSync, X } from "./support.ts"
 
 /** A decision that names the run that made it (in requestIds, which waiters keep). */
 const decisionOf = (run: number): Decision => ({
-  decision: "use-x", dial: X, extension: null, subsId: "1000000123456789", poolKey: "FC100000000001", status: 1, source: "provider",
+  decision: "use-x", dial: X, extension: null, subsId: "1000000123456789", provider: "aliyun", poolKey: "FC100000000001", status: 1, source: "provider",
   reason: "status 1", providerCode: null, attempts: 1, elapsedMs: 0, requestIds: [`run-${run}`]
 })
 const runOf = (d: Decision) => Number(d.requestIds[0]!.slice(4))

@@ -13,7 +13,7 @@ import type { Decision } from "../../src/domain/decision.ts"
 import { noRedis, type SharedRedisShape } from "../../src/redis/SharedRedis.ts"
 
 const decision: Decision = {
-  decision: "use-x", dial: "17000000000", extension: null, subsId: "1000000123456789", poolKey: "FC100000000001", status: 1, source: "provider",
+  decision: "use-x", dial: "17000000000", extension: null, subsId: "1000000123456789", provider: "aliyun", poolKey: "FC100000000001", status: 1, source: "provider",
   reason: "status 1", providerCode: null, attempts: 1, elapsedMs: 0, requestIds: ["r"]
 }
 

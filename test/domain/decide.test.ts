@@ -6,6 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Schema } from "effect"
 import * as fc from "fast-check"
 import { decide, type DecisionFacts, type DecisionPolicy, type FailureFact, type RebindFact } from "../../src/domain/decide.ts"
+import { evidenceOfStatus } from "../../src/domain/evidence.ts"
 import { Decision, type DecisionCore } from "../../src/domain/decision.ts"
 import type { ErrorClass } from "../../src/domain/errors.ts"
 import { normalizeStatus, type StatusAnswer } from "../../src/domain/status.ts"
@@ -44,7 +45,15 @@ const policyArb: fc.Arbitrary<DecisionPolicy> = fc.record({
   degradedDecision: fc.constantFrom("use-x", "fallback-real", "refuse")
 })
 
-const factsArb: fc.Arbitrary<DecisionFacts> = fc
+/** Facts with the provider's raw status answer; the evidence is read from it by the neutral status table. */
+type Facts = Omit<DecisionFacts, "evidence"> & { readonly answer: StatusAnswer | undefined }
+const toFacts = ({ answer, ...rest }: Facts): DecisionFacts => ({
+  ...rest,
+  evidence: answer === undefined ? undefined : evidenceOfStatus(answer, "QueryCallStatus")
+})
+const decideFacts = (facts: Facts, policy: DecisionPolicy) => decide(toFacts(facts), policy)
+
+const factsArb: fc.Arbitrary<Facts> = fc
   .record({
     subsId: subsIdArb,
     phoneNoX: xArb,
@@ -61,14 +70,14 @@ const factsArb: fc.Arbitrary<DecisionFacts> = fc
     why: fc.constantFrom("the provider refused the new binding", "the binding's parties are unknown")
   })
   .filter((r) => r.newX !== r.phoneNoX && r.newSubsId !== r.subsId)
-  .map((r): DecisionFacts => {
+  .map((r): Facts => {
     const rebind: RebindFact | undefined = r.rebindTag === "Bound"
-      ? { _tag: "Bound", subsId: r.newSubsId, phoneNoX: r.newX, extension: r.newExtension }
+      ? { _tag: "Bound", provider: "aliyun", subsId: r.newSubsId, phoneNoX: r.newX, extension: r.newExtension, temporary: false }
       : r.rebindTag === "Failed"
       ? { _tag: "Failed", failure: r.rebindFailure, why: r.why }
       : undefined
     return {
-      subsId: r.subsId, phoneNoX: r.phoneNoX, extension: r.extension, answer: r.answer, failure: r.failure,
+      provider: "aliyun", subsId: r.subsId, phoneNoX: r.phoneNoX, extension: r.extension, answer: r.answer, failure: r.failure,
       timedOut: r.timedOut, realCallee: r.realCallee, rebind
     }
   })
@@ -76,8 +85,8 @@ const factsArb: fc.Arbitrary<DecisionFacts> = fc
 const withMeta = (core: DecisionCore) => ({ ...core, poolKey: "FC100000000001", attempts: 1, elapsedMs: 12, requestIds: ["r-1"] })
 const RUNS = { numRuns: 500, seed: 20261123 }
 
-const check = (body: (facts: DecisionFacts, policy: DecisionPolicy, d: DecisionCore) => void) => () =>
-  fc.assert(fc.property(factsArb, policyArb, (facts, policy) => body(facts, policy, decide(facts, policy))), RUNS)
+const check = (body: (facts: Facts, policy: DecisionPolicy, d: DecisionCore) => void) => () =>
+  fc.assert(fc.property(factsArb, policyArb, (facts, policy) => body(facts, policy, decideFacts(facts, policy))), RUNS)
 
 describe("decide: properties over every status × policy × known parties", () => {
   it("the generators cover every status, every rebind shape and every decision kind", () => {
@@ -86,7 +95,7 @@ describe("decide: properties over every status × policy × known parties", () =
       fc.property(factsArb, policyArb, (facts, policy) => {
         seen.add(`status:${facts.answer?.status ?? "none"}`)
         seen.add(`rebind:${facts.rebind?._tag ?? "absent"}`)
-        seen.add(`decision:${decide(facts, policy).decision}`)
+        seen.add(`decision:${decideFacts(facts, policy).decision}`)
       }),
       RUNS
     )
@@ -113,7 +122,7 @@ describe("decide: properties over every status × policy × known parties", () =
     if (facts.answer?.status !== 2 || (facts.answer.calledNo !== undefined && facts.answer.calledNo !== "")) return
     assert.notStrictEqual(d.dial, facts.phoneNoX)
     assert.include(["fallback-real", "refuse"], d.decision)
-    const as3 = decide({ ...facts, answer: { ...facts.answer, status: 3, calledNo: undefined } }, policy)
+    const as3 = decideFacts({ ...facts, answer: { ...facts.answer, status: 3, calledNo: undefined } }, policy)
     assert.strictEqual(d.decision, as3.decision)
     assert.strictEqual(d.dial, as3.dial)
   }))
@@ -240,13 +249,13 @@ describe("decide: properties over every status × policy × known parties", () =
   }))
 
   it("is pure: the same facts give the same decision", check((facts, policy, d) => {
-    assert.deepStrictEqual(decide(structuredClone(facts), { ...policy }), d)
+    assert.deepStrictEqual(decideFacts(structuredClone(facts), { ...policy }), d)
   }))
 })
 
 describe("decide: examples", () => {
-  const base: DecisionFacts = {
-    subsId: "1000000123456789", phoneNoX: "17000000001", extension: undefined, answer: undefined, failure: undefined,
+  const base: Facts = {
+    provider: "aliyun", subsId: "1000000123456789", phoneNoX: "17000000001", extension: undefined, answer: undefined, failure: undefined,
     timedOut: false, realCallee: undefined, rebind: undefined
   }
   const allow: DecisionPolicy = { allowRealFallback: true, degradedDecision: "use-x" }
@@ -254,7 +263,7 @@ describe("decide: examples", () => {
   const flowLimit: FailureFact = { code: "isv.FLOW_LIMIT", errorClass: "throttled", message: "flow control" }
 
   it("degraded reason and providerCode carry the provider code and class", () => {
-    const d = decide({ ...base, failure: flowLimit }, deny)
+    const d = decideFacts({ ...base, failure: flowLimit }, deny)
     assert.strictEqual(d.decision, "use-x")
     assert.strictEqual(d.providerCode, "isv.FLOW_LIMIT")
     assert.include(d.reason, "isv.FLOW_LIMIT")
@@ -263,7 +272,7 @@ describe("decide: examples", () => {
   })
 
   it("degraded by the deadline with no failure says so", () => {
-    const d = decide({ ...base, timedOut: true }, { allowRealFallback: false, degradedDecision: "refuse" })
+    const d = decideFacts({ ...base, timedOut: true }, { allowRealFallback: false, degradedDecision: "refuse" })
     assert.strictEqual(d.decision, "refuse")
     assert.isNull(d.providerCode)
     assert.include(d.reason, "within the deadline")
@@ -271,20 +280,20 @@ describe("decide: examples", () => {
   })
 
   it("degraded fallback-real without a known callee refuses and says why", () => {
-    const d = decide({ ...base, failure: flowLimit }, { allowRealFallback: true, degradedDecision: "fallback-real" })
+    const d = decideFacts({ ...base, failure: flowLimit }, { allowRealFallback: true, degradedDecision: "fallback-real" })
     assert.strictEqual(d.decision, "refuse")
     assert.include(d.reason, "isv.FLOW_LIMIT")
     assert.include(d.reason, "the real callee is unknown")
   })
 
   it("status 3 without permission refuses, naming the policy", () => {
-    const d = decide({ ...base, answer: { status: 3, calledNo: undefined, extension: undefined, requestId: "r" }, realCallee: "13900139000" }, deny)
+    const d = decideFacts({ ...base, answer: { status: 3, calledNo: undefined, extension: undefined, requestId: "r" }, realCallee: "13900139000" }, deny)
     assert.strictEqual(d.decision, "refuse")
     assert.include(d.reason, "not allowed by policy")
   })
 
   it("status 4 rebind failure names the bind error code in reason and providerCode", () => {
-    const d = decide({
+    const d = decideFacts({
       ...base,
       answer: { status: 4, calledNo: undefined, extension: undefined, requestId: "r" },
       realCallee: "13900139000",
@@ -298,20 +307,20 @@ describe("decide: examples", () => {
   })
 
   it("status 4 rebound dials the new X with its extension and reports the previous binding", () => {
-    const d = decide({
+    const d = decideFacts({
       ...base,
       extension: "7",
       answer: { status: 4, calledNo: undefined, extension: undefined, requestId: "r" },
-      rebind: { _tag: "Bound", subsId: "2000", phoneNoX: "17100000002", extension: "12" }
+      rebind: { _tag: "Bound", provider: "aliyun", subsId: "2000", phoneNoX: "17100000002", extension: "12", temporary: false }
     }, deny)
     assert.deepStrictEqual(d, {
       decision: "rebind", dial: "17100000002", extension: "12", subsId: "2000", previousSubsId: base.subsId,
-      status: 4, source: "provider", providerCode: null, reason: d.reason
+      status: 4, source: "provider", provider: "aliyun", providerCode: null, reason: d.reason
     })
   })
 
   it("status 4 cut short by the deadline says so and never dials X", () => {
-    const d = decide({ ...base, answer: { status: 4, calledNo: undefined, extension: undefined, requestId: "r" }, timedOut: true }, deny)
+    const d = decideFacts({ ...base, answer: { status: 4, calledNo: undefined, extension: undefined, requestId: "r" }, timedOut: true }, deny)
     assert.strictEqual(d.decision, "refuse")
     assert.include(d.reason, "within the deadline")
   })

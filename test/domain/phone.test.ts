@@ -237,7 +237,7 @@ describe("DecideRequest", () => {
         poolKey: "bad key!",
         subsId: "",
         phoneNoX: "12345",
-        extension: "1234",
+        extension: "12345",
         callerNo: "caller",
         realCallee: 13900139000,
         binding: { phoneNoA: "2", phoneNoB: "+1 555", mode: "AXY" }
@@ -256,7 +256,7 @@ describe("DecideRequest", () => {
       const byPath = new Map(issues.map((i) => [(i.path ?? []).map(String).join("."), i.message]))
       assert.include(byPath.get("poolKey"), "pool key")
       assert.include(byPath.get("subsId"), "SubsId")
-      assert.include(byPath.get("extension"), "1-3 digits")
+      assert.include(byPath.get("extension"), "1-4 digits")
       assert.include(byPath.get("phoneNoX"), "mainland China mobile")
       assert.include(byPath.get("binding.mode"), "AXB")
     }

@@ -25,7 +25,15 @@ const expectedDefaults = {
   breakerMinimumCalls: 20,
   breakerWindow: 50,
   breakerOpenMs: 5000,
-  throttleCooldownMs: 10000
+  throttleCooldownMs: 10000,
+  xFailureThreshold: 3,
+  xFailureWindowS: 600,
+  temporaryBindingS: 300,
+  rebindProviders: [] as ReadonlyArray<string>,
+  aliyunStatusSource: "auto",
+  aliyunStatusProbeS: 600,
+  huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
+  huaweiAuth: "aksk"
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -90,7 +98,20 @@ describe("settingsFromEnv parses every variable", () => {
       breakerMinimumCalls: "PRECALL_BREAKER_MINIMUM_CALLS",
       breakerWindow: "PRECALL_BREAKER_WINDOW",
       breakerOpenMs: "PRECALL_BREAKER_OPEN_MS",
-      throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS"
+      throttleCooldownMs: "PRECALL_THROTTLE_COOLDOWN_MS",
+      xFailureThreshold: "PRECALL_X_FAILURE_THRESHOLD",
+      xFailureWindowS: "PRECALL_X_FAILURE_WINDOW_S",
+      temporaryBindingS: "PRECALL_TEMPORARY_BINDING_S",
+      rebindProviders: "PRECALL_REBIND_PROVIDERS",
+      aliyunStatusSource: "PRECALL_ALIYUN_STATUS_SOURCE",
+      aliyunStatusProbeS: "PRECALL_ALIYUN_STATUS_PROBE_S",
+      aliyunPoolKey: "PRECALL_ALIYUN_POOL_KEY",
+      huaweiEndpoint: "PRECALL_HUAWEI_ENDPOINT",
+      huaweiAppKey: "PRECALL_HUAWEI_APP_KEY",
+      huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
+      huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
+      huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
+      huaweiAuth: "PRECALL_HUAWEI_AUTH"
     })
   })
 
@@ -130,9 +151,23 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_BREAKER_MINIMUM_CALLS: "10",
         PRECALL_BREAKER_WINDOW: "40",
         PRECALL_BREAKER_OPEN_MS: "2000",
-        PRECALL_THROTTLE_COOLDOWN_MS: "3000"
+        PRECALL_THROTTLE_COOLDOWN_MS: "3000",
+        PRECALL_X_FAILURE_THRESHOLD: "5",
+        PRECALL_X_FAILURE_WINDOW_S: "300",
+        PRECALL_TEMPORARY_BINDING_S: "120",
+        PRECALL_REBIND_PROVIDERS: "huawei, aliyun",
+        PRECALL_ALIYUN_STATUS_SOURCE: "derived",
+        PRECALL_ALIYUN_STATUS_PROBE_S: "60",
+        PRECALL_HUAWEI_ENDPOINT: "http://127.0.0.1:8932",
+        PRECALL_HUAWEI_APP_KEY: "huaweiAxbKey",
+        PRECALL_HUAWEI_APP_SECRET: "huawei-axb-secret",
+        PRECALL_HUAWEI_AX_APP_KEY: "huaweiAxKey",
+        PRECALL_HUAWEI_AX_APP_SECRET: "huawei-ax-secret",
+        PRECALL_HUAWEI_AUTH: "wsse"
       })
-      const { aliyunAccessKeySecret, redisUrl, ...rest } = s
+      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, ...rest } = s
+      assert.strictEqual(Redacted.value(huaweiAppSecret!), "huawei-axb-secret")
+      assert.strictEqual(Redacted.value(huaweiAxAppSecret!), "huawei-ax-secret")
       assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
       assert.deepStrictEqual(rest, {
         allowRealFallback: true,
@@ -154,7 +189,17 @@ describe("settingsFromEnv parses every variable", () => {
         breakerMinimumCalls: 10,
         breakerWindow: 40,
         breakerOpenMs: 2000,
-        throttleCooldownMs: 3000
+        throttleCooldownMs: 3000,
+        xFailureThreshold: 5,
+        xFailureWindowS: 300,
+        temporaryBindingS: 120,
+        rebindProviders: ["huawei", "aliyun"],
+        aliyunStatusSource: "derived",
+        aliyunStatusProbeS: 60,
+        huaweiEndpoint: "http://127.0.0.1:8932",
+        huaweiAppKey: "huaweiAxbKey",
+        huaweiAxAppKey: "huaweiAxKey",
+        huaweiAuth: "wsse"
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)

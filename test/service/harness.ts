@@ -6,6 +6,7 @@ import { Effect, Layer, Logger, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import type { StatusAnswer } from "../../src/domain/status.ts"
 import { engineLayer } from "../../src/engine/Engine.ts"
+import { evidenceInMemory } from "../../src/evidence/layer.ts"
 import { settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
 import { PrivacyNumberProvider, type ProviderShape } from "../../src/providers/Provider.ts"
 import { jsonLinesLogger } from "../../src/service/logging.ts"
@@ -53,7 +54,9 @@ export const makeService = (options: ServiceOptions = {}) => {
   const logs: Array<Record<string, unknown>> = []
   const rawLogs: Array<string> = []
   const tracker = new RequestTracker()
-  const engine = Layer.unwrap(Effect.map(Effect.orDie(settingsFromObject(options.settings ?? {})), engineLayer))
+  const settings = Effect.orDie(settingsFromObject(options.settings ?? {}))
+  const engine = Layer.unwrap(Effect.map(settings, engineLayer))
+  const evidence = Layer.unwrap(Effect.map(settings, evidenceInMemory))
   const layer = serverLayer({
     port: 0,
     host: "127.0.0.1",
@@ -64,6 +67,7 @@ export const makeService = (options: ServiceOptions = {}) => {
   }).pipe(
     Layer.provide(Layer.mergeAll(
       engine.pipe(Layer.provide(fakeProvider(options.provider))),
+      evidence,
       Layer.succeed(Readiness, Readiness.of({ check: Effect.succeed(readyReport(options.ready ?? true)) }))
     )),
     Layer.provide(Logger.layer([jsonLinesLogger((line) => {

@@ -49,7 +49,7 @@ layer(service.layer)("routes", (it) => {
       const res = yield* send("/metrics")
       assert.strictEqual(res.status, 200)
       assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/)
-      assert.match(res.text, /^precall_decisions_total\{decision="use-x",source="provider"\} \d+$/m)
+      assert.match(res.text, /^precall_decisions_total\{decision="use-x",source="provider",provider="[a-z]+"\} \d+$/m)
       assert.match(res.text, /^precall_provider_call_duration_ms_bucket\{provider="fake",action="QueryCallStatus",le="\+Inf"\} \d+$/m)
       assert.match(res.text, /^precall_provider_attempts_total\{provider="fake",action="QueryCallStatus"\} \d+$/m)
       assert.match(res.text, /^precall_provider_errors_total\{provider="fake",action="QueryCallStatus",code="isv\.OUT_OF_SERVICE",class="configuration"\} \d+$/m)
@@ -63,8 +63,8 @@ layer(service.layer)("routes", (it) => {
       const op = res.json.paths["/v1/decisions"].post
       const schema = op.requestBody.content["application/json"].schema
       assert.deepStrictEqual(schema.required, ["poolKey", "subsId", "phoneNoX"])
-      assert.deepStrictEqual(Object.keys(schema.properties), ["poolKey", "subsId", "phoneNoX", "extension", "callerNo", "realCallee", "binding"])
-      assert.deepStrictEqual(schema.properties.binding.properties.mode.enum, ["AXB", "AXN", "AXN_EXTENSION"])
+      assert.deepStrictEqual(Object.keys(schema.properties), ["provider", "poolKey", "subsId", "phoneNoX", "extension", "callerNo", "realCallee", "binding"])
+      assert.deepStrictEqual(schema.properties.binding.properties.mode.enum, ["AXB", "AXN", "AX", "AXN_EXTENSION"])
       assert.includeMembers(Object.keys(op.responses), ["200", "400", "401", "413", "415"])
       assert.deepStrictEqual(op.security, [{ bearer: [] }])
       assert.includeMembers(Object.keys(res.json.paths), ["/healthz", "/readyz", "/metrics"])

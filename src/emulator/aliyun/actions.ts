@@ -101,6 +101,20 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
       }
     }
   },
+  QuerySecretNoDetail: {
+    required: ["PoolKey", "SecretNo"],
+    run: (state, p, now) => {
+      const r = state.querySecretNoDetail(p["PoolKey"], p["SecretNo"]!, now)
+      return r.ok
+        ? {
+          ok: true,
+          value: {
+            SecretNoInfoDTO: { SecretNo: r.value.secretNo, SecretStatus: r.value.secretStatus, Vendor: 1, City: "杭州", Province: "浙江", CertifyStatus: 1 }
+          }
+        }
+        : r
+    }
+  },
   UpdateSubscription: {
     required: ["SubsId", "PhoneNoX", "OperateType"],
     run: (state, p, now, wireOffsetMs) => {

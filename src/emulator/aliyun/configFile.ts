@@ -13,7 +13,9 @@ const EmulatorConfigFile = Schema.Struct({
   faults: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown)),
   seed: Schema.optionalKey(Schema.Int),
   verifySignatures: Schema.optionalKey(Schema.Boolean),
-  expiredRetentionSeconds: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)))
+  expiredRetentionSeconds: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  /** Plays an Aliyun without QueryCallStatus (InvalidAction.NotFound). */
+  withoutQueryCallStatus: Schema.optionalKey(Schema.Boolean)
 })
 
 /** Reads and checks the file; throws an Error whose message names the file and every problem. */

@@ -66,6 +66,18 @@ const parseCallStatus = (u: unknown): CallStatusOverride => {
   throw badRequest("status must be 2, 3 or null")
 }
 
+const parseServed = (u: unknown): boolean => {
+  const served = asObject(u)["served"]
+  if (typeof served !== "boolean") throw badRequest("served must be true or false")
+  return served
+}
+
+const parseSecretStatus = (u: unknown): 2 | 3 | null => {
+  const status = asObject(u)["status"]
+  if (status === 2 || status === 3 || status === null) return status
+  throw badRequest("status must be 2 (locked), 3 (frozen) or null (usable)")
+}
+
 type Handler = (core: EmulatorCore, params: ReadonlyArray<string>, body: Buffer) => readonly [number, unknown]
 
 /** `:name` segments match anything and are handed to the handler in order. */
@@ -87,6 +99,8 @@ const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
     "bindings/:subsId/call-status",
     (core, [subsId], body) => [200, { subsId, callFault: core.setCallStatus(subsId!, parseCallStatus(parseJson(body))) ?? null }]
   ],
+  ["PUT", "actions/:action", (core, [action], body) => [200, core.setServed(action!, parseServed(parseJson(body)))]],
+  ["PUT", "numbers/:secretNo/secret-status", (core, [secretNo], body) => [200, core.setSecretStatus(secretNo!, parseSecretStatus(parseJson(body)))]],
   ["GET", "stats", (core) => [200, core.statsView()]],
   ["POST", "stats/reset", (core) => (core.stats.reset(), [200, core.statsView()])]
 ]

@@ -7,6 +7,7 @@ import { makeRandom, parseFaultSpec, ThrottleWindow } from "./faults.ts"
 import type { FaultSpec } from "./faults.ts"
 import { TIMESTAMP_WINDOW_MS } from "./gateway.ts"
 import { NonceStore } from "./nonces.ts"
+import { ACTION_NAMES } from "./actions.ts"
 import { faultTargetError } from "./options.ts"
 import type { ResolvedOptions } from "./options.ts"
 import { BindingState, DEMO_POOL_KEY } from "./state.ts"
@@ -91,6 +92,8 @@ export class EmulatorCore {
   readonly throttles = new Map<string, ThrottleWindow>()
   readonly nonces: NonceStore
   readonly stats = new Stats()
+  /** Actions the emulator plays as not served (InvalidAction.NotFound), like Aliyun's withdrawn QueryCallStatus. */
+  readonly withdrawn = new Set<string>()
   random: () => number
 
   constructor(options: ResolvedOptions) {
@@ -99,6 +102,7 @@ export class EmulatorCore {
     this.nonces = new NonceStore(TIMESTAMP_WINDOW_MS, options.maxNonces)
     this.random = makeRandom(options.seed)
     for (const [action, spec] of options.faults) this.faults.set(action, spec)
+    for (const action of options.withdrawnActions) this.withdrawn.add(action)
   }
 
   /** Back to just-started: no bindings, start faults, clock offset 0, fresh PRNG, nonces and stats. */
@@ -111,6 +115,23 @@ export class EmulatorCore {
     this.clock.reset()
     this.random = makeRandom(this.options.seed)
     this.stats.reset()
+    this.withdrawn.clear()
+    for (const action of this.options.withdrawnActions) this.withdrawn.add(action)
+  }
+
+  /** Serves an action again, or withdraws it (it then answers InvalidAction.NotFound). */
+  setServed(action: string, served: boolean): { readonly action: string; readonly served: boolean } {
+    if (!ACTION_NAMES.includes(action)) throw new EmulatorControlError(404, "UnknownAction", `unknown action ${JSON.stringify(action)}`)
+    if (served) this.withdrawn.delete(action)
+    else this.withdrawn.add(action)
+    return { action, served }
+  }
+
+  /** Locks (2) or freezes (3) an X as QuerySecretNoDetail reports it, or with null makes it usable again. */
+  setSecretStatus(secretNo: string, status: 2 | 3 | null): { readonly secretNo: string; readonly secretStatus: 2 | 3 | null } {
+    const r = this.state.setSecretStatus(secretNo, status ?? undefined)
+    if (!r.ok) throw new EmulatorControlError(404, r.code, r.message)
+    return { secretNo, secretStatus: status }
   }
 
   setFault(action: string, spec: unknown): FaultSpec {

@@ -38,6 +38,10 @@ export interface RunningAliyunEmulator {
   readonly createBinding: (input: CreateBindingInput) => CreatedBinding
   readonly binding: (subsId: string) => BindingView
   readonly setCallStatus: (subsId: string, override: CallStatusOverride) => CallFault | undefined
+  /** Withdraws an action (it answers InvalidAction.NotFound, as Aliyun does for QueryCallStatus) or serves it again. */
+  readonly setServed: (action: string, served: boolean) => void
+  /** Locks (2) or freezes (3) an X as QuerySecretNoDetail reports it; null makes it usable again. */
+  readonly setSecretStatus: (secretNo: string, status: 2 | 3 | null) => void
   /** Replaces the fault of an action (or `*`); throws EmulatorControlError on an invalid spec. */
   readonly setFault: (action: string, spec: FaultSpec) => void
   /** Clears the faults of one action, or of all when no action is given. */
@@ -69,6 +73,8 @@ export const startAliyunEmulator = async (options: AliyunEmulatorOptions = {}): 
     createBinding: (input) => core.createBinding(input),
     binding: (subsId) => core.binding(subsId),
     setCallStatus: (subsId, override) => core.setCallStatus(subsId, override),
+    setServed: (action, served) => void core.setServed(action, served),
+    setSecretStatus: (secretNo, status) => void core.setSecretStatus(secretNo, status),
     setFault: (action, spec) => void core.setFault(action, spec),
     clearFaults: (action) => core.clearFaults(action),
     advanceClock: (seconds) => core.advanceClock(seconds),

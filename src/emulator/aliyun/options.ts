@@ -34,6 +34,11 @@ export interface AliyunEmulatorOptions {
   readonly expiredRetentionSeconds?: number | undefined
   /** Hard cap on remembered nonces. Default 1,000,000. */
   readonly maxNonces?: number | undefined
+  /**
+   * Plays an Aliyun that no longer serves QueryCallStatus (its current API catalogue lists none):
+   * the action answers InvalidAction.NotFound. Default false.
+   */
+  readonly withoutQueryCallStatus?: boolean | undefined
   /** When set, every control API request must carry `authorization: Bearer <token>` (`--control-token`). */
   readonly controlToken?: string | undefined
 }
@@ -49,6 +54,8 @@ export interface ResolvedOptions {
   readonly seed: number
   readonly expiredRetentionMs: number
   readonly maxNonces: number
+  /** Actions answered with InvalidAction.NotFound from the start. */
+  readonly withdrawnActions: ReadonlyArray<string>
   readonly controlToken: string | undefined
 }
 
@@ -88,6 +95,7 @@ export const resolveOptions = (o: AliyunEmulatorOptions = {}): ResolvedOptions =
     seed: o.seed ?? 1,
     expiredRetentionMs: (o.expiredRetentionSeconds ?? 86_400) * 1000,
     maxNonces: o.maxNonces ?? 1_000_000,
+    withdrawnActions: o.withoutQueryCallStatus === true ? ["QueryCallStatus"] : [],
     controlToken: o.controlToken === undefined || o.controlToken === "" ? undefined : o.controlToken
   }
 }

@@ -95,6 +95,18 @@ export interface CallStatusAnswer {
   readonly extension: string | undefined
 }
 
+/**
+ * An X's state as QuerySecretNoDetail reports it: 0 unbound, 1 bound, 2 locked, 3 frozen. Locked and
+ * frozen are set through the control API; a locked or frozen X carries no call and takes no binding.
+ */
+export type SecretStatus = 0 | 1 | 2 | 3
+
+export interface SecretNoDetail {
+  readonly secretNo: string
+  readonly poolKey: string
+  readonly secretStatus: SecretStatus
+}
+
 export interface BindingDetail {
   readonly binding: Binding
   /** 1 in effect, 0 expired (QuerySubscriptionDetail's `Status`). */
@@ -152,6 +164,8 @@ export class BindingState {
   private readonly rows = new Map<string, Row>()
   /** Bindings per X number (live or expired-but-remembered), for conflicts and allocation. */
   private readonly byX = new Map<string, Set<Row>>()
+  /** X numbers locked (2) or frozen (3) through the control API. */
+  private readonly xBlocked = new Map<string, 2 | 3>()
   private nextSubsId = 1_000_000_000_000_001n
   private lastSweep = Number.NEGATIVE_INFINITY
 
@@ -172,6 +186,23 @@ export class BindingState {
   clear(): void {
     this.rows.clear()
     this.byX.clear()
+    this.xBlocked.clear()
+  }
+
+  /** Locks (2) or freezes (3) an X, or with `undefined` makes it usable again. */
+  setSecretStatus(secretNo: string, status: 2 | 3 | undefined): Outcome<SecretStatus | undefined> {
+    if (!this.poolOfNumber.has(secretNo)) return fail("isv.NO_NOT_EXIST", `number not in any pool: ${secretNo}`)
+    if (status === undefined) this.xBlocked.delete(secretNo)
+    else this.xBlocked.set(secretNo, status)
+    return ok(status)
+  }
+
+  /** QuerySecretNoDetail: the X's state in its pool. */
+  querySecretNoDetail(poolKey: string | undefined, secretNo: string, now: number): Outcome<SecretNoDetail> {
+    if (poolKey === undefined || !this.pools.has(poolKey)) return fail("isv.POOLKEY_NOT_EXISTS", `pool key not exists: ${poolKey ?? ""}`)
+    if (this.poolOfNumber.get(secretNo) !== poolKey) return fail("isv.NO_NOT_EXIST", `number not in pool ${poolKey}: ${secretNo}`)
+    const blocked = this.xBlocked.get(secretNo)
+    return ok({ secretNo, poolKey, secretStatus: blocked ?? (this.hasLive(secretNo, now) ? 1 : 0) })
   }
 
   bindingCount(): number {
@@ -216,6 +247,8 @@ export class BindingState {
     const b = row.value
     const extension = b.extension
     if (now >= b.expiresAt) return ok({ status: 4, calledNo: undefined, extension })
+    // a locked or frozen X carries no call, and the platform has no temporary X for it
+    if (this.xBlocked.has(b.phoneNoX)) return ok({ status: 3, calledNo: undefined, extension })
     if (b.callFault?.status === 2) return ok({ status: 2, calledNo: b.callFault.temporaryX, extension })
     if (b.callFault?.status === 3) return ok({ status: 3, calledNo: undefined, extension })
     return ok({ status: 1, calledNo: b.phoneNoX, extension })
@@ -371,6 +404,7 @@ export class BindingState {
       return found === undefined ? fail("isv.NO_AVAILABLE_NUMBER", "no available number in the pool") : ok(found)
     }
     if (this.poolOfNumber.get(x) !== pool.poolKey) return fail("isv.NO_NOT_EXIST", `number not in pool ${pool.poolKey}: ${x}`)
+    if (this.xBlocked.has(x)) return fail("isv.NO_USED_BY_OTHERS", `${x} is locked or frozen`)
     const conflict = this.conflictOnX(x, req.mode, parties, req.extension, now)
     if (conflict !== undefined) return fail("isv.BIND_CONFLICT", conflict)
     if (req.mode !== "AXN_EXTENSION") return ok([x, undefined])
@@ -381,7 +415,7 @@ export class BindingState {
   /** First X of the pool, in pool order, that can carry the new binding. */
   private allocate(pool: PoolConfig, mode: BindingMode, parties: ReadonlyArray<string | undefined>, now: number): readonly [string, string | undefined] | undefined {
     for (const x of pool.numbers) {
-      if (this.conflictOnX(x, mode, parties, undefined, now) !== undefined) continue
+      if (this.xBlocked.has(x) || this.conflictOnX(x, mode, parties, undefined, now) !== undefined) continue
       if (mode !== "AXN_EXTENSION") return [x, undefined]
       const extension = this.freeExtension(x, now)
       if (extension !== undefined) return [x, extension]
@@ -397,7 +431,7 @@ export class BindingState {
   private conflictOnX(x: string, mode: BindingMode, parties: ReadonlyArray<string | undefined>, extension: string | undefined, now: number, self?: Row): string | undefined {
     for (const other of this.byX.get(x) ?? []) {
       if (other === self || now >= other.expiresAt) continue
-      if (mode === "AXN") return `${x} is already bound`
+      if (mode === "AXN" || mode === "AX") return `${x} is already bound`
       if (mode === "AXB") {
         if (other.mode !== "AXB") return `${x} is dedicated to an ${other.mode} binding`
         if (parties.some((p) => p !== undefined && (p === other.phoneNoA || p === other.phoneNoB))) return `A or B is already bound to ${x}`

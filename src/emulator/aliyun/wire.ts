@@ -113,8 +113,10 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
   const action = params["Action"] ?? headerValue(req, "x-acs-action")
   if (action === undefined || action === "") return reply.gateway(missingParam("Action"))
   if (!Object.hasOwn(ACTIONS, action)) return reply.gateway(gatewayError("InvalidAction.NotFound"))
-  const spec = ACTIONS[action]!
   reply.action = action
+  // a withdrawn action (control API) answers as Aliyun does for an action it no longer serves, counted under its name
+  if (core.withdrawn.has(action)) return reply.gateway(gatewayError("InvalidAction.NotFound"))
+  const spec = ACTIONS[action]!
 
   if (core.options.verifySignatures) {
     const denied = authenticate({ method, path, query, params, headers: req.headers, body }, core.options, core.nonces, Date.now())

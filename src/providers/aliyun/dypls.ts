@@ -38,6 +38,11 @@ export const SubscriptionDetailReply = Schema.Struct({
     GmtCreate: OptionalText
   })
 })
+export const SecretNoDetailReply = Schema.Struct({
+  RequestId: Schema.optionalKey(Schema.String),
+  /** SecretStatus: 0 unbound, 1 bound, 2 locked, 3 frozen. */
+  SecretNoInfoDTO: Schema.Struct({ SecretNo: OptionalText, SecretStatus: Int })
+})
 export const EnvelopeReply = Schema.Struct({ RequestId: Schema.optionalKey(Schema.String) })
 
 const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => (reply: AliyunReply) =>
@@ -53,7 +58,7 @@ const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }
 export const beijingTime = (epochMillis: number): string =>
   new Date(epochMillis + 8 * 3600_000).toISOString().slice(0, 19).replace("T", " ")
 
-export const bindAction: Readonly<Record<BindingMode, string>> = { AXB: "BindAxb", AXN: "BindAxn", AXN_EXTENSION: "BindAxnExtension" }
+export const bindAction: Readonly<Record<BindingMode, string>> = { AXB: "BindAxb", AXN: "BindAxn", AX: "BindAxn", AXN_EXTENSION: "BindAxnExtension" }
 
 export interface BindParams {
   readonly mode: BindingMode
@@ -88,6 +93,9 @@ export const makeDypls = (rpc: AliyunRpc) => ({
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }).pipe(
       Effect.flatMap(decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail"))),
+  querySecretNoDetail: (p: { poolKey: string; secretNo: string }) =>
+    rpc("QuerySecretNoDetail", { PoolKey: p.poolKey, SecretNo: p.secretNo }).pipe(
+      Effect.flatMap(decodeReply(SecretNoDetailReply, "QuerySecretNoDetail"))),
   updateSubscription: (p: { poolKey: string; subsId: string; phoneNoX: string; operation: UpdateOperation }) => {
     const op = p.operation
     return rpc("UpdateSubscription", {

@@ -1,34 +1,110 @@
-/** The Aliyun Dypls adapter behind the PrivacyNumberProvider interface. */
-import { Effect, Layer } from "effect"
+/**
+ * The Aliyun Dypls adapter behind the PrivacyNumberProvider interface. Status evidence comes from
+ * QueryCallStatus, or, where Aliyun no longer serves it, from QuerySubscriptionDetail and
+ * QuerySecretNoDetail (evidence.ts reads both). In `auto` mode the adapter remembers that this
+ * endpoint answered InvalidAction.NotFound and asks QueryCallStatus again only every probe interval.
+ */
+import { Clock, Effect, Layer } from "effect"
 import { HttpClient } from "effect/http"
-import { normalizeStatus } from "../../domain/status.ts"
-import { PrivacyNumberProvider } from "../Provider.ts"
+import type { ProviderError } from "../../domain/errors.ts"
+import type { Evidence } from "../../domain/evidence.ts"
+import { normalizeStatus, type StatusAnswer } from "../../domain/status.ts"
+import { type EvidenceProvider, PrivacyNumberProvider, type StatusQuery } from "../Provider.ts"
 import { type AliyunRpcConfig, makeAliyunRpc } from "./client.ts"
 import { bindAction, DYPLS_VERSION, makeDypls } from "./dypls.ts"
+import { derivedEvidence, evidenceOfCallStatus, evidenceOfDeadBinding, isNotServed, type SecretStatusFact, type SubscriptionFact } from "./evidence.ts"
 
 const orUndefined = (s: string | null | undefined): string | undefined => (s === null || s === "" ? undefined : s)
 
-export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
+/** PRECALL_ALIYUN_STATUS_SOURCE: `query` QueryCallStatus only, `derived` never, `auto` until the endpoint says it does not serve it. */
+export type StatusSource = "auto" | "query" | "derived"
+
+export interface AliyunProviderConfig extends Omit<AliyunRpcConfig, "version"> {
+  /** Default `auto`. */
+  readonly statusSource?: StatusSource | undefined
+  /** In `auto`, how long after a NotFound QueryCallStatus is asked again. Default 600 s. */
+  readonly statusProbeMs?: number | undefined
+  /** The pool bindings moved here from another provider go into (PRECALL_ALIYUN_POOL_KEY). */
+  readonly rebindPoolKey?: string | undefined
+}
+
+/**
+ * Whether to ask QueryCallStatus now. In `auto`, a NotFound is remembered with its time, and the
+ * first decision after the probe interval claims the probe (the others keep deriving meanwhile).
+ */
+const makeSourceChoice = (source: StatusSource, probeMs: number) => {
+  let notServedSince: number | undefined
+  return {
+    askQuery: (now: number): boolean => {
+      if (source !== "auto") return source === "query"
+      if (notServedSince === undefined) return true
+      if (now - notServedSince < probeMs) return false
+      notServedSince = now
+      return true
+    },
+    notServed: (now: number) => {
+      notServedSince = now
+    },
+    served: () => {
+      notServedSince = undefined
+    }
+  }
+}
+
+export const makeAliyunProvider = (config: AliyunProviderConfig) =>
   Effect.gen(function*() {
     const dypls = makeDypls(yield* makeAliyunRpc({ ...config, version: DYPLS_VERSION }))
-    return PrivacyNumberProvider.of({
+    const choice = makeSourceChoice(config.statusSource ?? "auto", config.statusProbeMs ?? 600_000)
+
+    const queryCallStatus = (q: StatusQuery): Effect.Effect<StatusAnswer, ProviderError> =>
+      dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo }).pipe(
+        Effect.map(({ RequestId, SecretCallStatusDTO: dto }) => {
+          const calledNo = orUndefined(dto.CalledNo)
+          return { status: normalizeStatus(dto.Status, calledNo), calledNo, extension: orUndefined(dto.Extension), requestId: RequestId }
+        })
+      )
+
+    /** Status from the binding's detail and its X's state, asked together. */
+    const derived = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
+      Effect.all([
+        dypls.querySubscriptionDetail({ poolKey: q.poolKey, subsId: q.subsId, phoneNoX: q.phoneNoX }).pipe(
+          Effect.map(({ RequestId, SecretBindDetailDTO: d }): readonly [SubscriptionFact, string | undefined] =>
+            [{ _tag: "Found", status: d.Status, phoneNoX: d.PhoneNoX, extension: orUndefined(d.Extension) }, RequestId]),
+          // a binding the platform no longer knows is as dead as an expired one
+          Effect.catchIf((e) => e.errorClass === "binding", (e) => Effect.succeed([{ _tag: "Gone", code: e.code }, e.requestId] as const))
+        ),
+        dypls.querySecretNoDetail({ poolKey: q.poolKey, secretNo: q.phoneNoX }).pipe(
+          Effect.map(({ SecretNoInfoDTO }): SecretStatusFact => SecretNoInfoDTO.SecretStatus),
+          // without the X's state the binding's own status still decides
+          Effect.orElseSucceed((): SecretStatusFact => undefined)
+        )
+      ], { concurrency: 2 }).pipe(Effect.map(([[binding, requestId], secret]) => derivedEvidence(binding, secret, requestId)))
+
+    const pulled = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
+      queryCallStatus(q).pipe(
+        Effect.tap(() => Effect.sync(choice.served)),
+        Effect.map((a) => evidenceOfCallStatus(a)),
+        Effect.catchIf((e) => e.errorClass === "binding", (e) => Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)))
+      )
+
+    const provider: EvidenceProvider & { readonly queryCallStatus: typeof queryCallStatus } = {
       name: "aliyun",
       endpoint: config.endpoint,
-      actions: { queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode] },
-      queryCallStatus: (q) =>
-        dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo }).pipe(
-          Effect.map(({ RequestId, SecretCallStatusDTO: dto }) => {
-            const calledNo = orUndefined(dto.CalledNo)
-            return { status: normalizeStatus(dto.Status, calledNo), calledNo, extension: orUndefined(dto.Extension), requestId: RequestId }
-          }),
-          // Defensive rule (aliyun.md §7): a binding-class error on QueryCallStatus (isv.SUBS_NOT_EXIST,
-          // isv.NO_NOT_EXIST, isv.FORBIDDEN_ACTION "binding expired") means the binding is dead: handled
-          // like status 4, so it is rebound instead of dialled.
-          Effect.catchIf(
-            (e) => e.errorClass === "binding",
-            (e) => Effect.succeed({ status: 4 as const, calledNo: undefined, extension: undefined, requestId: e.requestId })
-          )
-        ),
+      rebindPoolKey: config.rebindPoolKey,
+      actions: {
+        queryCallStatus: "QueryCallStatus", bindingDetail: "QuerySubscriptionDetail", bind: (mode) => bindAction[mode], unbind: "UnbindSubscription"
+      },
+      queryCallStatus,
+      evidence: (q) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          !choice.askQuery(now)
+            ? derived(q)
+            : config.statusSource === "query"
+            ? pulled(q)
+            : pulled(q).pipe(Effect.catchIf(
+              (e) => isNotServed(e.code),
+              () => Effect.andThen(Effect.sync(() => choice.notServed(now)), derived(q))
+            ))),
       bindingDetail: (ref) =>
         dypls.querySubscriptionDetail(ref).pipe(Effect.map(({ RequestId, SecretBindDetailDTO: d }) => ({
           subsId: d.SubsId, phoneNoA: orUndefined(d.PhoneNoA), phoneNoB: orUndefined(d.PhoneNoB), phoneNoX: d.PhoneNoX,
@@ -37,10 +113,12 @@ export const makeAliyunProvider = (config: Omit<AliyunRpcConfig, "version">) =>
       bind: (r) =>
         dypls.bind(r).pipe(Effect.map(({ RequestId, SecretBindDTO: b }) => ({
           subsId: b.SubsId, phoneNoX: b.SecretNo, extension: orUndefined(b.Extension), requestId: RequestId
-        })))
-    })
+        }))),
+      unbind: (ref) => Effect.asVoid(dypls.unbindSubscription({ poolKey: ref.poolKey, subsId: ref.subsId, secretNo: ref.phoneNoX }))
+    }
+    return provider
   })
 
 /** The Aliyun provider over the HttpClient in context (provide NodeHttpClient.layerUndici). */
-export const aliyunProviderLayer = (config: Omit<AliyunRpcConfig, "version">): Layer.Layer<PrivacyNumberProvider, never, HttpClient.HttpClient> =>
+export const aliyunProviderLayer = (config: AliyunProviderConfig): Layer.Layer<PrivacyNumberProvider, never, HttpClient.HttpClient> =>
   Layer.effect(PrivacyNumberProvider, makeAliyunProvider(config))
