@@ -4,7 +4,7 @@
  * this process's CPU time.
  */
 import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import { runAsChild } from "./child-server.ts"
 
 const server = createServer((req, res) => {
   const chunks: Array<Buffer> = []
@@ -23,17 +23,4 @@ const server = createServer((req, res) => {
     res.end(body)
   })
 })
-server.keepAliveTimeout = 60_000
-server.listen(0, "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo
-  process.send?.({ url: `http://127.0.0.1:${port}` })
-})
-process.on("message", (m: { cpu?: boolean }) => {
-  if (m.cpu === true) process.send?.({ cpu: process.cpuUsage() })
-})
-const stop = (): void => {
-  server.closeAllConnections()
-  server.close(() => process.exit(0))
-}
-process.on("SIGTERM", stop)
-process.on("disconnect", stop)
+runAsChild(server)

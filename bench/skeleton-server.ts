@@ -8,7 +8,7 @@
  * emulator.
  */
 import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import { runAsChild } from "./child-server.ts"
 import { Agent, request } from "undici"
 import { signedQueryCallStatus } from "./signed.ts"
 
@@ -50,17 +50,4 @@ const server = createServer((req, res) => {
     decide(input).then((body) => answer(200, body), () => answer(502, JSON.stringify({ error: "provider" })))
   })
 })
-server.keepAliveTimeout = 60_000
-server.listen(0, "127.0.0.1", () => {
-  const { port } = server.address() as AddressInfo
-  process.send?.({ url: `http://127.0.0.1:${port}` })
-})
-process.on("message", (m: { cpu?: boolean }) => {
-  if (m.cpu === true) process.send?.({ cpu: process.cpuUsage() })
-})
-const stop = (): void => {
-  server.closeAllConnections()
-  server.close(() => void agent.close().finally(() => process.exit(0)))
-}
-process.on("SIGTERM", stop)
-process.on("disconnect", stop)
+runAsChild(server, () => agent.close())
