@@ -3,12 +3,8 @@
  * against the Aliyun emulator, over the Redis at 127.0.0.1:6379 (a fresh key prefix per test, removed
  * after). Redis down: a second redis-server that the test starts and kills.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { Effect, Metric } from "effect"
 import { randomUUID } from "node:crypto"
-import { createServer } from "node:net"
-import { deriveKey, makeSealer, sharedStateRejectedTotal } from "../../src/redis/sealed.ts"
-import { Metric } from "effect"
-import { Effect } from "effect"
 import { createClient } from "redis"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { flightKeys } from "../../src/cache/SharedFlight.ts"
@@ -16,6 +12,8 @@ import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emula
 import { sharingKeys } from "../../src/engine/DecisionSharing.ts"
 import { createPrecall, decodeRequest, type Precall } from "../../src/precall.ts"
 import type { SettingsInput } from "../../src/policy/settings.ts"
+import { deriveKey, makeSealer, sharedStateRejectedTotal } from "../../src/redis/sealed.ts"
+import { ownRedisServer } from "../limits/support.ts"
 
 const REDIS_URL = "redis://127.0.0.1:6379"
 const A = "13800138000"
@@ -209,37 +207,16 @@ describe("two instances, one Redis", () => {
   })
 })
 
-/** A free TCP port for the throwaway redis-server. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const port = (server.address() as { port: number }).port
-      server.close(() => resolve(port))
-    })
-  })
-
-const startRedis = async (port: number): Promise<ChildProcess> => {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "inherit"] })
-  await new Promise<void>((resolve, reject) => {
-    child.on("error", reject)
-    child.stdout!.on("data", (chunk: Buffer) => chunk.toString().includes("Ready to accept connections") && resolve())
-  })
-  return child
-}
-
 describe("Redis down", () => {
   it("no decision fails; the in-memory cache and coalescing keep working", async () => {
-    const port = await freePort()
-    const server = await startRedis(port)
+    const redisServer = await ownRedisServer()
     try {
-      const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: `redis://127.0.0.1:${port}`, redisPrefix: prefix, redisKeySecret: SECRET })
+      const p = await createPrecall({ aliyunEndpoint: emulator.url, redisUrl: redisServer.url, redisPrefix: prefix, redisKeySecret: SECRET })
       instances.push(p)
       const first = axb()
       expect(await p.decide(first.req)).toMatchObject({ source: "provider", status: 1 })
 
-      const exited = new Promise((resolve) => server.once("exit", resolve))
-      server.kill("SIGKILL")
-      await exited
+      await redisServer.stop()
 
       // written to memory as well as Redis: still served
       expect(await p.decide(first.req)).toMatchObject({ decision: "use-x", source: "cache", attempts: 0 })
@@ -251,7 +228,7 @@ describe("Redis down", () => {
       expect(await p.decide(second.req)).toMatchObject({ source: "cache" })
       expect(statusRequests()).toBe(2)
     } finally {
-      if (server.exitCode === null && server.signalCode === null) server.kill("SIGKILL")
+      await redisServer.stop()
     }
   })
 })

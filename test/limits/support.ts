@@ -5,7 +5,10 @@
  */
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:net"
+import { mkdtempSync } from "node:fs"
+import { type AddressInfo, connect, createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { createClient } from "redis"
 import { cacheLayer } from "../../src/cache/cacheLayer.ts"
 import type { Decision } from "../../src/domain/decision.ts"
@@ -47,16 +50,6 @@ export const deleteKeysUnder = async (url: string, prefix: string): Promise<void
   }
 }
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))))
-    })
-  })
-
 const pings = async (url: string): Promise<boolean> => {
   const client = createClient({ url, socket: { reconnectStrategy: false, connectTimeout: 200 } })
   client.on("error", () => {})
@@ -78,14 +71,34 @@ export const waitUntil = async (condition: () => boolean | Promise<boolean>, tim
   }
 }
 
-/** A throwaway redis-server (no persistence) on a port of its own, which a test may stop and start again. */
+/**
+ * A throwaway redis-server (no persistence) that a test may stop and start again. Its TCP port comes
+ * from the OS: redis-server cannot listen on an OS-chosen port, so it listens on a unix socket of its
+ * own and a proxy on port 0 forwards to it (no "find a free port, then reuse it" race). A connection
+ * made while the server is stopped is closed at once, as a refused one would be.
+ */
 export const ownRedisServer = async () => {
-  const port = await freePort()
-  const url = `redis://127.0.0.1:${port}`
+  const dir = mkdtempSync(join(tmpdir(), "precall-redis-"))
+  const socketPath = join(dir, "redis.sock")
+  const proxy = createServer((client) => {
+    const upstream = connect(socketPath)
+    const end = () => {
+      client.destroy()
+      upstream.destroy()
+    }
+    for (const side of [client, upstream]) {
+      side.on("error", end)
+      side.on("close", end)
+    }
+    client.pipe(upstream).pipe(client)
+  })
+  await new Promise<void>((resolve) => proxy.listen(0, "127.0.0.1", resolve))
+  proxy.unref()
+  const url = `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`
   let child: ChildProcess | undefined
   const start = async () => {
-    child = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no", "--daemonize", "no"], { stdio: "ignore" })
-    await waitUntil(() => pings(url), 5000, `redis-server on ${port}`)
+    child = spawn("redis-server", ["--port", "0", "--unixsocket", socketPath, "--save", "", "--appendonly", "no", "--daemonize", "no"], { stdio: "ignore" })
+    await waitUntil(() => pings(url), 5000, `redis-server behind ${url}`)
   }
   const stop = () =>
     new Promise<void>((resolve) => {
