@@ -110,7 +110,7 @@ export const runMicro = async (o: { readonly n: number; readonly rounds: number 
     await run("the same counter update on a metric tagged once, for comparison", () => Effect.runSync(Metric.update(tagged, 1)))
     const { requestKey, statusKey } = sharingKeys("bench-secret")
     await run("sharing keys of one decision: requestKey + statusKey (two HMAC-SHA256)", () =>
-      requestKey(request) + statusKey(request.poolKey, request.subsId, request.callerNo))
+      requestKey(request) + statusKey(request.poolKey, request.subsId, request.callerNo, "aliyun"))
     void DecisionSharing
   } finally {
     await Promise.all([plain.dispose(), traced.dispose(), notTraced.dispose(), core.dispose(), live.dispose()])

@@ -3,7 +3,7 @@
  * nothing else under src/ is a public entry point.
  */
 export { createPrecall, decide, decodeRequest, InvalidRequest, PrecallError, PrecallFromEnv, PrecallLive, PrecallWith, providerLayer } from "./precall.ts"
-export type { Precall } from "./precall.ts"
+export type { Precall, PrecallServices } from "./precall.ts"
 export { Engine, engineLayer, makeEngine } from "./engine/Engine.ts"
 export { telemetryLayer } from "./telemetry/otlp.ts"
 export type { EngineShape } from "./engine/Engine.ts"

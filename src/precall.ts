@@ -52,6 +52,9 @@ export const aliyunCredentials = (settings: Settings) => {
   }))
 }
 
+/** The services the composed precall layers provide. */
+export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes
+
 /** Every provider the settings configure, each built over undici, the default one first. */
 const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> =>
   Effect.map(aliyunCredentials(settings), (credentials) => [
@@ -96,7 +99,7 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
  * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
  * ```
  */
-export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
@@ -112,7 +115,7 @@ export const PrecallLive = (settings: Settings): Layer.Layer<Engine | ProviderBr
 export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, E> =>
+): Layer.Layer<PrecallServices, E> =>
   engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
@@ -133,7 +136,7 @@ export const PrecallWith = <E>(
  * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
  * ```
  */
-export const PrecallFromEnv: Layer.Layer<Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 

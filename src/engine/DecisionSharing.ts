@@ -44,9 +44,9 @@ export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer
 export const sharingKeys = (secret: string | Buffer) => {
   const mac = (text: string) => createHmac("sha256", secret).update(text).digest("base64url")
   return {
-    /** The status cache key: the binding, who is calling, and the provider (Aliyun's keys predate the others). */
-    statusKey: (poolKey: string, subsId: string, callerNo: string | undefined, provider = "aliyun"): string =>
-      mac(`${provider === "aliyun" ? "" : `${provider}|`}${poolKey}|${subsId}|${callerNo ?? ""}`),
+    /** The status cache key: the provider, the binding and who is calling. */
+    statusKey: (poolKey: string, subsId: string, callerNo: string | undefined, provider: string): string =>
+      mac(`${provider}|${poolKey}|${subsId}|${callerNo ?? ""}`),
     /** The coalescing key: every field of the request, in a fixed order. */
     requestKey: (request: DecideRequest): string =>
       mac(JSON.stringify([

@@ -15,7 +15,7 @@ import { Clock, Context, Effect, Layer, Option, Schema } from "effect"
 import * as Redis from "effect/persistence/Redis"
 import { randomUUID } from "node:crypto"
 import type { Settings } from "../policy/settings.ts"
-import { makeSealer, rejectedSharedValue, type Sealer, sharedStateSecret } from "../redis/sealed.ts"
+import { rejectedSharedValue } from "../redis/sealed.ts"
 import { SharedRedis, type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import { makeTtlMap } from "../cache/TtlMap.ts"
 import { normalizePhone } from "../domain/phone.ts"
@@ -123,8 +123,6 @@ export interface EvidenceOptions {
   readonly xFailureThreshold: number
   /** The window, in seconds (PRECALL_X_FAILURE_WINDOW_S). */
   readonly xFailureWindowS: number
-  /** The instances' shared secret (sealed.ts derives the key-name and value-seal keys from it). */
-  readonly secret: string | Buffer | Buffer
 }
 
 /** Entries kept in memory per kind; every entry is small (< 300 bytes). */
@@ -206,7 +204,8 @@ const makeWindows = () => {
 }
 
 export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisShape): EvidenceStoreShape => {
-  const sealer: Sealer = makeSealer(options.secret)
+  // key names and seals under the instances' shared secret, as every shared value (src/redis/sealed.ts)
+  const { sealer } = shared
   const windowMs = options.xFailureWindowS * 1000
   const key = (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.keyName(`evidence|${kind}|${parts.join("|")}`)}`
   /** An X is the same X however it is written (+86..., 86..., national digits). */
@@ -363,11 +362,10 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   }
 }
 
-/** The options of the settings; the secret is the one every shared value is sealed with. */
+/** The options of the settings. */
 export const evidenceOptions = (settings: Settings): EvidenceOptions => ({
   xFailureThreshold: settings.xFailureThreshold,
-  xFailureWindowS: settings.xFailureWindowS,
-  secret: sharedStateSecret(settings)
+  xFailureWindowS: settings.xFailureWindowS
 })
 
 /** The evidence store over the shared Redis (in memory when none is configured). */

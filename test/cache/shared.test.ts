@@ -85,7 +85,7 @@ describe("two instances, one Redis", () => {
     const one = await instance()
     const { req } = axb()
     const decoded = await Effect.runPromise(decodeRequest(req))
-    await redis.set(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`, "{not json", { PX: 10_000 })
+    await redis.set(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo, "aliyun")}`, "{not json", { PX: 10_000 })
     expect(await one.decide(req)).toMatchObject({ decision: "use-x", source: "provider", attempts: 1 })
   })
 
@@ -94,7 +94,7 @@ describe("two instances, one Redis", () => {
     const fresh = () => instance({ deadlineMs: 1000 })
     const { b, req } = axb()
     const decoded = await Effect.runPromise(decodeRequest(req))
-    const statusAt = `${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`
+    const statusAt = `${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo, "aliyun")}`
     const rejectedBefore = await rejected()
     // a status-1 answer that points the call at the attacker's number, unsealed
     await redis.set(statusAt, JSON.stringify({ status: 1, calledNo: "13912345678", extension: null, requestId: "r" }), { PX: 10_000 })
@@ -123,7 +123,7 @@ describe("two instances, one Redis", () => {
     const { req } = axb()
     await one.decide(req)
     const decoded = await Effect.runPromise(decodeRequest(req))
-    const raw = await redis.get(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo)}`)
+    const raw = await redis.get(`${prefix}status:${statusKey(decoded.poolKey, decoded.subsId, decoded.callerNo, "aliyun")}`)
     expect(raw).toMatch(/^v1\.[A-Za-z0-9_-]{43}\./)
   })
 

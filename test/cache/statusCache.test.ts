@@ -136,10 +136,10 @@ describe("shared-state keys", () => {
   it("are keyed hashes: the same inputs give the same key only under the same secret, and no number appears", () => {
     const a = sharingKeys("secret-a")
     const b = sharingKeys("secret-b")
-    const key = a.statusKey("FC100000000001", "1000000000000001", "13800138000")
-    assert.strictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13800138000"))
-    assert.notStrictEqual(key, b.statusKey("FC100000000001", "1000000000000001", "13800138000"))
-    assert.notStrictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13900139000"))
+    const key = a.statusKey("FC100000000001", "1000000000000001", "13800138000", "aliyun")
+    assert.strictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13800138000", "aliyun"))
+    assert.notStrictEqual(key, b.statusKey("FC100000000001", "1000000000000001", "13800138000", "aliyun"))
+    assert.notStrictEqual(key, a.statusKey("FC100000000001", "1000000000000001", "13900139000", "aliyun"))
     assert.notInclude(key, "13800138000")
   })
 

@@ -63,7 +63,7 @@ const scripted = (
   return { provider, recorded }
 }
 
-const storeOptions = { xFailureThreshold: 3, xFailureWindowS: 600, secret: "test-secret" }
+const storeOptions = { xFailureThreshold: 3, xFailureWindowS: 600 }
 
 /** Decides with `primary` as the default provider, `more` beside it, and a fresh in-memory evidence store. */
 const decideWith = (

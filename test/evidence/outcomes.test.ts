@@ -25,7 +25,7 @@ const X = "17000000001"
 const base = { provider: "huawei", subsId: "sub-1", phoneNoX: X } as const
 
 const withOutcomes = <A, E>(body: Effect.Effect<A, E, Outcomes | EvidenceStore>, extra: Layer.Layer<never> = Layer.empty) => {
-  const store = Layer.succeed(EvidenceStore, makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600, secret: "s" }, noRedis))
+  const store = Layer.succeed(EvidenceStore, makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600 }, noRedis))
   return Effect.provide(body, outcomesLayer.pipe(Layer.provideMerge(store), Layer.provide(extra)))
 }
 

@@ -13,7 +13,7 @@ import { noRedis, sharedRedisLayer } from "../../src/redis/SharedRedis.ts"
 import { APP, fee, numStatus, post, servePushes, signedHeaders } from "./pushSupport.ts"
 
 const X = "+8617000000001"
-const memoryStore = () => makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600, secret: "s" }, noRedis)
+const memoryStore = () => makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600 }, noRedis)
 
 const withRoute = <A, E>(body: (url: string, store: EvidenceStoreShape) => Effect.Effect<A, E>) =>
   Effect.scoped(Effect.gen(function*() {

@@ -16,7 +16,7 @@ import { noRedis, SharedRedis, sharedRedisLayer } from "../../src/redis/SharedRe
 
 const X = "+8617000000001"
 const OTHER_X = "+8617000000002"
-const memoryStore = (threshold = 3, windowS = 600) => makeEvidenceStore({ xFailureThreshold: threshold, xFailureWindowS: windowS, secret: "test-secret" }, noRedis)
+const memoryStore = (threshold = 3, windowS = 600) => makeEvidenceStore({ xFailureThreshold: threshold, xFailureWindowS: windowS }, noRedis)
 
 const fail = (store: EvidenceStoreShape, outcomeClass: OutcomeClass, phoneNoX = X, callId?: string) =>
   store.recordOutcome({ provider: "huawei", phoneNoX, outcomeClass, code: `test:${outcomeClass}`, callId })
