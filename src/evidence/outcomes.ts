@@ -11,7 +11,7 @@ import { PhoneNumber } from "../domain/phone.ts"
 import { schemaIssuesOf } from "./issues.ts"
 import { classifyQ850, marksX, OutcomeClass } from "./classes.ts"
 import { EvidenceStore } from "./EvidenceStore.ts"
-import { classifyHuaweiStateCode } from "./huaweiStateCodes.ts"
+import { classifyHuaweiStateCode } from "../providers/huawei/stateCodes.ts"
 
 export const OutcomeProvider = Schema.Literals(["aliyun", "huawei"])
 

@@ -6,7 +6,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { classifyForwardedQ850, classifyQ850 } from "../../src/evidence/classes.ts"
-import { classifyHuaweiStateCode } from "../../src/evidence/huaweiStateCodes.ts"
+import { classifyHuaweiStateCode } from "../../src/providers/huawei/stateCodes.ts"
 import { EvidenceStore, makeEvidenceStore } from "../../src/evidence/EvidenceStore.ts"
 import {
   type CallState,

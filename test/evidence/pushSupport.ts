@@ -9,8 +9,8 @@ import { HttpRouter, HttpServer } from "effect/http"
 import { createHash, createHmac, randomUUID } from "node:crypto"
 import { createServer } from "node:http"
 import { EvidenceStore, type EvidenceStoreShape } from "../../src/evidence/EvidenceStore.ts"
-import { huaweiPushCodec } from "../../src/evidence/huaweiPushCodec.ts"
-import type { HuaweiPushCodec, PushApp } from "../../src/evidence/huaweiPushes.ts"
+import { huaweiPushCodec } from "../../src/providers/huawei/pushCodec.ts"
+import type { HuaweiPushCodec, PushApp } from "../../src/providers/huawei/pushes.ts"
 import { huaweiPushRoute } from "../../src/service/pushes.ts"
 
 export const APP: PushApp = { appKey: "demoAppKey0001", appSecret: Redacted.make("demoAppSecret0001"), auth: "aksk" }

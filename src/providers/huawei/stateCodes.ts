@@ -4,7 +4,7 @@
  * health. Only the X-number codes count against an X; callee codes never do (§6 rule 7), and the
  * control and platform codes of §6 rule 8 are transient.
  */
-import type { OutcomeClass } from "./classes.ts"
+import type { OutcomeClass } from "../../evidence/classes.ts"
 
 const range = (from: number, to: number): Array<number> => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 

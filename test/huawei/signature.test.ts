@@ -4,8 +4,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Redacted, Result } from "effect"
-import { parseHuaweiPush, parseUsernameToken, verifyPushToken } from "../../src/evidence/huaweiPushCodec.ts"
-import type { PushApp } from "../../src/evidence/huaweiPushes.ts"
+import { parseHuaweiPush } from "../../src/providers/huawei/pushCodec.ts"
+import { createdOf, newNonce, parseUsernameToken, signedHeaders, verifyUsernameToken as verifyPushToken } from "../../src/providers/huawei/signature.ts"
+import type { PushApp } from "../../src/providers/huawei/pushes.ts"
 
 const aksk: PushApp = { appKey: "demoAppKey0001", appSecret: Redacted.make("demoAppSecret0001"), auth: "aksk" }
 const wsse: PushApp = { ...aksk, auth: "wsse" }
@@ -70,5 +71,30 @@ describe("push body", () => {
       assert.isTrue(Result.isFailure(r), JSON.stringify(body).slice(0, 60))
       if (Result.isFailure(r)) assert.isAbove(r.failure.length, 0)
     }
+  })
+})
+
+describe("request signing", () => {
+  it("signs the worked example as huawei.md §2 prints it, under each scheme's header", () => {
+    const a = signedHeaders(aksk, NONCE, CREATED)
+    assert.strictEqual(a["authorization"], 'AKSK realm="SDP",profile="UsernameToken",type="Appkey"')
+    assert.strictEqual(a["x-aksk"], token(AKSK_DIGEST))
+    const w = signedHeaders(wsse, NONCE, CREATED)
+    assert.strictEqual(w["authorization"], 'WSSE realm="SDP",profile="UsernameToken",type="Appkey"')
+    assert.strictEqual(w["x-wsse"], token(WSSE_DIGEST))
+  })
+
+  it("Created has second precision in UTC; nonces are 32 hex characters and differ", () => {
+    assert.strictEqual(createdOf(Date.UTC(2018, 1, 12, 15, 30, 20, 987)), CREATED)
+    const n = newNonce()
+    assert.match(n, /^[0-9A-F]{32}$/)
+    assert.notStrictEqual(n, newNonce())
+  })
+
+  it("what it signs verifies, for the signing app only", () => {
+    const created = createdOf(Date.now())
+    const headers = signedHeaders(aksk, "abc123", created)
+    assert.strictEqual(verifyPushToken(headers, [aksk])?.nonce, "abc123")
+    assert.isUndefined(verifyPushToken(headers, [wsse]))
   })
 })

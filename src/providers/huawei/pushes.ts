@@ -8,12 +8,13 @@
  * once: each call event and CDR has an identity (`sessionId` + event type, `sessionId` + `icid`) that
  * the store remembers for longer than the whole re-push schedule.
  */
-import type { Redacted, Result } from "effect"
+import type { Result } from "effect"
 import { Effect } from "effect"
 import type { Headers } from "effect/http"
-import { classifyForwardedQ850, type OutcomeClass } from "./classes.ts"
-import type { EvidenceStoreShape, XAvailability } from "./EvidenceStore.ts"
-import type { StateCodeTable } from "./outcomes.ts"
+import { classifyForwardedQ850, type OutcomeClass } from "../../evidence/classes.ts"
+import type { EvidenceStoreShape, XAvailability } from "../../evidence/EvidenceStore.ts"
+import type { StateCodeTable } from "../../evidence/outcomes.ts"
+import type { HuaweiApp, VerifiedToken } from "./signature.ts"
 
 export const HUAWEI = "huawei"
 
@@ -54,19 +55,8 @@ export type HuaweiPushView =
   | { readonly eventType: string; readonly statusInfo: CallEventInfo }
 
 /** An app whose pushes are accepted: its key, its secret and the scheme it signs with. */
-export interface PushApp {
-  readonly appKey: string
-  readonly appSecret: Redacted.Redacted<string>
-  readonly auth: "aksk" | "wsse"
-}
-
-/** A push token whose digest verified: who sent it, and its nonce and time for the replay checks. */
-export interface VerifiedToken {
-  readonly appKey: string
-  readonly nonce: string
-  /** Epoch ms of the token's `Created`. */
-  readonly created: number
-}
+export type PushApp = HuaweiApp
+export type { VerifiedToken }
 
 /** The pure functions the push route runs on: header verification and body parsing. */
 export interface HuaweiPushCodec {
