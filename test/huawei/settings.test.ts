@@ -2,6 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
 import { settingsFromEnv, settingsFromObject } from "../../src/policy/settings.ts"
+import { serviceConfigFromEnv } from "../../src/service/config.ts"
 
 const settingsOf = (e: { readonly issues: ReadonlyArray<{ readonly setting: string }> }) => e.issues.map((i) => i.setting)
 
@@ -44,5 +45,24 @@ describe("Huawei CEC settings", () => {
       for (const bad of ["755", "07555", "0a55"]) {
         assert.deepStrictEqual(settingsOf(yield* Effect.flip(settingsFromEnv({ PRECALL_HUAWEI_AREA_CODE: bad }))), ["PRECALL_HUAWEI_AREA_CODE"], bad)
       }
+    }))
+})
+
+describe("precall serve with Huawei alone", () => {
+  it.effect("a Huawei app key is a provider: the service then wants API keys, like for Aliyun", () =>
+    Effect.gen(function*() {
+      const refused = yield* Effect.flip(serviceConfigFromEnv({ PRECALL_HUAWEI_APP_KEY: "k", PRECALL_HUAWEI_APP_SECRET: "s" }))
+      assert.deepStrictEqual(settingsOf(refused), ["PRECALL_API_KEYS"])
+      assert.include(refused.issues[0]!.message, "PRECALL_HUAWEI_APP_KEY is set")
+      const config = yield* serviceConfigFromEnv({ PRECALL_HUAWEI_APP_KEY: "k", PRECALL_HUAWEI_APP_SECRET: "s", PRECALL_API_KEYS: "a-long-enough-api-key-0001" })
+      assert.strictEqual(config.apiKeys.length, 1)
+    }))
+
+  it.effect("the open demo refuses to run beside a Huawei app key or a public Huawei endpoint", () =>
+    Effect.gen(function*() {
+      const a = yield* Effect.flip(serviceConfigFromEnv({ PRECALL_HUAWEI_APP_KEY: "k" }, { demo: true }))
+      assert.include(a.issues[0]!.message, "PRECALL_HUAWEI_APP_KEY")
+      const b = yield* Effect.flip(serviceConfigFromEnv({ PRECALL_HUAWEI_ENDPOINT: "https://rtcpns.cn-north-1.myhuaweicloud.com" }, { demo: true }))
+      assert.include(b.issues[0]!.message, "(PRECALL_HUAWEI_ENDPOINT set)")
     }))
 })
