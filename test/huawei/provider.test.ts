@@ -146,6 +146,40 @@ describe("Huawei evidence gathering", () => {
         assert.strictEqual(received.length, 0)
       })))
 
+  it.effect("rule 5: last call refused for its direction → callDirection 0 once per such call, then use X", () =>
+    setup(() => ok(), (p, store, received) =>
+      Effect.gen(function*() {
+        yield* remember(store, 3600)
+        const refusedCall = store.recordOutcome({ provider: "huawei", phoneNoX: X, subsId: "sub-1", outcomeClass: "other", code: "stateCode:8016" })
+        yield* refusedCall
+        const e = yield* p.evidence(query)
+        assert.strictEqual(e.verdict._tag, "UseX")
+        assert.include(e.source, "callDirection set to 0")
+        assert.deepStrictEqual(received.map((r) => [r.method, r.body]), [["PUT", { subscriptionId: "sub-1", callDirection: 0 }]])
+        // the same refused call does not cost another PUT
+        assert.strictEqual((yield* p.evidence(query)).verdict._tag, "UseX")
+        assert.strictEqual(received.length, 1)
+        // a later refused call does
+        yield* TestClock.adjust("1 minute")
+        yield* refusedCall
+        yield* p.evidence(query)
+        assert.strictEqual(received.length, 2)
+      })))
+
+  it.effect("rule 5: a failed PUT still dials X; an AX binding has no direction to open", () =>
+    setup(() => refused("1010001", "internal error", 500), (p, store, received) =>
+      Effect.gen(function*() {
+        yield* remember(store, 3600)
+        yield* store.recordOutcome({ provider: "huawei", phoneNoX: X, subsId: "sub-1", outcomeClass: "other", code: "stateCode:8016" })
+        const e = yield* p.evidence(query)
+        assert.strictEqual(e.verdict._tag, "UseX")
+        assert.include(e.source, "setting callDirection 0 failed")
+        yield* store.rememberBinding({ provider: "huawei", subsId: "ax-1", phoneNoX: X, mode: "AX", durationS: 0 })
+        yield* store.recordOutcome({ provider: "huawei", phoneNoX: X, subsId: "ax-1", outcomeClass: "other", code: "stateCode:8016" })
+        assert.strictEqual((yield* p.evidence({ ...query, subsId: "ax-1" })).verdict._tag, "UseX")
+        assert.strictEqual(received.length, 1)
+      })))
+
   it.effect("an account refusal is remembered: nothing dialable without asking, asked again after the recheck interval, cleared by a success", () => {
     let frozen = true
     return setup(() => (frozen ? refused("1010029", "subscriber frozen") : found), (p, store, received) =>

@@ -36,6 +36,8 @@ const MAX_DURATION_S = 7_776_000
  * it the next decision asks the platform again, and any successful reply clears it.
  */
 export const ACCOUNT_RECHECK_MS = 60_000
+/** A direction fix is claimed per refused call for as long as the store keeps a binding's last call. */
+const DIRECTION_CLAIM_MS = 24 * 3600 * 1000
 
 /** Huawei's two binding APIs: AX serves Aliyun's AXN too (X dedicated to A). */
 type HuaweiMode = "AXB" | "AX"
@@ -142,6 +144,7 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
         const freshRefusal = refused !== undefined && now - refused.at < ACCOUNT_RECHECK_MS ? refused.code : undefined
         let accountBlocked = freshRefusal ?? (lastCall?.code === "stateCode:7108" ? lastCall.code : undefined)
         let query: BindingQueryFact | undefined
+        let mode = huaweiModeOf(cached?.mode)
         // a stale refusal is checked again with the one query, even when the cache needs none
         if (accountBlocked === undefined && (needsBindingQuery(cached, now) || refused !== undefined)) {
           const found = yield* lookup(q.subsId, huaweiModeOf(cached?.mode)).pipe(
@@ -152,6 +155,7 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
           if (found.r?._tag === "Gone") query = { _tag: "Gone", code: found.r.code }
           else if (found.r?._tag === "Found") {
             query = { _tag: "InEffect" }
+            mode = found.r.mode
             // A binding that never expires is cached from the query; a timed one is not, since the
             // timezone of `subscribeTime` is unconfirmed (§8) and a wrong expiry would rebind a live binding.
             if (cached === undefined && (found.r.durationS ?? 0) === 0) {
@@ -159,12 +163,24 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
             }
           }
         }
-        return huaweiEvidence({
+        const read = huaweiEvidence({
           now, accountBlocked, query,
           cached: cached === undefined ? undefined : { expiresAt: cached.expiresAt },
           xStatus: xStatus === undefined ? undefined : { status: xStatus.status, cause: xStatus.cause, at: xStatus.at },
           lastCallCode: lastCall?.code
         }, undefined)
+        // §6 rule 5: the last call was refused for its direction: open the AXB binding both ways, once
+        // per such call (the claim is the call's time), then dial X. A failed PUT still dials X: the
+        // next refused call tries again.
+        if (
+          read.verdict._tag !== "UseX" || lastCall?.code !== "stateCode:8016" || mode !== "AXB" ||
+          !(yield* store.firstSeen(`huawei:direction:${q.subsId}:${lastCall.at}`, DIRECTION_CLAIM_MS))
+        ) return read
+        const opened = yield* modify(q.subsId, { callDirection: 0 }).pipe(
+          Effect.as(true),
+          Effect.catch((e) => Effect.as(Effect.logWarning({ msg: "callDirection 0 not set", provider: HUAWEI_PROVIDER, code: e.code }), false))
+        )
+        return { ...read, source: `${read.source}; last call: stateCode 8016 (direction not allowed), ${opened ? "callDirection set to 0" : "setting callDirection 0 failed"}` }
       })
 
     const bindingDetail = (ref: BindingRef): Effect.Effect<BindingDetail, ProviderError> =>
