@@ -116,6 +116,8 @@ const bodyOf = <A, I>(schema: Schema.Codec<A, I>, what: string) => (response: Ht
 export const makeCecCallState = (config: CecConfig): Effect.Effect<CallStateSourceShape, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
     const client = (yield* HttpClient.HttpClient).pipe(
+      // no client span or trace headers to CEC, as for the binding calls
+      HttpClient.transformResponse(Effect.provideService(HttpClient.TracerDisabledWhen, () => true)),
       HttpClient.transformResponse(Effect.provideService(HttpClient.TracerPropagationEnabled, false)),
       HttpClient.transformResponse(Effect.catchTag("HttpClientError", (e) => Effect.fail(unavailable(`CEC unreachable: ${e.reason._tag}`))))
     )

@@ -12,6 +12,7 @@ import type { BindingMode } from "../../domain/binding.ts"
 import { type ErrorClass, LocalCodes, ProviderError } from "../../domain/errors.ts"
 import { maskPhone } from "../../domain/phone.ts"
 import { EvidenceStore, type EvidenceStoreShape, makeEvidenceStore } from "../../evidence/EvidenceStore.ts"
+import { defaults } from "../../policy/settings.ts"
 import { noRedis } from "../../redis/SharedRedis.ts"
 import type { BindingDetail, BindingRef, BindRequest, EvidenceProvider, NewBinding, StatusQuery } from "../Provider.ts"
 import { PrivacyNumberProvider } from "../Provider.ts"
@@ -89,7 +90,7 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
   Effect.gen(function*() {
     const client: HuaweiClient = yield* makeHuaweiClient(config)
     const store: EvidenceStoreShape = Option.getOrUndefined(yield* Effect.serviceOption(EvidenceStore)) ??
-      makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600 }, noRedis)
+      makeEvidenceStore({ xFailureThreshold: defaults.xFailureThreshold, xFailureWindowS: defaults.xFailureWindowS }, noRedis)
     const axConfigured = config.ax !== undefined
     /** The last account-level refusal and when it came. */
     const blocked = yield* Ref.make<{ readonly code: string; readonly at: number } | undefined>(undefined)
