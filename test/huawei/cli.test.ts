@@ -40,4 +40,15 @@ describe("precall decide --provider huawei", () => {
       )
       assert.deepStrictEqual(fake.received.map((x) => [x.path, x.appKey]), [[AXB_PATH, "demoAppKey0001"], [AX_PATH, "demoAxAppKey0001"]])
     }).pipe(Effect.scoped), 30_000)
+
+  it.live("with Huawei alone configured, neither --provider nor --pool-key is needed", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeHuawei([axbApp, axDemo], () => ok({ relationNumList: [{ subscriptionId: "s1", relationNum: "+8617000000001", duration: 0 }] }))
+      const r = yield* run(["decide", "--subs-id", "s1", "--phone-no-x", "17000000001"], {
+        PRECALL_HUAWEI_ENDPOINT: fake.url, PRECALL_DEADLINE_MS: "8000", PRECALL_ATTEMPT_TIMEOUT_MS: "4000"
+      })
+      assert.strictEqual(r.status, 0, r.stderr)
+      const decision = JSON.parse(r.stdout.trim()) as Record<string, unknown>
+      assert.deepStrictEqual([decision["decision"], decision["provider"], decision["poolKey"]], ["use-x", "huawei", "huawei"])
+    }).pipe(Effect.scoped), 30_000)
 })
