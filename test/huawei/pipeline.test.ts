@@ -111,4 +111,46 @@ describe("Huawei in PrecallLive", () => {
       }
       assert.deepStrictEqual([seen?.code, seen?.outcomeClass], ["reasonCode:22", "callee"])
     }).pipe(Effect.scoped))
+
+  it.live("X paused by the carrier (status 9, cause 5): a short second binding away from X is the temporary X; the original stays", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeHuawei([axbApp, axDemo], (r) => (r.method === "POST" ? ok({ relationNum: "+8617000000088", subscriptionId: "sub-tmp" }) : ok()))
+      const rt = yield* runtimeOf({ huaweiEndpoint: fake.url, huaweiAreaCode: "0755", temporaryBindingS: 300 })
+      const store = Effect.service(EvidenceStore)
+      yield* Effect.promise(() => rt.runPromise(Effect.flatMap(store, (s) =>
+        Effect.andThen(
+          s.rememberBinding({ provider: "huawei", subsId: "sub-1", phoneNoX: "17000000001", mode: "AXB", durationS: 3600 }),
+          s.recordXStatus("huawei", "+8617000000001", { availability: "unavailable", status: "9", cause: "5" })
+        ))))
+      const d = yield* Effect.promise(() =>
+        rt.runPromise(decide({
+          provider: "huawei", poolKey: "huawei", subsId: "sub-1", phoneNoX: "17000000001", callerNo: "13800138000",
+          binding: { phoneNoA: "13800138000", phoneNoB: "13900139000", mode: "AXB" }
+        })))
+      assert.deepStrictEqual([d.decision, d.dial, d.subsId], ["use-temporary-x", "17000000088", "sub-tmp"])
+      assert.deepStrictEqual(fake.received.map((r) => r.method), ["POST"]) // no query (cached), no unbind of the original
+      const body = fake.received[0]!.body as Record<string, unknown>
+      assert.deepStrictEqual([body["areaCode"], body["areaMatchMode"], body["relationNum"]], ["0755", "1", undefined])
+      assert.approximately(body["duration"] as number, 300, 1)
+    }).pipe(Effect.scoped))
+
+  it.live("X unavailable (status 10): a new binding on another X, and the old one is unbound", () =>
+    Effect.gen(function*() {
+      const fake = yield* fakeHuawei([axbApp, axDemo], (r) => (r.method === "POST" ? ok({ relationNum: "+8617000000099", subscriptionId: "sub-new" }) : ok()))
+      const rt = yield* runtimeOf({ huaweiEndpoint: fake.url })
+      yield* Effect.promise(() => rt.runPromise(Effect.flatMap(Effect.service(EvidenceStore), (s) =>
+        Effect.andThen(
+          s.rememberBinding({ provider: "huawei", subsId: "sub-1", phoneNoX: "17000000001", mode: "AXB", durationS: 3600 }),
+          s.recordXStatus("huawei", "17000000001", { availability: "unavailable", status: "10", cause: "2" })
+        ))))
+      const d = yield* Effect.promise(() =>
+        rt.runPromise(decide({
+          provider: "huawei", poolKey: "huawei", subsId: "sub-1", phoneNoX: "17000000001", callerNo: "13800138000",
+          binding: { phoneNoA: "13800138000", phoneNoB: "13900139000", mode: "AXB" }
+        })))
+      assert.deepStrictEqual([d.decision, d.dial, d.subsId], ["rebind", "17000000099", "sub-new"])
+      assert.deepStrictEqual(fake.received.map((r) => [r.method, r.query.get("subscriptionId")]), [["POST", null], ["DELETE", "sub-1"]])
+      const forgotten = yield* Effect.promise(() => rt.runPromise(Effect.flatMap(Effect.service(EvidenceStore), (s) => s.binding("huawei", "sub-1"))))
+      assert.isUndefined(forgotten)
+    }).pipe(Effect.scoped))
 })
