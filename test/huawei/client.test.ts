@@ -6,6 +6,8 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { ProviderError } from "../../src/domain/errors.ts"
 import { AX_PATH, AXB_PATH, makeHuaweiClient } from "../../src/providers/huawei/client.ts"
 import type { HuaweiApp } from "../../src/providers/huawei/signature.ts"
@@ -91,6 +93,31 @@ describe("Huawei client", () => {
         for (let i = 0; i < 30; i++) yield* client.axbUnbind(`s${i}`)
         assert.strictEqual(received.length, 30)
       })))
+
+  it.effect("no socket is reused, even when the server would keep it alive: one connection per call", () =>
+    Effect.gen(function*() {
+      const server = yield* Effect.acquireRelease(
+        Effect.callback<ReturnType<typeof createServer>>((resume) => {
+          const s = createServer((req, res) => {
+            req.resume()
+            req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ resultcode: "0" })))
+          })
+          s.listen(0, "127.0.0.1", () => {
+            resume(Effect.succeed(s))
+          })
+        }),
+        (s) =>
+          Effect.callback<void>((resume) => {
+            s.closeAllConnections()
+            s.close(() => resume(Effect.void))
+          })
+      )
+      let connections = 0
+      server.on("connection", () => connections++)
+      const client = yield* makeHuaweiClient({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, axb: axbApp })
+      for (let i = 0; i < 5; i++) yield* client.axbUnbind(`s${i}`)
+      assert.strictEqual(connections, 5)
+    }).pipe(Effect.scoped, Effect.provide(NodeHttpClient.layerUndici)))
 
   it.effect("refusals are typed errors with Huawei's code; a wrong secret is a 401 classified as configuration", () =>
     Effect.gen(function*() {
