@@ -158,6 +158,21 @@ describe("CEC over HTTP", () => {
         assert.deepStrictEqual(hits.map((h) => h.path), [TOKEN_PATH, QUERY_CALL_STATE_PATH, TOKEN_PATH, QUERY_CALL_STATE_PATH])
       })))
 
+  it.effect("a burst of queries all refused with the same (revoked) token costs ONE new token", () => {
+    let revoked = false
+    return withCec((hit) => (revoked && hit.headers["authorization"] === "Bearer t1"
+      ? { status: 401, body: {} }
+      : { status: 200, body: { retCode: "0", result: { state: 3, reasonCode: 0 } } }), (cec, hits) =>
+      Effect.gen(function*() {
+        yield* cec.query("warm-up") // t1 fetched and used
+        revoked = true
+        const states = yield* Effect.all(Array.from({ length: 10 }, (_, i) => cec.query(`s${i}`)), { concurrency: "unbounded" })
+        assert.isTrue(states.every((s) => s.outcomeClass === "normal"))
+        assert.strictEqual(hits.filter((h) => h.path === QUERY_CALL_STATE_PATH && h.headers["authorization"] === "Bearer t1").length, 11)
+        assert.strictEqual(hits.filter((h) => h.path === TOKEN_PATH).length, 2)
+      }))
+  })
+
   it.effect("retCode 1 / 3, HTTP 500 and a malformed body are CallStateUnavailable, never a crash", () =>
     Effect.gen(function*() {
       for (const reply of [

@@ -3,7 +3,7 @@
  * call-state source: an outcome reported with only a `callSerialNo` is looked up here. The bearer
  * token comes from `tokenByAkSk` and lives in effect's Cache: concurrent callers share the one
  * lookup in flight, and the entry expires a margin before the token does, so the refresh happens
- * before Huawei refuses it. A refused token (401) is dropped at once.
+ * before Huawei refuses it. A refused token (401) is dropped at once and the query asked once more.
  */
 import { Cache, Clock, Data, Duration, Effect, Exit, Redacted, Schema } from "effect"
 import { HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
@@ -89,13 +89,14 @@ export const callStateOf = (state: number, reasonCode: number | null | undefined
       : { ended: true, outcomeClass: classifyCecReason(reasonCode), code: `reasonCode:${reasonCode}` }
     : { ended: false, outcomeClass: undefined, code: `state:${state}` }
 
-class TokenRefused extends Data.TaggedError("TokenRefused")<{}> {}
+class TokenRefused extends Data.TaggedError("TokenRefused")<{ readonly token: CecToken }> {}
 
 const unavailable = (reason: string) => new CallStateUnavailable({ reason: maskNumbersIn(reason) })
 
 /**
  * The bearer token, cached: at most one `tokenByAkSk` in flight, the entry kept for `useForMs` (a
- * failed lookup is not kept). `fetch` is the one call that gets a token.
+ * failed lookup is not kept). `fetch` is the one call that gets a token. `drop` forgets a refused
+ * token only while it is still the cached one, so a burst of refusals costs one new token, not one each.
  */
 export const makeTokenCache = <E>(fetch: Effect.Effect<CecToken, E>) =>
   Effect.map(
@@ -103,7 +104,10 @@ export const makeTokenCache = <E>(fetch: Effect.Effect<CecToken, E>) =>
       capacity: 1,
       timeToLive: (exit) => (Exit.isSuccess(exit) ? Duration.millis(exit.value.useForMs) : Duration.zero)
     }),
-    (cache) => ({ get: Cache.get(cache, "token"), drop: Cache.invalidate(cache, "token") })
+    (cache) => ({
+      get: Cache.get(cache, "token"),
+      drop: (refused: CecToken) => Effect.asVoid(Cache.invalidateWhen(cache, "token", (t) => t === refused))
+    })
   )
 
 const bodyOf = <A, I>(schema: Schema.Codec<A, I>, what: string) => (response: HttpClientResponse.HttpClientResponse) =>
@@ -139,15 +143,15 @@ export const makeCecCallState = (config: CecConfig): Effect.Effect<CallStateSour
 
     const ask = (serial: string) =>
       Effect.gen(function*() {
-        const { accessToken } = yield* token.get
+        const used = yield* token.get
         const response = yield* client.execute(
           HttpClientRequest.post(`${config.endpoint}${QUERY_CALL_STATE_PATH}`).pipe(
-            HttpClientRequest.bearerToken(Redacted.value(accessToken)),
+            HttpClientRequest.bearerToken(Redacted.value(used.accessToken)),
             HttpClientRequest.setHeader("x-app-key", config.ak),
             HttpClientRequest.bodyText(JSON.stringify({ callSerialNo: serial }), "application/json")
           )
         )
-        if (response.status === 401) return yield* new TokenRefused()
+        if (response.status === 401) return yield* new TokenRefused({ token: used })
         if (response.status !== 200) return yield* unavailable(`queryCallState: HTTP ${response.status}`)
         const reply = yield* bodyOf(CallStateReply, "queryCallState")(response)
         if (reply.retCode !== "0" || reply.result == null) {
@@ -160,8 +164,8 @@ export const makeCecCallState = (config: CecConfig): Effect.Effect<CallStateSour
       // a refused token is dropped and asked for once more: it may have been revoked before its time
       query: (serial) =>
         ask(serial).pipe(
-          Effect.catchTag("TokenRefused", () =>
-            Effect.andThen(token.drop, ask(serial).pipe(Effect.catchTag("TokenRefused", () => Effect.fail(unavailable("queryCallState: token refused (HTTP 401)"))))))
+          Effect.catchTag("TokenRefused", (e) =>
+            Effect.andThen(token.drop(e.token), ask(serial).pipe(Effect.catchTag("TokenRefused", () => Effect.fail(unavailable("queryCallState: token refused (HTTP 401)"))))))
         )
     }
   })
