@@ -99,8 +99,8 @@ interface Hit {
   readonly body: Record<string, unknown>
 }
 
-/** A fake CEC on loopback: tokens t1, t2, ...; `answer` decides the queryCallState reply. */
-const fakeCec = (answer: (hit: Hit, token: string) => { readonly status: number; readonly body: unknown }) =>
+/** A fake CEC on loopback: it hands out tokens t1, t2, ...; `answer` decides the queryCallState reply. */
+const fakeCec = (answer: (hit: Hit) => { readonly status: number; readonly body: unknown }) =>
   Effect.map(
     Effect.acquireRelease(
       Effect.callback<{ server: ReturnType<typeof createServer>; hits: Array<Hit> }>((resume) => {
@@ -114,7 +114,7 @@ const fakeCec = (answer: (hit: Hit, token: string) => { readonly status: number;
             hits.push(hit)
             const reply = hit.path === TOKEN_PATH
               ? { status: 200, body: { AccessToken: `t${++tokens}`, ApplyType: "Bearer", CreateTime: "0", Expires: "600", UserID: "Anonymous" } }
-              : answer(hit, `t${tokens}`)
+              : answer(hit)
             res.writeHead(reply.status, { "content-type": "application/json" }).end(JSON.stringify(reply.body))
           })
         })
@@ -150,7 +150,7 @@ describe("CEC over HTTP", () => {
       })))
 
   it.effect("a refused token (401) is dropped and a new one fetched once", () =>
-    withCec((hit, token) => (hit.headers["authorization"] === "Bearer t1"
+    withCec((hit) => (hit.headers["authorization"] === "Bearer t1"
       ? { status: 401, body: {} }
       : { status: 200, body: { retCode: "0", result: { state: 2 } } }), (cec, hits) =>
       Effect.gen(function*() {
