@@ -202,6 +202,22 @@ describe("Huawei evidence gathering", () => {
       }))
   })
 
+  it.effect("a call torn down with 7108 blocks for the recheck interval, then one query probes; a success outdates it", () =>
+    setup(() => found, (p, store, received) =>
+      Effect.gen(function*() {
+        yield* remember(store, 3600)
+        yield* store.recordOutcome({ provider: "huawei", phoneNoX: X, subsId: "sub-1", outcomeClass: "other", code: "stateCode:7108" })
+        assert.strictEqual((yield* p.evidence(query)).verdict._tag, "NothingDialable")
+        assert.strictEqual(received.length, 0)
+        yield* TestClock.adjust(ACCOUNT_RECHECK_MS)
+        const probed = yield* p.evidence(query)
+        assert.strictEqual(probed.verdict._tag, "UseX")
+        assert.strictEqual(received.length, 1)
+        // the 7108 is still the binding's last call, but the success came after it: no more probes
+        assert.strictEqual((yield* p.evidence(query)).verdict._tag, "UseX")
+        assert.strictEqual(received.length, 1)
+      })))
+
   it.effect("other failures of the query are the engine's to retry: a typed error, not a verdict", () =>
     setup(() => refused("1010001", "internal error", 500), (p) =>
       Effect.gen(function*() {

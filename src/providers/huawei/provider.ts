@@ -33,12 +33,20 @@ export interface HuaweiProviderConfig extends HuaweiClientConfig {
 /** Huawei's longest AXB binding (§3.1): 90 days. */
 const MAX_DURATION_S = 7_776_000
 /**
- * An account-level refusal (arrears, suspended app, frozen subscriber) is believed this long; after
- * it the next decision asks the platform again, and any successful reply clears it.
+ * A sign that the account is blocked (a refusal 1010007 / 1010008 / 1010029, or a call torn down with
+ * stateCode 7108) is believed this long; after it the next decision asks the platform again, and a
+ * successful reply outdates it. Without the re-check a blocked account would never be seen paid: no
+ * call is placed while nothing is dialable, so no newer call would ever replace the 7108.
  */
 export const ACCOUNT_RECHECK_MS = 60_000
 /** A direction fix is claimed per refused call for as long as the store keeps a binding's last call. */
 const DIRECTION_CLAIM_MS = 24 * 3600 * 1000
+
+/** A sign that the account is blocked: the code and when it came. */
+interface AccountSignal {
+  readonly code: string
+  readonly at: number
+}
 
 /** Huawei's two binding APIs: AX serves Aliyun's AXN too (X dedicated to A). */
 type HuaweiMode = "AXB" | "AX"
@@ -92,15 +100,17 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
     const store: EvidenceStoreShape = Option.getOrUndefined(yield* Effect.serviceOption(EvidenceStore)) ??
       makeEvidenceStore({ xFailureThreshold: defaults.xFailureThreshold, xFailureWindowS: defaults.xFailureWindowS }, noRedis)
     const axConfigured = config.ax !== undefined
-    /** The last account-level refusal and when it came. */
-    const blocked = yield* Ref.make<{ readonly code: string; readonly at: number } | undefined>(undefined)
+    /** What this instance's own calls said of the account: the last account-level refusal, and the time of the last success. */
+    const account = yield* Ref.make<{ readonly refusal: AccountSignal | undefined; readonly okAt: number }>({ refusal: undefined, okAt: -Infinity })
 
-    /** Every call teaches whether the account is usable: a refusal is remembered, any success clears it. */
+    /** Every call teaches whether the account is usable: a refusal is remembered, a success outdates every earlier signal. */
     const watched = <A>(effect: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> =>
       effect.pipe(
-        Effect.tap(() => Ref.set(blocked, undefined)),
+        Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(account, (a) => ({ ...a, okAt: at })))),
         Effect.tapError((e) =>
-          isAccountBlocked(e) ? Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.set(blocked, { code: e.code, at })) : Effect.void
+          isAccountBlocked(e)
+            ? Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(account, (a) => ({ ...a, refusal: { code: e.code, at } })))
+            : Effect.void
         )
       )
 
@@ -136,18 +146,21 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
     const evidence = (q: StatusQuery) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const [cached, xStatus, lastCall, refused] = yield* Effect.all([
+        const [cached, xStatus, lastCall, known] = yield* Effect.all([
           store.binding(HUAWEI_PROVIDER, q.subsId),
           store.xStatus(HUAWEI_PROVIDER, q.phoneNoX),
           store.lastCall(HUAWEI_PROVIDER, q.subsId),
-          Ref.get(blocked)
+          Ref.get(account)
         ], { concurrency: "unbounded" })
-        const freshRefusal = refused !== undefined && now - refused.at < ACCOUNT_RECHECK_MS ? refused.code : undefined
-        let accountBlocked = freshRefusal ?? (lastCall?.code === "stateCode:7108" ? lastCall.code : undefined)
+        // the newest sign of a blocked account not outdated by a later success: a refusal, or a call torn down with 7108
+        const signal = [known.refusal, lastCall?.code === "stateCode:7108" ? { code: lastCall.code, at: lastCall.at } : undefined]
+          .filter((x): x is AccountSignal => x !== undefined && x.at > known.okAt)
+          .sort((a, b) => b.at - a.at)[0]
+        let accountBlocked = signal !== undefined && now - signal.at < ACCOUNT_RECHECK_MS ? signal.code : undefined
         let query: BindingQueryFact | undefined
         let mode = huaweiModeOf(cached?.mode)
-        // a stale refusal is checked again with the one query, even when the cache needs none
-        if (accountBlocked === undefined && (needsBindingQuery(cached, now) || refused !== undefined)) {
+        // an older sign is checked again with the one query, even when the cache needs none
+        if (accountBlocked === undefined && (needsBindingQuery(cached, now) || signal !== undefined)) {
           const found = yield* lookup(q.subsId, huaweiModeOf(cached?.mode)).pipe(
             Effect.map((r) => ({ r, refusedWith: undefined })),
             Effect.catchIf(isAccountBlocked, (e) => Effect.succeed({ r: undefined, refusedWith: e.code }))
