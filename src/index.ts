@@ -34,6 +34,8 @@ export { evidenceOfStatus, statusOf } from "./domain/evidence.ts"
 export type { Evidence, Verdict } from "./domain/evidence.ts"
 export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 export { classifyAliyunCode } from "./providers/aliyun/codes.ts"
+export { huaweiProviderLayer } from "./providers/huawei/provider.ts"
+export { classifyHuaweiCode } from "./providers/huawei/codes.ts"
 // Evidence between decisions: X status from pushes, the binding cache, X health from call outcomes (docs/outcomes.md).
 export { EvidenceStore, evidenceStoreLayer } from "./evidence/EvidenceStore.ts"
 export type { BindingRecord, CallOutcomeRecord, EvidenceStoreShape, XHealth, XStatusRecord } from "./evidence/EvidenceStore.ts"

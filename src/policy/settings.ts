@@ -37,7 +37,8 @@ export const defaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  huaweiCecEndpoint: "https://service.besclouds.com"
 } as const
 
 /**
@@ -130,13 +131,22 @@ const SettingsFields = Schema.Struct({
   huaweiAxAppKey: Schema.optionalKey(Schema.NonEmptyString),
   huaweiAxAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
   /** Request signing: `aksk` (HMAC-SHA256, current) or `wsse` (SHA-256, legacy). */
-  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth)
+  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth),
+  /** City code (`0755`, `010`) whose X numbers a new Huawei binding takes (areaMatchMode 1 widens it); absent: the platform picks. */
+  huaweiAreaCode: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => /^0\d{2,3}$/.test(s), { expected: "an area code of 0 and 2-3 digits, e.g. 0755" }))),
+  /** Huawei CEC (contact center): where queryCallState is asked, with its own AK/SK. */
+  huaweiCecEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
+    defaults.huaweiCecEndpoint
+  ),
+  huaweiCecAk: Schema.optionalKey(Schema.NonEmptyString),
+  huaweiCecSk: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString))
 })
 
 export const Settings = SettingsFields
 
 /** Settings held as Redacted: given as plain strings or Redacted, never printed. */
-const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret"] as const
+const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret", "huaweiCecSk"] as const
 type SecretField = typeof secretFields[number]
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
@@ -144,6 +154,7 @@ export type SettingsInput = Partial<Omit<typeof Settings.Encoded, SecretField>> 
   readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
   readonly huaweiAppSecret?: string | Redacted.Redacted<string>
   readonly huaweiAxAppSecret?: string | Redacted.Redacted<string>
+  readonly huaweiCecSk?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
   readonly redisKeySecret?: string | Redacted.Redacted<string>
 }
@@ -185,7 +196,11 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
   huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
   huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-  huaweiAuth: "PRECALL_HUAWEI_AUTH"
+  huaweiAuth: "PRECALL_HUAWEI_AUTH",
+  huaweiAreaCode: "PRECALL_HUAWEI_AREA_CODE",
+  huaweiCecEndpoint: "PRECALL_HUAWEI_CEC_ENDPOINT",
+  huaweiCecAk: "PRECALL_HUAWEI_CEC_AK",
+  huaweiCecSk: "PRECALL_HUAWEI_CEC_SK"
 }
 
 export interface SettingIssue {
@@ -229,7 +244,7 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
   }
-  for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"]] as const) {
+  for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"], ["huaweiCecAk", "huaweiCecSk"]] as const) {
     if ((s[key] === undefined) !== (s[secret] === undefined)) {
       const missing = s[key] === undefined ? key : secret
       issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === key ? secret : key)}` })

@@ -51,10 +51,11 @@ const integer = (raw: string | undefined, fallback: number, min: number, max: nu
 const TOKEN = /^[\x21-\x7e]+$/
 
 /** Why a real provider is configured, or undefined for the zero-credential demo. */
-const realProviderReason = (env: Env): string | undefined => {
-  const keyId = present(env, envNames.aliyunAccessKeyId)
-  const endpoint = present(env, envNames.aliyunEndpoint)
-  if (keyId !== undefined) return `${envNames.aliyunAccessKeyId} is set`
+/** Why a provider's settings point at something real (a key, or an endpoint set), or undefined when they do not. */
+const providerReason = (env: Env, keyName: string, endpointName: string): string | undefined => {
+  const keyId = present(env, keyName)
+  const endpoint = present(env, endpointName)
+  if (keyId !== undefined) return `${keyName} is set`
   if (endpoint === undefined) return undefined
   let loopback = false
   try {
@@ -62,8 +63,12 @@ const realProviderReason = (env: Env): string | undefined => {
   } catch {
     // an unparsable endpoint is reported by the engine settings; here it only means "not the demo"
   }
-  return loopback ? `${envNames.aliyunEndpoint} is set (an external emulator)` : `${envNames.aliyunEndpoint} points at ${endpoint}`
+  return loopback ? `${endpointName} is set (an external emulator)` : `${endpointName} points at ${endpoint}`
 }
+
+/** Aliyun's reason, else Huawei's: either provider alone is enough for the engine. */
+const realProviderReason = (env: Env): string | undefined =>
+  providerReason(env, envNames.aliyunAccessKeyId, envNames.aliyunEndpoint) ?? providerReason(env, envNames.huaweiAppKey, envNames.huaweiEndpoint)
 
 export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect.Effect<ServiceConfig, InvalidSettings> => {
   const issues: Array<SettingIssue> = []
@@ -90,9 +95,12 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
       keys.length > 0 ? serviceEnvNames.apiKeys : undefined,
       present(env, envNames.redisUrl) !== undefined ? envNames.redisUrl : undefined,
       present(env, envNames.aliyunAccessKeyId) !== undefined ? envNames.aliyunAccessKeyId : undefined,
-      real !== undefined && present(env, envNames.aliyunAccessKeyId) === undefined && !isLoopbackEndpoint(present(env, envNames.aliyunEndpoint) ?? "")
-        ? envNames.aliyunEndpoint
-        : undefined
+      present(env, envNames.huaweiAppKey) !== undefined ? envNames.huaweiAppKey : undefined,
+      ...([[envNames.aliyunAccessKeyId, envNames.aliyunEndpoint], [envNames.huaweiAppKey, envNames.huaweiEndpoint]] as const).map(([key, endpoint]) =>
+        providerReason(env, key, endpoint) !== undefined && present(env, key) === undefined && !isLoopbackEndpoint(present(env, endpoint) ?? "")
+          ? endpoint
+          : undefined
+      )
     ].filter((name) => name !== undefined)
     if (production.length > 0) {
       issues.push({
@@ -103,7 +111,7 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
   } else if (real === undefined) {
     issues.push({
       setting: envNames.aliyunAccessKeyId,
-      message: `no provider configured: set ${envNames.aliyunAccessKeyId} and ${envNames.aliyunAccessKeySecret} (or ${envNames.aliyunEndpoint} for an emulator), or run \`precall serve --demo\` for the zero-credential demo`
+      message: `no provider configured: set ${envNames.aliyunAccessKeyId} and ${envNames.aliyunAccessKeySecret} (or ${envNames.aliyunEndpoint} for an emulator), or ${envNames.huaweiAppKey} and ${envNames.huaweiAppSecret} (or ${envNames.huaweiEndpoint}), or run \`precall serve --demo\` for the zero-credential demo`
     })
   } else if (keys.length === 0) {
     issues.push({

@@ -33,7 +33,8 @@ const expectedDefaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  huaweiCecEndpoint: "https://service.besclouds.com"
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -111,7 +112,11 @@ describe("settingsFromEnv parses every variable", () => {
       huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
       huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
       huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-      huaweiAuth: "PRECALL_HUAWEI_AUTH"
+      huaweiAuth: "PRECALL_HUAWEI_AUTH",
+      huaweiAreaCode: "PRECALL_HUAWEI_AREA_CODE",
+      huaweiCecEndpoint: "PRECALL_HUAWEI_CEC_ENDPOINT",
+      huaweiCecAk: "PRECALL_HUAWEI_CEC_AK",
+      huaweiCecSk: "PRECALL_HUAWEI_CEC_SK"
     })
   })
 
@@ -163,9 +168,14 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_HUAWEI_APP_SECRET: "huawei-axb-secret",
         PRECALL_HUAWEI_AX_APP_KEY: "huaweiAxKey",
         PRECALL_HUAWEI_AX_APP_SECRET: "huawei-ax-secret",
-        PRECALL_HUAWEI_AUTH: "wsse"
+        PRECALL_HUAWEI_AUTH: "wsse",
+        PRECALL_HUAWEI_AREA_CODE: "0755",
+        PRECALL_HUAWEI_CEC_ENDPOINT: "http://127.0.0.1:8933",
+        PRECALL_HUAWEI_CEC_AK: "cecAk",
+        PRECALL_HUAWEI_CEC_SK: "cec-sk"
       })
-      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, ...rest } = s
+      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, huaweiCecSk, ...rest } = s
+      assert.strictEqual(Redacted.value(huaweiCecSk!), "cec-sk")
       assert.strictEqual(Redacted.value(huaweiAppSecret!), "huawei-axb-secret")
       assert.strictEqual(Redacted.value(huaweiAxAppSecret!), "huawei-ax-secret")
       assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
@@ -199,7 +209,10 @@ describe("settingsFromEnv parses every variable", () => {
         huaweiEndpoint: "http://127.0.0.1:8932",
         huaweiAppKey: "huaweiAxbKey",
         huaweiAxAppKey: "huaweiAxKey",
-        huaweiAuth: "wsse"
+        huaweiAuth: "wsse",
+        huaweiAreaCode: "0755",
+        huaweiCecEndpoint: "http://127.0.0.1:8933",
+        huaweiCecAk: "cecAk"
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)
