@@ -20,6 +20,9 @@ import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
 import { evidenceLayer } from "./evidence/layer.ts"
 import { type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
+import { auditedEngineLayer } from "./audit/audited.ts"
+import type { AuditStoreError, ExposureStore } from "./audit/ExposureStore.ts"
+import { exposureStoreLayer } from "./audit/layer.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -53,7 +56,7 @@ export const aliyunCredentials = (settings: Settings) => {
 }
 
 /** The services the composed precall layers provide. */
-export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes
+export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes | ExposureStore
 
 /** Every provider the settings configure, each built over undici, the default one first. */
 const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> =>
@@ -99,7 +102,7 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
  * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
  * ```
  */
-export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
@@ -114,9 +117,10 @@ export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, In
  */
 export const PrecallWith = <E>(
   settings: Settings,
-  provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<PrecallServices, E> =>
-  engineLayer(settings).pipe(
+  provider: Layer.Layer<PrivacyNumberProvider, E>,
+  exposures: Layer.Layer<ExposureStore, AuditStoreError> = exposureStoreLayer(settings)
+): Layer.Layer<PrecallServices, E | AuditStoreError> => {
+  const core = engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
@@ -126,6 +130,10 @@ export const PrecallWith = <E>(
     Layer.provideMerge(evidenceLayer(settings)),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
+  // The exposure audit wraps the engine from outside, so it sees the final decision (src/audit/audited.ts);
+  // merged last, its Engine is the one provided.
+  return Layer.merge(core, auditedEngineLayer(settings).pipe(Layer.provide(core))).pipe(Layer.provideMerge(exposures))
+}
 
 /**
  * PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*).
@@ -136,7 +144,7 @@ export const PrecallWith = <E>(
  * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
  * ```
  */
-export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
@@ -155,7 +163,7 @@ export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decis
 
 /** A rejected promise from the Promise API: `code` says which kind, `issues` says what exactly. */
 export class PrecallError extends Error {
-  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED"
+  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED" | "AUDIT_UNAVAILABLE"
   readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
   constructor(code: PrecallError["code"], message: string, issues: PrecallError["issues"] = []) {
     super(message)
@@ -200,7 +208,13 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   }
   // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
   const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
-  const engine = await runtime.runPromise(Effect.service(Engine))
+  const started = await runtime.runPromise(Effect.result(Effect.service(Engine)))
+  if (started._tag === "Failure") {
+    await runtime.dispose()
+    const e = started.failure as unknown as { _tag?: string; message: string }
+    throw new PrecallError(e._tag === "AuditStoreError" ? "AUDIT_UNAVAILABLE" : "INVALID_SETTINGS", e.message)
+  }
+  const engine = started.success
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.

@@ -37,7 +37,9 @@ export const defaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  auditFile: "precall-audit.jsonl",
+  auditTimeoutMs: 300
 } as const
 
 /**
@@ -130,13 +132,26 @@ const SettingsFields = Schema.Struct({
   huaweiAxAppKey: Schema.optionalKey(Schema.NonEmptyString),
   huaweiAxAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
   /** Request signing: `aksk` (HMAC-SHA256, current) or `wsse` (SHA-256, legacy). */
-  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth)
+  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth),
+  /**
+   * The exposure audit (docs/audit.md) in PostgreSQL, e.g. postgres://precall_audit_writer@db/precall;
+   * Redacted, as it may carry a password. Unset: the JSON-lines file `auditFile`.
+   */
+  auditDatabaseUrl: Schema.optionalKey(Schema.Redacted(
+    Schema.String.check(Schema.makeFilter((s: string) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol) && new URL(s).hostname !== "", { expected: "a postgres:// or postgresql:// URL" }))
+  )),
+  /** The exposure audit's append-only JSON-lines file, when no database is configured. */
+  auditFile: withDefault(Schema.NonEmptyString, defaults.auditFile),
+  /** Key of the audit's number hash (HMAC), so an officer can search for a number the audit does not hold. Needed for real-number fallback. */
+  auditHashSecret: Schema.optionalKey(Schema.Redacted(Schema.String.check(Schema.isMinLength(16)))),
+  /** Longest a fallback-real decision waits for its audit record; past it the decision is refuse. */
+  auditTimeoutMs: withDefault(between(1, 10_000), defaults.auditTimeoutMs)
 })
 
 export const Settings = SettingsFields
 
 /** Settings held as Redacted: given as plain strings or Redacted, never printed. */
-const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret"] as const
+const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret", "auditDatabaseUrl", "auditHashSecret"] as const
 type SecretField = typeof secretFields[number]
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
@@ -146,6 +161,8 @@ export type SettingsInput = Partial<Omit<typeof Settings.Encoded, SecretField>> 
   readonly huaweiAxAppSecret?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
   readonly redisKeySecret?: string | Redacted.Redacted<string>
+  readonly auditDatabaseUrl?: string | Redacted.Redacted<string>
+  readonly auditHashSecret?: string | Redacted.Redacted<string>
 }
 
 /** The environment variable behind each setting. */
@@ -185,7 +202,11 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
   huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
   huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-  huaweiAuth: "PRECALL_HUAWEI_AUTH"
+  huaweiAuth: "PRECALL_HUAWEI_AUTH",
+  auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
+  auditFile: "PRECALL_AUDIT_FILE",
+  auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
+  auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
 }
 
 export interface SettingIssue {
@@ -229,6 +250,13 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
   }
+  if (s.allowRealFallback && s.auditHashSecret === undefined) {
+    issues.push({
+      setting: nameOf("auditHashSecret"),
+      message: `${nameOf("allowRealFallback")}=true needs a secret for the exposure audit's number hash (at least 16 characters, e.g. openssl rand -hex 32); ` +
+        "keep it: records hashed under another secret cannot be searched by number"
+    })
+  }
   for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"]] as const) {
     if ((s[key] === undefined) !== (s[secret] === undefined)) {
       const missing = s[key] === undefined ? key : secret
@@ -269,7 +297,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
   "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
-  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS"
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "auditTimeoutMs"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

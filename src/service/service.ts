@@ -6,6 +6,7 @@
 import { NodeHttpClient } from "@effect/platform-node"
 import { Context, Effect, Layer } from "effect"
 import { HttpServer, type HttpServerError } from "effect/http"
+import type { AuditStoreError } from "../audit/ExposureStore.ts"
 import type { InvalidSettings } from "../policy/settings.ts"
 import { PrecallLive } from "../precall.ts"
 import { loadSettings, type ServiceConfig, type ServiceFlags } from "./config.ts"
@@ -36,7 +37,7 @@ export const runService = (
   env: Readonly<Record<string, string | undefined>>,
   flags: ServiceFlags,
   tracker: RequestTracker
-): Effect.Effect<never, InvalidSettings | HttpServerError.ServeError> =>
+): Effect.Effect<never, InvalidSettings | AuditStoreError | HttpServerError.ServeError> =>
   Effect.scoped(Effect.gen(function*() {
     const { config, settings: configured } = yield* loadSettings(env, flags)
     const demo = config.demo ? yield* startDemo : undefined

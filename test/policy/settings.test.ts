@@ -111,7 +111,11 @@ describe("settingsFromEnv parses every variable", () => {
       huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
       huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
       huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-      huaweiAuth: "PRECALL_HUAWEI_AUTH"
+      huaweiAuth: "PRECALL_HUAWEI_AUTH",
+      auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
+      auditFile: "PRECALL_AUDIT_FILE",
+      auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
+      auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
     })
   })
 
@@ -163,9 +167,15 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_HUAWEI_APP_SECRET: "huawei-axb-secret",
         PRECALL_HUAWEI_AX_APP_KEY: "huaweiAxKey",
         PRECALL_HUAWEI_AX_APP_SECRET: "huawei-ax-secret",
-        PRECALL_HUAWEI_AUTH: "wsse"
+        PRECALL_HUAWEI_AUTH: "wsse",
+        PRECALL_AUDIT_DATABASE_URL: "postgres://writer:pw@db.example:5432/precall",
+        PRECALL_AUDIT_FILE: "/var/lib/precall/audit.jsonl",
+        PRECALL_AUDIT_HASH_SECRET: "audit-hash-secret-0123456789",
+        PRECALL_AUDIT_TIMEOUT_MS: "250"
       })
-      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, ...rest } = s
+      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, auditDatabaseUrl, auditHashSecret, ...rest } = s
+      assert.strictEqual(Redacted.value(auditDatabaseUrl!), "postgres://writer:pw@db.example:5432/precall")
+      assert.strictEqual(Redacted.value(auditHashSecret!), "audit-hash-secret-0123456789")
       assert.strictEqual(Redacted.value(huaweiAppSecret!), "huawei-axb-secret")
       assert.strictEqual(Redacted.value(huaweiAxAppSecret!), "huawei-ax-secret")
       assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
@@ -199,7 +209,9 @@ describe("settingsFromEnv parses every variable", () => {
         huaweiEndpoint: "http://127.0.0.1:8932",
         huaweiAppKey: "huaweiAxbKey",
         huaweiAxAppKey: "huaweiAxKey",
-        huaweiAuth: "wsse"
+        huaweiAuth: "wsse",
+        auditFile: "/var/lib/precall/audit.jsonl",
+        auditTimeoutMs: 250
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)

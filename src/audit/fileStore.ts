@@ -1,0 +1,133 @@
+/**
+ * Exposures in an append-only JSON-lines file (PRECALL_AUDIT_FILE): one record per line, appended
+ * and fsync'd before the decision is returned. A record's id is its line number. precall opens the
+ * file for appending only (mode 0600): it never rewrites, truncates or removes a line.
+ *
+ * A line cut short by a crash mid-write is left as it is and the next record starts on a new line;
+ * reading a line that is not a record fails with AuditStoreError reason Corrupt naming the line,
+ * because an answer that skipped it could miss an exposure (docs/audit.md says how to repair).
+ * One file per instance: several instances sharing a database is what PostgreSQL is for.
+ */
+import { Effect, Exit, Layer, Semaphore } from "effect"
+import { type FileHandle, open, stat } from "node:fs/promises"
+import { dirname } from "node:path"
+import { createInterface } from "node:readline"
+import { AuditStoreError, type ExposurePage, type ExposureQuery, ExposureStore, matches } from "./ExposureStore.ts"
+import { ExposureEntry, type ExposureRecord } from "./record.ts"
+import { Schema } from "effect"
+
+const decodeEntry = Schema.decodeUnknownExit(ExposureEntry)
+
+const failure = (reason: AuditStoreError["reason"], message: string, line?: number) =>
+  new AuditStoreError({ reason, store: "file", message, ...(line === undefined ? {} : { line }) })
+
+/** An error's code only (ENOSPC, EACCES): messages of node's fs errors carry the path, which is fine, but codes are what one acts on. */
+const codeOf = (e: unknown): string => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : "unknown")
+
+/** Reads one line as a record; a problem names the line and what is wrong, never the line's content. */
+export const parseLine = (text: string, line: number): Exit.Exit<ExposureRecord, AuditStoreError> => {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Exit.fail(failure("Corrupt", `line ${line} of the audit file is not JSON${text.trim() === "" ? " (blank)" : ""}`, line))
+  }
+  const entry = decodeEntry(json)
+  if (Exit.isFailure(entry)) {
+    return Exit.fail(failure("Corrupt", `line ${line} of the audit file is not an exposure record`, line))
+  }
+  return Exit.succeed({ id: line, ...entry.value })
+}
+
+const fsyncDirectory = async (dir: string) => {
+  const handle = await open(dir, "r")
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+}
+
+/** Appends one line and fsyncs it; a torn last line (no newline) is ended first so records never merge. */
+const appendLine = async (path: string, line: string) => {
+  const existed = await stat(path).then(() => true, () => false)
+  const handle = await open(path, "a+", 0o600)
+  try {
+    const { size } = await handle.stat()
+    let prefix = ""
+    if (size > 0) {
+      const last = Buffer.alloc(1)
+      await handle.read(last, 0, 1, size - 1)
+      if (last[0] !== 0x0a) prefix = "\n"
+    }
+    await handle.write(`${prefix}${line}\n`)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  if (!existed) await fsyncDirectory(dirname(path))
+}
+
+const scan = (handle: FileHandle, q: ExposureQuery) =>
+  Effect.callback<ExposurePage, AuditStoreError>((resume) => {
+    const stream = handle.createReadStream({ encoding: "utf8", autoClose: false })
+    const lines = createInterface({ input: stream, crlfDelay: Infinity })
+    const found: Array<ExposureRecord> = []
+    let n = 0
+    let done = false
+    const finish = (result: Effect.Effect<ExposurePage, AuditStoreError>) => {
+      if (done) return
+      done = true
+      lines.close()
+      stream.destroy()
+      resume(result)
+    }
+    const failed = (e: unknown) => finish(Effect.fail(failure("Unavailable", `cannot read the audit file: ${codeOf(e)}`)))
+    stream.on("error", failed)
+    lines.on("error", failed)
+    lines.on("line", (text) => {
+      n++
+      if (done || (q.after !== undefined && n <= q.after)) return
+      const record = parseLine(text, n)
+      if (Exit.isFailure(record)) return finish(Effect.failCause(record.cause))
+      if (!matches(q, record.value)) return
+      found.push(record.value)
+      if (found.length > q.limit) {
+        const page = found.slice(0, q.limit)
+        finish(Effect.succeed({ records: page, next: page[page.length - 1]!.id }))
+      }
+    })
+    lines.on("close", () => finish(Effect.succeed({ records: found, next: null })))
+    return Effect.sync(() => {
+      done = true
+      lines.close()
+      stream.destroy()
+    })
+  })
+
+/** Every record after `q.after` that matches, in line order; no file yet is no record. */
+const search = (path: string, q: ExposureQuery): Effect.Effect<ExposurePage, AuditStoreError> =>
+  Effect.acquireUseRelease(
+    Effect.tryPromise({
+      try: () => open(path, "r").catch((e: unknown) => (codeOf(e) === "ENOENT" ? undefined : Promise.reject(e))),
+      catch: (e) => failure("Unavailable", `cannot open the audit file ${path}: ${codeOf(e)}`)
+    }),
+    (handle) => (handle === undefined ? Effect.succeed({ records: [], next: null }) : scan(handle, q)),
+    (handle) => (handle === undefined ? Effect.void : Effect.promise(() => handle.close()))
+  )
+
+/** The JSON-lines store at `path`; appends are serialised within the process. */
+export const makeFileStore = (path: string) =>
+  Effect.map(Semaphore.make(1), (lock) =>
+    ExposureStore.of({
+      kind: "file",
+      where: path,
+      append: (entry) =>
+        lock.withPermits(1)(Effect.tryPromise({
+          try: () => appendLine(path, JSON.stringify(Schema.encodeSync(ExposureEntry)(entry))),
+          catch: (e) => failure("Unavailable", `cannot append to the audit file ${path}: ${codeOf(e)}`)
+        })),
+      query: (q) => search(path, q)
+    }))
+
+export const fileStoreLayer = (path: string): Layer.Layer<ExposureStore> => Layer.effect(ExposureStore, makeFileStore(path))
