@@ -84,7 +84,7 @@ const failure = (reason: AuditStoreError["reason"], message: string) => new Audi
 
 /** A SqlError as one line: its reason's tag and, from the server, its code; never the statement's parameters. */
 const sqlProblem = (e: SqlError): string => {
-  const cause = (e as { cause?: unknown }).cause
+  const cause = e.reason.cause
   const code = typeof cause === "object" && cause !== null && "code" in cause ? ` ${String((cause as { code: unknown }).code)}` : ""
   return `${e.reason._tag}${code}: ${e.message.replace(/\s+/g, " ").slice(0, 200)}`
 }
@@ -102,7 +102,7 @@ const migrate = Effect.gen(function*() {
   yield* Migrator.make({})({ loader: Migrator.fromRecord(migrations), table: MIGRATIONS_TABLE })
 }).pipe(
   Effect.mapError((e) =>
-    failure("Migration", `cannot bring the audit schema up to date (the first start needs the owner's rights, docs/audit.md): ${
+    e._tag === "SqlError" && e.reason._tag === "ConnectionError" ? failure("Unavailable", `cannot connect: ${sqlProblem(e)}`) : failure("Migration", `cannot bring the audit schema up to date (the first start needs the owner's rights, docs/audit.md): ${
       e._tag === "MigrationError" ? `${e.kind}: ${e.message}` : sqlProblem(e)
     }`)
   )

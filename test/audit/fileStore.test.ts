@@ -5,19 +5,10 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { makeFileStore } from "../../src/audit/fileStore.ts"
-import { type ExposureEntry, makeNumberHasher } from "../../src/audit/record.ts"
-import { HASH_SECRET } from "./support.ts"
+import { makeNumberHasher } from "../../src/audit/record.ts"
+import { entry, HASH_SECRET } from "./support.ts"
 
 const hasher = makeNumberHasher(HASH_SECRET)
-
-export const entry = (n: number, number: string, overrides: Partial<ExposureEntry> = {}): ExposureEntry => ({
-  at: new Date(Date.parse("2026-12-01T00:00:00.000Z") + n * 60_000).toISOString(),
-  requestId: `req-${n}`, apiKeyId: "k_0123456789ab", provider: "aliyun", poolKey: "FC100000000001", subsId: `S${n}`, phoneNoX: "17000000000",
-  realNumberMasked: `****${number.slice(-4)}`, realNumberHash: hasher.hash(number),
-  policy: { allowRealFallback: true, degradedDecision: "use-x" },
-  evidence: { source: "provider", status: 3, providerCode: null, reason: "status 3: no X; dialling the real callee" },
-  ...overrides
-})
 
 const tempFile = Effect.acquireRelease(
   Effect.sync(() => {

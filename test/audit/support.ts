@@ -6,6 +6,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { randomBytes } from "node:crypto"
 import { createServer, Socket } from "node:net"
 import type { AddressInfo } from "node:net"
+import { type ExposureEntry, makeNumberHasher } from "../../src/audit/record.ts"
 import type { Decision } from "../../src/domain/decision.ts"
 import { DecideRequest } from "../../src/domain/request.ts"
 import { Engine } from "../../src/engine/Engine.ts"
@@ -104,3 +105,16 @@ export const cuttableProxy = async (targetPort = Number(new URL(PG_URL).port || 
     })
   }
 }
+
+const testHasher = makeNumberHasher(HASH_SECRET)
+
+/** The `n`th record of a test, for `number`. */
+export const entry = (n: number, number: string, overrides: Partial<ExposureEntry> = {}): ExposureEntry => ({
+  at: new Date(Date.parse("2026-12-01T00:00:00.000Z") + n * 60_000).toISOString(),
+  requestId: `req-${n}`, apiKeyId: "k_0123456789ab", provider: "aliyun", poolKey: "FC100000000001", subsId: `S${n}`, phoneNoX: "17000000000",
+  realNumberMasked: `****${number.slice(-4)}`, realNumberHash: testHasher.hash(number),
+  policy: { allowRealFallback: true, degradedDecision: "use-x" },
+  evidence: { source: "provider", status: 3, providerCode: null, reason: "status 3: no X; dialling the real callee" },
+  ...overrides
+})
+
