@@ -33,7 +33,9 @@ const expectedDefaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  auditFile: "precall-audit.jsonl",
+  auditTimeoutMs: 300
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -68,8 +70,34 @@ describe("defaults", () => {
 
   it.effect("decisionPolicy takes only the decision-shaping settings", () =>
     Effect.gen(function*() {
-      const s = yield* settingsFromObject({ allowRealFallback: true, degradedDecision: "fallback-real", deadlineMs: 500 })
+      const s = yield* settingsFromObject({ allowRealFallback: true, degradedDecision: "fallback-real", deadlineMs: 500, auditHashSecret: "audit-hash-secret-0123" })
       assert.deepStrictEqual(decisionPolicy(s), { allowRealFallback: true, degradedDecision: "fallback-real" })
+    }))
+})
+
+describe("the exposure audit's settings", () => {
+  it.effect("real-number fallback needs the audit's hash secret, of at least 16 characters", () =>
+    Effect.gen(function*() {
+      const none = yield* Effect.flip(settingsFromEnv({ PRECALL_ALLOW_REAL_FALLBACK: "true" }))
+      assert.deepStrictEqual(settingsOf(none), ["PRECALL_AUDIT_HASH_SECRET"])
+      const short = yield* Effect.flip(settingsFromObject({ allowRealFallback: true, auditHashSecret: "too-short" }))
+      assert.deepStrictEqual(settingsOf(short), ["auditHashSecret"])
+      assert.notInclude(short.message, "too-short")
+      const ok = yield* settingsFromEnv({ PRECALL_ALLOW_REAL_FALLBACK: "true", PRECALL_AUDIT_HASH_SECRET: "audit-hash-secret-0123" })
+      assert.isTrue(Redacted.isRedacted(ok.auditHashSecret))
+    }))
+
+  it.effect("the database URL is a postgres URL, held as Redacted; a bad one is named without its password", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromEnv({ PRECALL_AUDIT_DATABASE_URL: "postgresql://writer:hunter2@db:5432/precall" })
+      assert.notInclude(`${JSON.stringify(s)} ${inspect(s, { depth: 10 })}`, "hunter2")
+      for (const wrong of ["mysql://writer:hunter2@db/precall", "postgres://", "not a url hunter2"]) {
+        const bad = yield* Effect.flip(settingsFromEnv({ PRECALL_AUDIT_DATABASE_URL: wrong }))
+        assert.deepStrictEqual(settingsOf(bad), ["PRECALL_AUDIT_DATABASE_URL"], wrong)
+        assert.notInclude(bad.message, "hunter2")
+      }
+      const timeout = yield* Effect.flip(settingsFromEnv({ PRECALL_AUDIT_TIMEOUT_MS: "0" }))
+      assert.deepStrictEqual(settingsOf(timeout), ["PRECALL_AUDIT_TIMEOUT_MS"])
     }))
 })
 
