@@ -21,7 +21,7 @@ import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
 import { evidenceLayer } from "./evidence/layer.ts"
 import { type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
 import { auditedEngineLayer } from "./audit/audited.ts"
-import type { AuditStoreError, ExposureStore } from "./audit/ExposureStore.ts"
+import { AuditStoreError, type ExposureStore } from "./audit/ExposureStore.ts"
 import { exposureStoreLayer } from "./audit/layer.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
@@ -119,7 +119,7 @@ export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>,
   exposures: Layer.Layer<ExposureStore, AuditStoreError> = exposureStoreLayer(settings)
-): Layer.Layer<PrecallServices, E | AuditStoreError> => {
+): Layer.Layer<PrecallServices, E | InvalidSettings | AuditStoreError> => {
   const core = engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
@@ -208,13 +208,15 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   }
   // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
   const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
-  const started = await runtime.runPromise(Effect.result(Effect.service(Engine)))
-  if (started._tag === "Failure") {
+  // the layers fail at start without the audit's hash secret (InvalidSettings) or its store (AuditStoreError)
+  const engine = await runtime.runPromise(Effect.service(Engine)).catch(async (e: unknown) => {
     await runtime.dispose()
-    const e = started.failure as unknown as { _tag?: string; message: string }
-    throw new PrecallError(e._tag === "AuditStoreError" ? "AUDIT_UNAVAILABLE" : "INVALID_SETTINGS", e.message)
-  }
-  const engine = started.success
+    if (e instanceof InvalidSettings) {
+      throw new PrecallError("INVALID_SETTINGS", e.message, e.issues.map((i) => ({ path: i.setting, message: i.message })))
+    }
+    if (e instanceof AuditStoreError) throw new PrecallError("AUDIT_UNAVAILABLE", `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`)
+    throw e
+  })
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.

@@ -14,7 +14,7 @@ import type { Decision } from "../domain/decision.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import { maskNumbersIn } from "../domain/phone.ts"
 import { Engine } from "../engine/Engine.ts"
-import { decisionPolicy, type Settings } from "../policy/settings.ts"
+import { decisionPolicy, envNames, InvalidSettings, type Settings } from "../policy/settings.ts"
 import { AuditStoreError, ExposureStore } from "./ExposureStore.ts"
 import { concealed, type ExposureEntry, makeNumberHasher, type NumberHasher } from "./record.ts"
 
@@ -42,6 +42,15 @@ export const exposuresAuditedTotal = Metric.counter("precall_exposures_audited_t
 
 export const auditFailuresTotal = Metric.counter("precall_audit_failures_total", {
   description: "fallback-real decisions whose audit record could not be written and that were refused instead (store, reason)"
+})
+
+/** Real-number fallback is allowed only with the key of the audit's number hash (checked where the audit is built, so the bare engine needs none). */
+const missingHashSecret = new InvalidSettings({
+  issues: [{
+    setting: envNames.auditHashSecret,
+    message: `${envNames.allowRealFallback}=true needs a secret for the exposure audit's number hash (at least 16 characters, e.g. openssl rand -hex 32); ` +
+      "keep it: records hashed under another secret cannot be searched by number"
+  }]
 })
 
 type FallbackReal = Extract<Decision, { decision: "fallback-real" }>
@@ -86,8 +95,9 @@ export const refusedForAudit = (d: FallbackReal, e: AuditStoreError): Decision =
  * const Audited = auditedEngineLayer(settings).pipe(Layer.provide(engineLayer(settings)), Layer.provide(fileStoreLayer(path)))
  * ```
  */
-export const auditedEngineLayer = (settings: Settings): Layer.Layer<Engine, never, Engine | ExposureStore> =>
+export const auditedEngineLayer = (settings: Settings): Layer.Layer<Engine, InvalidSettings, Engine | ExposureStore> =>
   Layer.effect(Engine, Effect.gen(function*() {
+    if (settings.allowRealFallback && settings.auditHashSecret === undefined) return yield* missingHashSecret
     const inner = yield* Engine
     const store = yield* ExposureStore
     const hasher = settings.auditHashSecret === undefined ? undefined : makeNumberHasher(settings.auditHashSecret)

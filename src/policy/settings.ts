@@ -250,13 +250,6 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
   }
-  if (s.allowRealFallback && s.auditHashSecret === undefined) {
-    issues.push({
-      setting: nameOf("auditHashSecret"),
-      message: `${nameOf("allowRealFallback")}=true needs a secret for the exposure audit's number hash (at least 16 characters, e.g. openssl rand -hex 32); ` +
-        "keep it: records hashed under another secret cannot be searched by number"
-    })
-  }
   for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"]] as const) {
     if ((s[key] === undefined) !== (s[secret] === undefined)) {
       const missing = s[key] === undefined ? key : secret
