@@ -4,7 +4,7 @@
  */
 import { PgClient } from "@effect/sql-pg"
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer, Metric, Redacted } from "effect"
+import { Context, Effect, Layer, Metric, Redacted, Schedule } from "effect"
 import * as Reactivity from "effect/reactivity/Reactivity"
 import { SqlClient } from "effect/sql/SqlClient"
 import { auditedEngineLayer, auditFailuresTotal } from "../../src/audit/audited.ts"
@@ -134,7 +134,8 @@ describe("the PostgreSQL exposure store", () => {
       yield* decideOnce
       yield* decideOnce
       proxy.restore()
-      // the pool reconnects on its own; decisions are fallback-real again
+      // the pool reconnects on its own: once PostgreSQL answers again, decisions are fallback-real again
+      yield* store.query({ limit: 1 }).pipe(Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }))
       yield* decideOnce
       yield* decideOnce
       assert.deepStrictEqual(answers, ["fallback-real", "refuse", "refuse", "fallback-real", "fallback-real"])
