@@ -107,12 +107,17 @@ export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, In
 
 /**
  * The engine with everything around it (status cache, coalescing, rate limits, circuit breakers,
- * shared Redis) over a provider of your own: the composition PrecallLive uses for Aliyun.
+ * shared Redis, the exposure audit) over a provider of your own: the composition PrecallLive uses
+ * for Aliyun. `exposures` is where fallback-real decisions are recorded (docs/audit.md); by default
+ * the store the settings name (PostgreSQL or the JSON-lines file). Fails at start with
+ * InvalidSettings when real-number fallback is allowed without PRECALL_AUDIT_HASH_SECRET, and with
+ * AuditStoreError when the audit's database cannot be reached or migrated.
  *
  * @since 0.2.0
  * @example
  * ```ts
  * const Live = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider))
+ * const InTests = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider), memoryStoreLayer())
  * ```
  */
 export const PrecallWith = <E>(

@@ -73,7 +73,10 @@ export const exposureEntry = (
   phoneNoX: request.phoneNoX,
   ...concealed(hasher, decision.dial),
   policy: decisionPolicy(settings),
-  evidence: { source: decision.source, status: decision.status, providerCode: decision.providerCode, reason: maskNumbersIn(decision.reason) }
+  evidence: {
+    source: decision.source, status: decision.status, providerCode: decision.providerCode, reason: maskNumbersIn(decision.reason),
+    providerRequestIds: decision.requestIds
+  }
 })
 
 /** The refusal a fallback-real becomes when its exposure cannot be recorded. */

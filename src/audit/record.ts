@@ -30,7 +30,9 @@ export const ExposureEvidence = Schema.Struct({
   source: DecisionSource,
   status: Schema.NullOr(CallStatus),
   providerCode: Schema.NullOr(Schema.String),
-  reason: Schema.String
+  reason: Schema.String,
+  /** The provider's request ids of the calls behind it, for a support ticket. */
+  providerRequestIds: Schema.Array(Schema.String)
 })
 
 /** An exposure as precall writes it; the store gives it its `id`. */

@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, Layer, Logger, Metric } from "effect"
 import { TestClock } from "effect/testing"
-import { auditedEngineLayer, auditFailuresTotal, CurrentRequest } from "../../src/audit/audited.ts"
+import { auditedEngineLayer, auditFailuresTotal, CurrentRequest, exposuresAuditedTotal } from "../../src/audit/audited.ts"
 import { AuditStoreError, ExposureStore } from "../../src/audit/ExposureStore.ts"
 import { makeMemoryStore } from "../../src/audit/memoryStore.ts"
 import { makeNumberHasher, searchableNumber } from "../../src/audit/record.ts"
@@ -44,10 +44,11 @@ describe("the exposure audit decorator", () => {
           poolKey: "FC100000000001", subsId: "1000000000000001", phoneNoX: "17000000000",
           realNumberMasked: "****9000", realNumberHash: 64,
           policy: { allowRealFallback: true, degradedDecision: "use-x" },
-          evidence: { source: "provider", status: 3, providerCode: null, reason: fallbackReal().reason }
+          evidence: { source: "provider", status: 3, providerCode: null, reason: fallbackReal().reason, providerRequestIds: ["r-1"] }
         }
       )
       assert.strictEqual(r.realNumberHash, makeNumberHasher(HASH_SECRET).hash(REAL))
+      assert.strictEqual((yield* Metric.value(Metric.withAttributes(exposuresAuditedTotal, { store: "memory" }))).count, 1)
       assert.notInclude(JSON.stringify(records), REAL)
       assert.notInclude(JSON.stringify(records), REAL.slice(0, 7))
     }))

@@ -114,7 +114,7 @@ export const entry = (n: number, number: string, overrides: Partial<ExposureEntr
   requestId: `req-${n}`, apiKeyId: "k_0123456789ab", provider: "aliyun", poolKey: "FC100000000001", subsId: `S${n}`, phoneNoX: "17000000000",
   realNumberMasked: `****${number.slice(-4)}`, realNumberHash: testHasher.hash(number),
   policy: { allowRealFallback: true, degradedDecision: "use-x" },
-  evidence: { source: "provider", status: 3, providerCode: null, reason: "status 3: no X; dialling the real callee" },
+  evidence: { source: "provider", status: 3, providerCode: null, reason: "status 3: no X; dialling the real callee", providerRequestIds: [`p-${n}`] },
   ...overrides
 })
 
