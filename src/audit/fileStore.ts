@@ -116,9 +116,24 @@ const search = (path: string, q: ExposureQuery): Effect.Effect<ExposurePage, Aud
     (handle) => (handle === undefined ? Effect.void : Effect.promise(() => handle.close()))
   )
 
-/** The JSON-lines store at `path`; appends are serialised within the process. */
-export const makeFileStore = (path: string) =>
-  Effect.map(Semaphore.make(1), (lock) =>
+/** Opens the file for appending once (creating it, mode 0600), so a path that cannot be written is found at start. */
+const probe = (path: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const existed = await stat(path).then(() => true, () => false)
+      await (await open(path, "a", 0o600)).close()
+      if (!existed) await fsyncDirectory(dirname(path))
+    },
+    catch: (e) => failure("Unavailable", `cannot open the audit file ${path} for appending: ${codeOf(e)}`)
+  })
+
+/**
+ * The JSON-lines store at `path`; appends are serialised within the process. With `probe` (when
+ * real-number fallback is allowed) the file is opened for appending at start, so a path that cannot
+ * be written stops precall at start instead of refusing the first fallback.
+ */
+export const makeFileStore = (path: string, options: { readonly probe?: boolean } = {}) =>
+  Effect.andThen(options.probe === true ? probe(path) : Effect.void, Semaphore.make(1)).pipe(Effect.map((lock) =>
     ExposureStore.of({
       kind: "file",
       where: path,
@@ -128,6 +143,7 @@ export const makeFileStore = (path: string) =>
           catch: (e) => failure("Unavailable", `cannot append to the audit file ${path}: ${codeOf(e)}`)
         })),
       query: (q) => search(path, q)
-    }))
+    })))
 
-export const fileStoreLayer = (path: string): Layer.Layer<ExposureStore> => Layer.effect(ExposureStore, makeFileStore(path))
+export const fileStoreLayer = (path: string, options: { readonly probe?: boolean } = {}): Layer.Layer<ExposureStore, AuditStoreError> =>
+  Layer.effect(ExposureStore, makeFileStore(path, options))

@@ -7,9 +7,12 @@ import { pgStoreLayer } from "./pgStore.ts"
 
 /**
  * The configured exposure store. With PostgreSQL it connects and migrates at start, and fails with
- * AuditStoreError when it cannot; the file is created on the first record.
+ * AuditStoreError when it cannot; the file is opened for appending at start when real-number
+ * fallback is allowed (and fails the same way when it cannot be), else created on the first record.
  *
  * @since 0.3.0
  */
 export const exposureStoreLayer = (settings: Settings): Layer.Layer<ExposureStore, AuditStoreError> =>
-  settings.auditDatabaseUrl !== undefined ? pgStoreLayer({ url: settings.auditDatabaseUrl }) : fileStoreLayer(settings.auditFile)
+  settings.auditDatabaseUrl !== undefined
+    ? pgStoreLayer({ url: settings.auditDatabaseUrl })
+    : fileStoreLayer(settings.auditFile, { probe: settings.allowRealFallback })

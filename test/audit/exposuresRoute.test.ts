@@ -4,7 +4,7 @@
  * keyed hash, bad parameters are 400s that repeat nothing, a damaged store is a 503.
  */
 import { assert, describe, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Layer } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { afterAll } from "vitest"
 import { tmpdir } from "node:os"
@@ -92,7 +92,7 @@ describe("GET /v1/exposures without admin keys or over a damaged file", () => {
   const path = join(dir, "audit.jsonl")
   writeFileSync(path, `{"not":"a record","number":"${REAL}"}\n`)
   afterAll(() => rmSync(dir, { recursive: true, force: true }))
-  const damaged = makeService({ adminKeys: [ADMIN_KEY], audited: true, settings, exposures: fileStoreLayer(path) })
+  const damaged = makeService({ adminKeys: [ADMIN_KEY], audited: true, settings, exposures: Layer.orDie(fileStoreLayer(path)) })
   layer(damaged.layer)("a damaged audit file", (it) => {
     it.effect("503 audit_corrupt naming the line, not its content", () =>
       Effect.gen(function*() {

@@ -70,12 +70,19 @@ describe("the JSON-lines exposure store", () => {
       assert.deepStrictEqual([blank.reason, blank.line], ["Corrupt", 2])
     }))
 
-  it.effect("a file that cannot be written: Unavailable, not a crash", () =>
+  it.effect("a file that cannot be written: Unavailable, not a crash; with probe already at start", () =>
     Effect.gen(function*() {
       const { dir } = yield* tempFile
-      const store = yield* makeFileStore(join(dir, "missing-dir", "audit.jsonl"))
+      const path = join(dir, "missing-dir", "audit.jsonl")
+      const store = yield* makeFileStore(path)
       const error = yield* Effect.flip(store.append(entry(1, "13900139000")))
       assert.deepStrictEqual([error.reason, error.store], ["Unavailable", "file"])
       assert.include(error.message, "ENOENT")
+      const atStart = yield* Effect.flip(makeFileStore(path, { probe: true }))
+      assert.deepStrictEqual([atStart.reason, atStart.store], ["Unavailable", "file"])
+      // a path that can be written: probed, created empty with mode 0600
+      const fine = join(dir, "audit.jsonl")
+      yield* makeFileStore(fine, { probe: true })
+      assert.deepStrictEqual([readFileSync(fine, "utf8"), statSync(fine).mode & 0o777], ["", 0o600])
     }))
 })
