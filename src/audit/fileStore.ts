@@ -68,12 +68,18 @@ const appendLine = async (path: string, line: string) => {
   if (!existed) await fsyncDirectory(dirname(path))
 }
 
-const scan = (handle: FileHandle, q: ExposureQuery) =>
+/**
+ * Reads the file as it is at the start of the search (its size then), line by line. A last line
+ * without its newline is a record being written right now, or one cut short by a crash: never
+ * acknowledged either way (a record and its newline are one write), so it is left out.
+ */
+const scan = (handle: FileHandle, size: number, endsWithNewline: boolean, q: ExposureQuery) =>
   Effect.callback<ExposurePage, AuditStoreError>((resume) => {
-    const stream = handle.createReadStream({ encoding: "utf8", autoClose: false })
+    const stream = handle.createReadStream({ encoding: "utf8", autoClose: false, start: 0, end: size - 1 })
     const lines = createInterface({ input: stream, crlfDelay: Infinity })
     const found: Array<ExposureRecord> = []
     let n = 0
+    let pending: string | undefined = undefined
     let done = false
     const finish = (result: Effect.Effect<ExposurePage, AuditStoreError>) => {
       if (done) return
@@ -83,9 +89,7 @@ const scan = (handle: FileHandle, q: ExposureQuery) =>
       resume(result)
     }
     const failed = (e: unknown) => finish(Effect.fail(failure("Unavailable", `cannot read the audit file: ${codeOf(e)}`)))
-    stream.on("error", failed)
-    lines.on("error", failed)
-    lines.on("line", (text) => {
+    const take = (text: string) => {
       n++
       if (done || (q.after !== undefined && n <= q.after)) return
       const record = parseLine(text, n)
@@ -96,14 +100,33 @@ const scan = (handle: FileHandle, q: ExposureQuery) =>
         const page = found.slice(0, q.limit)
         finish(Effect.succeed({ records: page, next: page[page.length - 1]!.id }))
       }
+    }
+    stream.on("error", failed)
+    lines.on("error", failed)
+    // each line is taken once the next one is seen, so the last one can be judged by its newline
+    lines.on("line", (text) => {
+      if (pending !== undefined) take(pending)
+      pending = text
     })
-    lines.on("close", () => finish(Effect.succeed({ records: found, next: null })))
+    lines.on("close", () => {
+      if (pending !== undefined && endsWithNewline) take(pending)
+      finish(Effect.succeed({ records: found, next: null }))
+    })
     return Effect.sync(() => {
       done = true
       lines.close()
       stream.destroy()
     })
   })
+
+/** The file's size and whether its last byte is a newline, at the start of a search. */
+const extent = async (handle: FileHandle) => {
+  const { size } = await handle.stat()
+  if (size === 0) return { size, endsWithNewline: true }
+  const last = Buffer.alloc(1)
+  await handle.read(last, 0, 1, size - 1)
+  return { size, endsWithNewline: last[0] === 0x0a }
+}
 
 /** Every record after `q.after` that matches, in line order; no file yet is no record. */
 const search = (path: string, q: ExposureQuery): Effect.Effect<ExposurePage, AuditStoreError> =>
@@ -112,7 +135,11 @@ const search = (path: string, q: ExposureQuery): Effect.Effect<ExposurePage, Aud
       try: () => open(path, "r").catch((e: unknown) => (codeOf(e) === "ENOENT" ? undefined : Promise.reject(e))),
       catch: (e) => failure("Unavailable", `cannot open the audit file ${path}: ${codeOf(e)}`)
     }),
-    (handle) => (handle === undefined ? Effect.succeed({ records: [], next: null }) : scan(handle, q)),
+    (handle) =>
+      handle === undefined ? Effect.succeed({ records: [], next: null }) : Effect.tryPromise({
+        try: () => extent(handle),
+        catch: (e) => failure("Unavailable", `cannot read the audit file ${path}: ${codeOf(e)}`)
+      }).pipe(Effect.flatMap(({ size, endsWithNewline }) => size === 0 ? Effect.succeed({ records: [], next: null }) : scan(handle, size, endsWithNewline, q))),
     (handle) => (handle === undefined ? Effect.void : Effect.promise(() => handle.close()))
   )
 

@@ -58,6 +58,19 @@ describe("the JSON-lines exposure store", () => {
       assert.deepStrictEqual((yield* store.query({ after: 2, limit: 10 })).records.map((r) => r.id), [3])
     }))
 
+  it.effect("a last line without its newline (being written, or cut by a crash) is left out until a record follows it", () =>
+    Effect.gen(function*() {
+      const { path } = yield* tempFile
+      const store = yield* makeFileStore(path)
+      yield* store.append(entry(1, "13900139000"))
+      appendFileSync(path, JSON.stringify(entry(2, "13900139000")).slice(0, 40))
+      assert.deepStrictEqual((yield* store.query({ limit: 10 })).records.map((r) => r.id), [1])
+      appendFileSync(path, JSON.stringify(entry(2, "13900139000")).slice(40)) // the same record, now whole but still without its newline
+      assert.deepStrictEqual((yield* store.query({ limit: 10 })).records.map((r) => r.id), [1])
+      appendFileSync(path, "\n")
+      assert.deepStrictEqual((yield* store.query({ limit: 10 })).records.map((r) => r.id), [1, 2])
+    }))
+
   it.effect("a line that is JSON but not a record, or blank, is Corrupt too; the message never repeats the line", () =>
     Effect.gen(function*() {
       const { path } = yield* tempFile
