@@ -53,7 +53,7 @@ export interface ExposureStoreShape {
 /**
  * The exposure store the audit writes to and the exposures endpoint reads from.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export class ExposureStore extends Context.Service<ExposureStore, ExposureStoreShape>()("precall/ExposureStore") {}
 

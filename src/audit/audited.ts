@@ -30,7 +30,7 @@ export interface RequestContext {
  * The current request's id and API key id, for the audit. A reference with a default, so the engine
  * and every door that does not know them need nothing: the service provides it around `decide`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const CurrentRequest = Context.Reference<RequestContext>("precall/CurrentRequest", {
   defaultValue: () => ({ requestId: null, apiKeyId: null })
@@ -92,7 +92,7 @@ export const refusedForAudit = (d: FallbackReal, e: AuditStoreError): Decision =
 /**
  * Decorates the Engine in context: fallback-real only once its exposure is recorded.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @example
  * ```ts
  * const Audited = auditedEngineLayer(settings).pipe(Layer.provide(engineLayer(settings)), Layer.provide(fileStoreLayer(path)))
@@ -109,7 +109,7 @@ export const auditedEngineLayer = (settings: Settings): Layer.Layer<Engine, Inva
     const record = (request: DecideRequest, decision: FallbackReal) =>
       Effect.gen(function*() {
         if (hasher === undefined) {
-          // settings refuse allowRealFallback without the secret; should a fallback-real come anyway, it is not let out
+          // the layer refuses allowRealFallback without the secret; should a fallback-real come anyway, it is not let out
           return yield* new AuditStoreError({ reason: "Unavailable", store: store.kind, message: "no PRECALL_AUDIT_HASH_SECRET configured" })
         }
         const entry = exposureEntry(request, decision, settings, hasher, yield* Clock.currentTimeMillis, yield* CurrentRequest)

@@ -10,7 +10,7 @@ import { pgStoreLayer } from "./pgStore.ts"
  * AuditStoreError when it cannot; the file is opened for appending at start when real-number
  * fallback is allowed (and fails the same way when it cannot be), else created on the first record.
  *
- * @since 0.3.0
+ * @since 0.2.0
  */
 export const exposureStoreLayer = (settings: Settings): Layer.Layer<ExposureStore, AuditStoreError> =>
   settings.auditDatabaseUrl !== undefined
