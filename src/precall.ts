@@ -23,6 +23,9 @@ import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
 import { evidenceLayer } from "./evidence/layer.ts"
 import { CallStateSource, type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
+import { auditedEngineLayer } from "./audit/audited.ts"
+import { AuditStoreError, type ExposureStore } from "./audit/ExposureStore.ts"
+import { exposureStoreLayer } from "./audit/layer.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -45,7 +48,7 @@ export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, Inva
   )
 
 /** The services the composed precall layers provide. */
-export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes
+export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes | ExposureStore
 
 /**
  * Every provider the settings configure, each built over undici, the default one first: Aliyun when
@@ -121,24 +124,30 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
  * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
  * ```
  */
-export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
  * The engine with everything around it (status cache, coalescing, rate limits, circuit breakers,
- * shared Redis) over a provider of your own: the composition PrecallLive uses for Aliyun.
+ * shared Redis, the exposure audit) over a provider of your own: the composition PrecallLive uses
+ * for Aliyun. `exposures` is where fallback-real decisions are recorded (docs/audit.md); by default
+ * the store the settings name (PostgreSQL or the JSON-lines file). Fails at start with
+ * InvalidSettings when real-number fallback is allowed without PRECALL_AUDIT_HASH_SECRET, and with
+ * AuditStoreError when the audit's database cannot be reached or migrated.
  *
  * @since 0.2.0
  * @example
  * ```ts
  * const Live = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider))
+ * const InTests = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider), memoryStoreLayer())
  * ```
  */
 export const PrecallWith = <E>(
   settings: Settings,
-  provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<PrecallServices, E> =>
-  engineLayer(settings).pipe(
+  provider: Layer.Layer<PrivacyNumberProvider, E>,
+  exposures: Layer.Layer<ExposureStore, AuditStoreError> = exposureStoreLayer(settings)
+): Layer.Layer<PrecallServices, E | InvalidSettings | AuditStoreError> => {
+  const core = engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
@@ -149,6 +158,10 @@ export const PrecallWith = <E>(
     Layer.provideMerge(evidenceLayer(settings).pipe(Layer.provide(callStateLayer(settings)))),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
+  // The exposure audit wraps the engine from outside, so it sees the final decision (src/audit/audited.ts);
+  // merged last, its Engine is the one provided.
+  return Layer.merge(core, auditedEngineLayer(settings).pipe(Layer.provide(core))).pipe(Layer.provideMerge(exposures))
+}
 
 /**
  * PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*).
@@ -159,7 +172,7 @@ export const PrecallWith = <E>(
  * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
  * ```
  */
-export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
@@ -178,7 +191,7 @@ export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decis
 
 /** A rejected promise from the Promise API: `code` says which kind, `issues` says what exactly. */
 export class PrecallError extends Error {
-  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED"
+  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED" | "AUDIT_UNAVAILABLE"
   readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
   constructor(code: PrecallError["code"], message: string, issues: PrecallError["issues"] = []) {
     super(message)
@@ -223,7 +236,15 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   }
   // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
   const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
-  const engine = await runtime.runPromise(Effect.service(Engine))
+  // the layers fail at start without the audit's hash secret (InvalidSettings) or its store (AuditStoreError)
+  const engine = await runtime.runPromise(Effect.service(Engine)).catch(async (e: unknown) => {
+    await runtime.dispose()
+    if (e instanceof InvalidSettings) {
+      throw new PrecallError("INVALID_SETTINGS", e.message, e.issues.map((i) => ({ path: i.setting, message: i.message })))
+    }
+    if (e instanceof AuditStoreError) throw new PrecallError("AUDIT_UNAVAILABLE", `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`)
+    throw e
+  })
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.

@@ -63,7 +63,8 @@ export const decideCommand = Command.make("decide", {
   }).pipe(
     Effect.catchTags({
       InvalidRequest: (e) => usageError(e.issues.map((i) => `${flagOf[i.path] ?? i.path}: ${i.message}`).join("; ")),
-      InvalidSettings: (e) => usageError(e.message)
+      InvalidSettings: (e) => usageError(e.message),
+      AuditStoreError: (e) => failWith(exitCodes.unexpected, `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`)
     })
   )
 ).pipe(Command.withDescription(

@@ -38,7 +38,9 @@ export const defaults = {
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
   huaweiAuth: "aksk",
-  huaweiCecEndpoint: "https://service.besclouds.com"
+  huaweiCecEndpoint: "https://service.besclouds.com",
+  auditFile: "precall-audit.jsonl",
+  auditTimeoutMs: 300
 } as const
 
 /**
@@ -140,13 +142,26 @@ const SettingsFields = Schema.Struct({
     defaults.huaweiCecEndpoint
   ),
   huaweiCecAk: Schema.optionalKey(Schema.NonEmptyString),
-  huaweiCecSk: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString))
+  huaweiCecSk: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
+  /**
+   * The exposure audit (docs/audit.md) in PostgreSQL, e.g. postgres://precall_audit_writer@db/precall;
+   * Redacted, as it may carry a password. Unset: the JSON-lines file `auditFile`.
+   */
+  auditDatabaseUrl: Schema.optionalKey(Schema.Redacted(
+    Schema.String.check(Schema.makeFilter((s: string) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol) && new URL(s).hostname !== "", { expected: "a postgres:// or postgresql:// URL" }))
+  )),
+  /** The exposure audit's append-only JSON-lines file, when no database is configured. */
+  auditFile: withDefault(Schema.NonEmptyString, defaults.auditFile),
+  /** Key of the audit's number hash (HMAC), so an officer can search for a number the audit does not hold. Needed for real-number fallback. */
+  auditHashSecret: Schema.optionalKey(Schema.Redacted(Schema.String.check(Schema.isMinLength(16)))),
+  /** Longest a fallback-real decision waits for its audit record; past it the decision is refuse. */
+  auditTimeoutMs: withDefault(between(1, 10_000), defaults.auditTimeoutMs)
 })
 
 export const Settings = SettingsFields
 
 /** Settings held as Redacted: given as plain strings or Redacted, never printed. */
-const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret", "huaweiCecSk"] as const
+const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret", "huaweiCecSk", "auditDatabaseUrl", "auditHashSecret"] as const
 type SecretField = typeof secretFields[number]
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
@@ -157,6 +172,8 @@ export type SettingsInput = Partial<Omit<typeof Settings.Encoded, SecretField>> 
   readonly huaweiCecSk?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
   readonly redisKeySecret?: string | Redacted.Redacted<string>
+  readonly auditDatabaseUrl?: string | Redacted.Redacted<string>
+  readonly auditHashSecret?: string | Redacted.Redacted<string>
 }
 
 /** The environment variable behind each setting. */
@@ -200,7 +217,11 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   huaweiAreaCode: "PRECALL_HUAWEI_AREA_CODE",
   huaweiCecEndpoint: "PRECALL_HUAWEI_CEC_ENDPOINT",
   huaweiCecAk: "PRECALL_HUAWEI_CEC_AK",
-  huaweiCecSk: "PRECALL_HUAWEI_CEC_SK"
+  huaweiCecSk: "PRECALL_HUAWEI_CEC_SK",
+  auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
+  auditFile: "PRECALL_AUDIT_FILE",
+  auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
+  auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
 }
 
 export interface SettingIssue {
@@ -284,7 +305,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
   "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
-  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS"
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "auditTimeoutMs"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */
