@@ -7,7 +7,7 @@ import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
 import { PoolKey } from "../domain/binding.ts"
 import { ProviderName } from "../domain/request.ts"
-import { endpointProblem } from "./endpoint.ts"
+import { endpointProblem, isLoopbackEndpoint } from "./endpoint.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(schema: S, value: S["Type"]) =>
@@ -37,7 +37,9 @@ export const defaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+  chatappRefreshS: 60
 } as const
 
 /**
@@ -51,7 +53,9 @@ export const defaultRateLimits: Readonly<Record<string, number>> = {
   BindAxn: 1000,
   BindAxnExtension: 5000,
   UpdateSubscription: 10000,
-  UnbindSubscription: 1000
+  UnbindSubscription: 1000,
+  // cams: 10 QPS per user (aliyun.md §8), summed over every instance through the shared limiter
+  QueryChatappPhoneNumbers: 10
 }
 
 const SettingsFields = Schema.Struct({
@@ -130,7 +134,21 @@ const SettingsFields = Schema.Struct({
   huaweiAxAppKey: Schema.optionalKey(Schema.NonEmptyString),
   huaweiAxAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
   /** Request signing: `aksk` (HMAC-SHA256, current) or `wsse` (SHA-256, legacy). */
-  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth)
+  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth),
+  /**
+   * ChatApp (cams) sub-customer space whose WhatsApp sender numbers are offered as the alternative of
+   * a refused call; unset, no alternative is offered. The Aliyun key pair signs the cams calls.
+   */
+  chatappCustSpaceId: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,64}$/, { expected: "a CustSpaceId: 1-64 letters, digits, _ or -" }))
+  ),
+  /** The cams endpoint (regional: cams.<region>.aliyuncs.com). */
+  chatappEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
+    defaults.chatappEndpoint
+  ),
+  /** How often the sender list is asked for again, in the background (never on the decision path). */
+  chatappRefreshS: withDefault(between(1, 24 * 3600), defaults.chatappRefreshS)
 })
 
 export const Settings = SettingsFields
@@ -185,7 +203,10 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
   huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
   huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-  huaweiAuth: "PRECALL_HUAWEI_AUTH"
+  huaweiAuth: "PRECALL_HUAWEI_AUTH",
+  chatappCustSpaceId: "PRECALL_CHATAPP_CUST_SPACE_ID",
+  chatappEndpoint: "PRECALL_CHATAPP_ENDPOINT",
+  chatappRefreshS: "PRECALL_CHATAPP_REFRESH_S"
 }
 
 export interface SettingIssue {
@@ -235,6 +256,12 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
       issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === key ? secret : key)}` })
     }
   }
+  if (s.chatappCustSpaceId !== undefined && s.aliyunAccessKeyId === undefined && !isLoopbackEndpoint(s.chatappEndpoint)) {
+    issues.push({
+      setting: nameOf("chatappCustSpaceId"),
+      message: `ChatApp at ${s.chatappEndpoint} needs the Aliyun key pair: set ${nameOf("aliyunAccessKeyId")} and ${nameOf("aliyunAccessKeySecret")} (only a loopback emulator endpoint runs without them)`
+    })
+  }
   return issues
 }
 
@@ -269,7 +296,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
   "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
-  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS"
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "chatappRefreshS"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

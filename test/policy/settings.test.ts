@@ -33,7 +33,9 @@ const expectedDefaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+  chatappRefreshS: 60
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -111,7 +113,10 @@ describe("settingsFromEnv parses every variable", () => {
       huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
       huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
       huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-      huaweiAuth: "PRECALL_HUAWEI_AUTH"
+      huaweiAuth: "PRECALL_HUAWEI_AUTH",
+      chatappCustSpaceId: "PRECALL_CHATAPP_CUST_SPACE_ID",
+      chatappEndpoint: "PRECALL_CHATAPP_ENDPOINT",
+      chatappRefreshS: "PRECALL_CHATAPP_REFRESH_S"
     })
   })
 
@@ -163,7 +168,10 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_HUAWEI_APP_SECRET: "huawei-axb-secret",
         PRECALL_HUAWEI_AX_APP_KEY: "huaweiAxKey",
         PRECALL_HUAWEI_AX_APP_SECRET: "huawei-ax-secret",
-        PRECALL_HUAWEI_AUTH: "wsse"
+        PRECALL_HUAWEI_AUTH: "wsse",
+        PRECALL_CHATAPP_CUST_SPACE_ID: "29348393884",
+        PRECALL_CHATAPP_ENDPOINT: "https://cams.ap-southeast-1.aliyuncs.com",
+        PRECALL_CHATAPP_REFRESH_S: "30"
       })
       const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, ...rest } = s
       assert.strictEqual(Redacted.value(huaweiAppSecret!), "huawei-axb-secret")
@@ -199,7 +207,10 @@ describe("settingsFromEnv parses every variable", () => {
         huaweiEndpoint: "http://127.0.0.1:8932",
         huaweiAppKey: "huaweiAxbKey",
         huaweiAxAppKey: "huaweiAxKey",
-        huaweiAuth: "wsse"
+        huaweiAuth: "wsse",
+        chatappCustSpaceId: "29348393884",
+        chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+        chatappRefreshS: 30
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)
