@@ -12,6 +12,7 @@ import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
 import { telemetryLayer } from "./telemetry/otlp.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
+import { withAlternative } from "./alternative/layer.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
@@ -115,9 +116,11 @@ export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, In
 export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<PrecallServices, E> =>
+): Layer.Layer<PrecallServices, E | InvalidSettings> =>
   engineLayer(settings).pipe(
     Layer.provide(provider),
+    // refusals carry a WhatsApp sender when ChatApp is configured (src/alternative)
+    withAlternative(settings),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt

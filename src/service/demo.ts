@@ -1,9 +1,11 @@
 /**
  * The zero-credential demo behind `npm start`: the Aliyun emulator in-process on a free loopback
- * port, seeded with one binding per provider answer, and a ready-to-paste curl line for each.
+ * port, seeded with one binding per provider answer and with ChatApp sender numbers (so a refusal
+ * shows its WhatsApp alternative), and a ready-to-paste curl line for each.
  */
 import { Effect, type Scope } from "effect"
 import type { DecideRequestInput } from "../domain/request.ts"
+import type { Settings } from "../policy/settings.ts"
 import { aliyunEmulatorScoped, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, type RunningAliyunEmulator } from "../emulator/aliyun/index.ts"
 
 export interface DemoCase {
@@ -11,6 +13,28 @@ export interface DemoCase {
   readonly label: string
   readonly request: DecideRequestInput
 }
+
+/** The ChatApp sender space of the demo. */
+export const DEMO_CUST_SPACE_ID = "demo-space"
+
+/**
+ * WhatsApp senders of the demo space: the GREEN one is offered; the better-tiered YELLOW one comes
+ * second (quality first), the RED and the FLAGGED ones are never offered.
+ */
+const seedSenders = (emulator: RunningAliyunEmulator): void => {
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000001", { qualityRating: "GREEN", messagingLimitTier: "TIER_10K", verifiedName: "precall demo" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000002", { qualityRating: "YELLOW", messagingLimitTier: "TIER_UNLIMITED" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000003", { qualityRating: "RED", messagingLimitTier: "TIER_100K" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000004", { status: "FLAGGED", qualityRating: "GREEN", messagingLimitTier: "TIER_100K" })
+}
+
+/** The demo's settings: Dyplsapi and ChatApp (the demo space) both at the in-process emulator. */
+export const demoSettings = (configured: Settings, emulator: RunningAliyunEmulator): Settings => ({
+  ...configured,
+  aliyunEndpoint: emulator.url,
+  chatappEndpoint: emulator.url,
+  chatappCustSpaceId: DEMO_CUST_SPACE_ID
+})
 
 /** Creates the demo bindings. The expired one lives 60 s and the emulator clock is moved past it. */
 const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
@@ -34,7 +58,10 @@ const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
   return [
     { label: "status 1, binding normal -> use-x", request: normal.request },
     { label: "status 2, temporary X assigned -> use-temporary-x", request: temporary.request },
-    { label: "status 3, no temporary X -> refuse (real-number fallback is off by default)", request: noTemporary.request },
+    {
+      label: "status 3, no temporary X -> refuse (real-number fallback is off by default), with a WhatsApp sender as the alternative",
+      request: noTemporary.request
+    },
     { label: "status 4, binding expired -> rebind (the request names the parties)", request: { ...expired.request, binding: expired.parties } },
     { label: "faulty: every QueryCallStatus fails with isp.SYSTEM_ERROR -> retried, then degraded use-x, still HTTP 200", request: faulty.request }
   ]
@@ -44,7 +71,10 @@ const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
 export const startDemo: Effect.Effect<{ readonly emulator: RunningAliyunEmulator; readonly cases: ReadonlyArray<DemoCase> }, never, Scope.Scope> =
   Effect.map(
     aliyunEmulatorScoped({ accessKeyId: DEMO_ACCESS_KEY_ID, accessKeySecret: DEMO_ACCESS_KEY_SECRET }),
-    (emulator) => ({ emulator, cases: seedDemo(emulator) })
+    (emulator) => {
+      seedSenders(emulator)
+      return { emulator, cases: seedDemo(emulator) }
+    }
   )
 
 const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`

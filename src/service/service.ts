@@ -10,7 +10,7 @@ import type { InvalidSettings } from "../policy/settings.ts"
 import { PrecallLive } from "../precall.ts"
 import { loadSettings, type ServiceConfig, type ServiceFlags } from "./config.ts"
 import { telemetryLayer } from "../telemetry/otlp.ts"
-import { curlLine, type DemoCase, startDemo } from "./demo.ts"
+import { curlLine, type DemoCase, demoSettings, startDemo } from "./demo.ts"
 import type { RequestTracker } from "./middleware.ts"
 import { readinessLayer } from "./readiness.ts"
 import { huaweiPushOptions } from "./pushes.ts"
@@ -40,7 +40,7 @@ export const runService = (
   Effect.scoped(Effect.gen(function*() {
     const { config, settings: configured } = yield* loadSettings(env, flags)
     const demo = config.demo ? yield* startDemo : undefined
-    const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
+    const settings = demo === undefined ? configured : demoSettings(configured, demo.emulator)
     const app = serverLayer({ ...config, tracker, huaweiPushes: huaweiPushOptions(settings) }).pipe(
       Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)), Layer.provideMerge(telemetryLayer(env)))),
       Layer.provide(NodeHttpClient.layerUndici)

@@ -4,7 +4,7 @@ import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, Redacted } from "effect"
 import { settingsFromObject } from "../../src/policy/settings.ts"
 import { PrecallLive } from "../../src/precall.ts"
-import { curlLine, type DemoCase, startDemo } from "../../src/service/demo.ts"
+import { curlLine, type DemoCase, demoSettings, startDemo } from "../../src/service/demo.ts"
 import { jsonLinesLogger } from "../../src/service/logging.ts"
 import { RequestTracker } from "../../src/service/middleware.ts"
 import { readinessLayer } from "../../src/service/readiness.ts"
@@ -16,7 +16,7 @@ class Cases extends Context.Service<Cases, ReadonlyArray<DemoCase>>()("test/Demo
 /** What runService assembles in demo mode, with a test key. */
 const DemoService = Layer.unwrap(Effect.gen(function*() {
   const demo = yield* startDemo
-  const settings = yield* Effect.orDie(settingsFromObject({ aliyunEndpoint: demo.emulator.url }))
+  const settings = demoSettings(yield* Effect.orDie(settingsFromObject({})), demo.emulator)
   return serverLayer({ port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker() }).pipe(
     Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
     Layer.provide(NodeHttpClient.layerUndici),
@@ -42,12 +42,22 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       ])
     }))
 
+  it.effect("the refusal carries the demo's best WhatsApp sender; no other decision has an alternative", () =>
+    Effect.gen(function*() {
+      const alternatives = []
+      for (const c of yield* Cases) alternatives.push((yield* postDecision(c.request)).json.alternative)
+      assert.deepStrictEqual(alternatives.map((a) => a === undefined ? undefined : [a.channel, a.senderNumber, a.qualityRating]), [
+        undefined, undefined, ["whatsapp", "8657100000001", "GREEN"], undefined, undefined
+      ])
+    }))
+
   it.effect("readiness probes the emulator", () =>
     Effect.gen(function*() {
       const res = yield* send("/readyz")
       assert.strictEqual(res.status, 200)
       assert.strictEqual(res.json.checks.provider.ok, true)
       assert.deepStrictEqual(res.json.checks.sharedState, { store: "memory", redisConfigured: false, since: null, lastError: null })
+      assert.deepInclude(res.json.checks.chatapp, { ok: true, custSpaceId: "demo-space", senders: 4, usable: 2, lastError: null })
       // the demo's decisions went to the emulator, so its breaker is known and closed
       assert.deepStrictEqual(res.json.checks.circuits.map((c: { state: string }) => c.state), ["closed"])
     }))
