@@ -66,7 +66,7 @@ describe("alternativeOf", () => {
       const alternative = alternativeOf(list, [], stale)
       const chosen = chooseSender(list)
       if (chosen === undefined) return assert.isNull(alternative)
-      assert.deepInclude(alternative, { channel: "whatsapp", senderNumber: chosen.phoneNumber, qualityRating: chosen.qualityRating })
+      assert.deepStrictEqual([alternative?.channel, alternative?.senderNumber, alternative?.qualityRating], ["whatsapp", chosen.phoneNumber, chosen.qualityRating])
       assert.notMatch(alternative!.reason, /\d{5,}/)
       assert.strictEqual(alternative!.reason.includes("latest refresh failed"), stale !== undefined)
     }), runs))
