@@ -4,11 +4,11 @@ import { Effect } from "effect"
 import { rateLimitsOf, settingsFromEnv, settingsFromObject } from "../../src/policy/settings.ts"
 
 describe("ChatApp settings", () => {
-  it.effect("off by default; cams' 10 QPS is a default limit", () =>
+  it.effect("off by default; cams' 10 QPS is a default limit of 9/s (10 % headroom)", () =>
     Effect.gen(function*() {
       const s = yield* settingsFromObject({})
       assert.isUndefined(s.chatappCustSpaceId)
-      assert.strictEqual(rateLimitsOf(s)["QueryChatappPhoneNumbers"], 10)
+      assert.strictEqual(rateLimitsOf(s)["QueryChatappPhoneNumbers"], 9)
     }))
 
   it.effect("from the environment", () =>
