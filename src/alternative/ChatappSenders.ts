@@ -48,7 +48,7 @@ const notConfigured: ChatappSendersShape = { list: Effect.succeed(undefined), re
  * The sender list in use: "not configured" unless `chatappSendersLayer` provides one (it is provided
  * with the engine when PRECALL_CHATAPP_CUST_SPACE_ID is set).
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @example
  * ```ts
  * const list = yield* (yield* ChatappSenders).list

@@ -48,7 +48,7 @@ export const alternativeLayer: Layer.Layer<Engine, never, Engine> = Layer.effect
  * it unchanged otherwise. The sender list's calls go through the ProviderGuard the composition
  * provides further out, so they share the account's rate limit with every instance.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @example
  * ```ts
  * const Live = engineLayer(settings).pipe(Layer.provide(provider), withAlternative(settings))

@@ -75,7 +75,7 @@ export interface CamsShape {
 /**
  * The cams client. Tests replace it with `Layer.succeed(Cams, ...)`.
  *
- * @since 0.3.0
+ * @since 0.2.0
  * @example
  * ```ts
  * const { senders } = yield* (yield* Cams).queryChatappPhoneNumbers("29348393884")
