@@ -67,6 +67,8 @@ export const Alternative = Schema.Struct({
   qualityRating: Schema.Literals(["GREEN", "YELLOW", "UNKNOWN"]),
   /** Why this sender, in words; says so when the sender list is older than the last refresh attempt. */
   reason: Schema.String
+}).annotate({
+  description: "A WhatsApp sender (the customer's own ChatApp number, never a party's) to reach the callee from when the call is refused"
 })
 export type Alternative = typeof Alternative.Type
 
@@ -76,7 +78,9 @@ export const Refuse = Schema.Struct({
    * Present when ChatApp is configured (PRECALL_CHATAPP_CUST_SPACE_ID): a WhatsApp sender to reach
    * the callee with instead, or null when no sender is usable. Only refusals carry it.
    */
-  alternative: Schema.optionalKey(Schema.NullOr(Alternative))
+  alternative: Schema.optionalKey(Schema.NullOr(Alternative).annotate({
+    description: "Present when ChatApp is configured: a WhatsApp sender to reach the callee from instead, or null when none is usable"
+  }))
 })
 
 export const Decision = Schema.Union([UseX, UseTemporaryX, FallbackReal, Rebind, Refuse])

@@ -11,6 +11,8 @@ import { aliyunEmulatorScoped, type RunningAliyunEmulator } from "../../src/emul
 import { type SettingsInput, settingsFromObject } from "../../src/policy/settings.ts"
 import { decide, PrecallLive } from "../../src/precall.ts"
 import { Engine } from "../../src/engine/Engine.ts"
+import { OpenApi } from "effect/http-api"
+import { PrecallApi } from "../../src/service/api.ts"
 
 const SPACE = "cs-decisions"
 const A = "13800138001"
@@ -98,4 +100,14 @@ describe("the alternative on decisions", () => {
       assert.deepStrictEqual([d.decision, "alternative" in d], ["refuse", false])
       assert.strictEqual(emulator.stats().actions["QueryChatappPhoneNumbers"], undefined)
     })))
+})
+
+it("OpenAPI documents the alternative on refusals: channel, sender, quality (never RED), reason", () => {
+  const text = JSON.stringify(OpenApi.fromApi(PrecallApi))
+  const at = text.indexOf('"alternative"')
+  assert.isAbove(at, 0)
+  const alternative = text.slice(at, at + 600)
+  assert.include(alternative, '"enum":["whatsapp"]')
+  assert.include(alternative, '"enum":["GREEN","YELLOW","UNKNOWN"]')
+  assert.include(alternative, "never a party's")
 })
