@@ -11,6 +11,8 @@ import { readinessLayer } from "../../src/service/readiness.ts"
 import { serverLayer } from "../../src/service/server.ts"
 import { API_KEY, baseUrl, postDecision, send } from "./harness.ts"
 
+const logged: Array<Record<string, unknown>> = []
+
 class Cases extends Context.Service<Cases, ReadonlyArray<DemoCase>>()("test/DemoCases") {}
 
 /** What runService assembles in demo mode, with a test key. */
@@ -22,7 +24,7 @@ const DemoService = Layer.unwrap(Effect.gen(function*() {
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.merge(Layer.succeed(Cases, demo.cases))
   )
-})).pipe(Layer.provide(Logger.layer([jsonLinesLogger(() => {})])))
+})).pipe(Layer.provide(Logger.layer([jsonLinesLogger((line) => logged.push(JSON.parse(line)))])))
 
 layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) => {
   it.effect("each seeded binding yields its decision", () =>
@@ -49,6 +51,10 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       assert.deepStrictEqual(alternatives.map((a) => a === undefined ? undefined : [a.channel, a.senderNumber, a.qualityRating]), [
         undefined, undefined, ["whatsapp", "8657100000001", "GREEN"], undefined, undefined
       ])
+      // the log line names the channel only
+      const refusals = logged.filter((l) => l["msg"] === "decision" && l["decision"] === "refuse")
+      assert.isNotEmpty(refusals)
+      assert.isTrue(refusals.every((l) => l["alternative"] === "whatsapp" && !JSON.stringify(l).includes("8657100000001")))
     }))
 
   it.effect("readiness probes the emulator", () =>
