@@ -116,9 +116,9 @@ export const makeChatappSenders = (custSpaceId: string, refreshS: number) =>
         yield* Metric.update(refreshed("failed"), 1)
         yield* Metric.update(chatappListStale, 1)
         yield* recordProviderError(e)
-        const kept = after.senders === undefined
+        const kept = after.refreshedAt === undefined
           ? "no sender list yet, so refused calls get no alternative"
-          : `keeping the list from ${new Date(after.refreshedAt!).toISOString()}`
+          : `keeping the list from ${new Date(after.refreshedAt).toISOString()}`
         yield* Effect.logWarning(`ChatApp sender list refresh failed: ${e.code} (${e.errorClass}) ${message}; ${kept}`)
       })
 

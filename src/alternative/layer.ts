@@ -25,11 +25,20 @@ const none = Metric.withAttributes(alternativesTotal, { offered: "false" })
 const partyNumbersOf = (r: DecideRequest): ReadonlyArray<string> =>
   [r.callerNo, r.realCallee, r.binding?.phoneNoA, r.binding?.phoneNoB].filter((n) => n !== undefined)
 
-/** Engine → Engine: refusals carry `alternative`, other decisions pass through. */
+/**
+ * Engine → Engine: refusals carry `alternative` from the `ChatappSenders` in context, other decisions
+ * pass through. Without a sender list (ChatApp not configured) refusals pass through too.
+ *
+ * @since 0.2.0
+ * @example
+ * ```ts
+ * const Decorated = alternativeLayer.pipe(Layer.provide(engineLayer(settings)), Layer.provideMerge(chatappSendersLayer(chatapp)))
+ * ```
+ */
 export const alternativeLayer: Layer.Layer<Engine, never, Engine> = Layer.effect(Engine, Effect.gen(function*() {
   const engine = yield* Engine
   const senders = yield* ChatappSenders
-  const withAlternative = (request: DecideRequest, decision: Decision): Effect.Effect<Decision> =>
+  const addAlternative = (request: DecideRequest, decision: Decision): Effect.Effect<Decision> =>
     decision.decision !== "refuse"
       ? Effect.succeed(decision)
       : Effect.gen(function*() {
@@ -39,7 +48,7 @@ export const alternativeLayer: Layer.Layer<Engine, never, Engine> = Layer.effect
         yield* Metric.update(alternative === null ? none : offered, 1)
         return { ...decision, alternative }
       })
-  return Engine.of({ ...engine, decide: (request) => Effect.flatMap(engine.decide(request), (d) => withAlternative(request, d)) })
+  return Engine.of({ ...engine, decide: (request) => Effect.flatMap(engine.decide(request), (d) => addAlternative(request, d)) })
 }))
 
 /**
