@@ -119,7 +119,8 @@ export const PrecallWith = <E>(
 ): Layer.Layer<PrecallServices, E | InvalidSettings> =>
   engineLayer(settings).pipe(
     Layer.provide(provider),
-    // refusals carry a WhatsApp sender when ChatApp is configured (src/alternative)
+    // refusals carry a WhatsApp sender when ChatApp is configured (src/alternative); keep it the
+    // last Engine decorator here, so refusals another decorator makes get an alternative too
     withAlternative(settings),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
