@@ -41,7 +41,7 @@ export { InvalidOutcome, OutcomeReceipt, OutcomeReport, Outcomes, outcomesLayer,
 export type { OutcomeReportInput } from "./evidence/outcomes.ts"
 export { OutcomeClass } from "./evidence/classes.ts"
 // The alternative channel: a WhatsApp sender from ChatApp (cams) on refused calls (docs/alternative.md).
-export { alternativeLayer, withAlternative } from "./alternative/layer.ts"
+export { alternativeEngineLayer, alternativeLayer } from "./alternative/layer.ts"
 export { ChatappSenders, chatappSendersLayer } from "./alternative/ChatappSenders.ts"
 export type { ChatappSendersShape, SenderList } from "./alternative/ChatappSenders.ts"
 export { alternativeOf, chooseSender, isUsable } from "./alternative/senders.ts"

@@ -12,7 +12,7 @@ import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
 import { telemetryLayer } from "./telemetry/otlp.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
-import { withAlternative } from "./alternative/layer.ts"
+import { alternativeEngineLayer } from "./alternative/layer.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
@@ -116,12 +116,9 @@ export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, In
 export const PrecallWith = <E>(
   settings: Settings,
   provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<PrecallServices, E | InvalidSettings> =>
-  engineLayer(settings).pipe(
+): Layer.Layer<PrecallServices, E | InvalidSettings> => {
+  const core = engineLayer(settings).pipe(
     Layer.provide(provider),
-    // refusals carry a WhatsApp sender when ChatApp is configured (src/alternative); keep it the
-    // last Engine decorator here, so refusals another decorator makes get an alternative too
-    withAlternative(settings),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
@@ -130,6 +127,11 @@ export const PrecallWith = <E>(
     Layer.provideMerge(evidenceLayer(settings)),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
+  // Refusals carry a WhatsApp sender when ChatApp is configured (src/alternative). It wraps the engine
+  // from outside, so a refusal made by any decorator inside gets one too; merged last, its Engine is
+  // the one provided. Its sender list calls cams through the core's guard (the shared rate limit).
+  return Layer.merge(core, alternativeEngineLayer(settings).pipe(Layer.provide(core)))
+}
 
 /**
  * PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*).

@@ -52,20 +52,20 @@ export const alternativeLayer: Layer.Layer<Engine, never, Engine> = Layer.effect
 }))
 
 /**
- * Wraps an engine layer with the alternative channel when PRECALL_CHATAPP_CUST_SPACE_ID is set (the
- * cams client over undici, signed with the Aliyun key pair, and the refreshed sender list); returns
- * it unchanged otherwise. The sender list's calls go through the ProviderGuard the composition
- * provides further out, so they share the account's rate limit with every instance.
+ * The engine in context, decorated with the alternative channel when PRECALL_CHATAPP_CUST_SPACE_ID is
+ * set (the cams client over undici, signed with the Aliyun key pair, and the refreshed sender list);
+ * the engine unchanged otherwise. The sender list's calls go through the ProviderGuard in context
+ * (the shared rate limit), so provide the composed engine, guard included.
  *
  * @since 0.2.0
  * @example
  * ```ts
- * const Live = engineLayer(settings).pipe(Layer.provide(provider), withAlternative(settings))
+ * const Live = Layer.merge(core, alternativeEngineLayer(settings).pipe(Layer.provide(core)))
  * ```
  */
-export const withAlternative = (settings: Settings) => <E, R>(engine: Layer.Layer<Engine, E, R>): Layer.Layer<Engine, E | InvalidSettings, R> => {
+export const alternativeEngineLayer = (settings: Settings): Layer.Layer<Engine, InvalidSettings, Engine> => {
   const custSpaceId = settings.chatappCustSpaceId
-  if (custSpaceId === undefined) return engine
+  if (custSpaceId === undefined) return Layer.effect(Engine, Effect.service(Engine))
   const credentials = resolveCredentials(settings.chatappEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret)
   if (credentials === undefined) {
     // settingsFromEnv/settingsFromObject report this already; settings built by hand get it here
@@ -75,7 +75,6 @@ export const withAlternative = (settings: Settings) => <E, R>(engine: Layer.Laye
   }
   const cams = camsLayer({ endpoint: settings.chatappEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials })
   return alternativeLayer.pipe(
-    Layer.provide(engine),
     Layer.provideMerge(chatappSendersLayer({ ...settings, chatappCustSpaceId: custSpaceId })),
     Layer.provide(cams),
     Layer.provide(NodeHttpClient.layerUndici)

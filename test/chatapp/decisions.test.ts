@@ -9,7 +9,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { Decision } from "../../src/domain/decision.ts"
 import { aliyunEmulatorScoped, type RunningAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { type SettingsInput, settingsFromObject } from "../../src/policy/settings.ts"
-import { decide, PrecallLive } from "../../src/precall.ts"
+import { decide, PrecallLive, PrecallWith, providerLayer } from "../../src/precall.ts"
 import { Engine } from "../../src/engine/Engine.ts"
 import { OpenApi } from "effect/http-api"
 import { PrecallApi } from "../../src/service/api.ts"
@@ -89,6 +89,19 @@ describe("the alternative on decisions", () => {
       assert.isTrue("alternative" in d)
       assert.isNull(d.decision === "refuse" ? d.alternative : "not a refusal")
       for (const n of realNumbers) assert.notInclude(JSON.stringify(d), n)
+    })))
+
+  it.live("the decorated composition builds the engine, its provider and its Redis once", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const emulator = yield* aliyunEmulatorScoped()
+      emulator.setChatappNumber(SPACE, "6281200000002")
+      const settings = yield* settingsFromObject({ aliyunEndpoint: emulator.url, chatappEndpoint: emulator.url, chatappCustSpaceId: SPACE })
+      let builds = 0
+      const counted = Layer.effectContext(Effect.flatMap(Effect.sync(() => builds++), () => Layer.build(providerLayer(settings))))
+      const engine = Context.get(yield* Layer.build(PrecallWith(settings, counted)), Engine)
+      const d = yield* decideWith(engine, binding(emulator, 3, 7))
+      assert.strictEqual(d.decision === "refuse" ? d.alternative?.senderNumber : undefined, "6281200000002")
+      assert.strictEqual(builds, 1)
     })))
 
   it.live("without ChatApp configured a refusal has no alternative key at all", () =>
