@@ -70,18 +70,23 @@ export class ChatappState {
   }
 }
 
-/** One cams action: the parameters the gateway insists on, and the action on the ChatApp state. */
+/** A published per-user limit and the code the service answers above it. */
+export interface Quota {
+  readonly qps: number
+  readonly code: string
+}
+
+/** One cams action: the parameters the gateway insists on, its quota, and the action on the ChatApp state. */
 export interface CamsActionSpec {
   readonly required: ReadonlyArray<string>
-  /** The published per-user limit, always enforced. */
-  readonly qps: number
+  readonly quota: Quota
   readonly run: (state: ChatappState, params: Params) => Outcome<ReplyFields>
 }
 
 export const CAMS_ACTIONS: Readonly<Record<string, CamsActionSpec>> = {
   QueryChatappPhoneNumbers: {
     required: [],
-    qps: CHATAPP_QPS,
+    quota: { qps: CHATAPP_QPS, code: "System.LimitControl" },
     run: (state, p) => {
       const numbers = state.numbers(p["CustSpaceId"] ?? OWN_SPACE)
       // an unknown space reads as one the account does not own (unconfirmed: aliyun.md §10)

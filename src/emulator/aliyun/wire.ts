@@ -1,14 +1,14 @@
 /**
- * One Dyplsapi request, as the POP gateway and the service behind it would treat it: parse the three
- * request shapes (GET query; POST form body; POST query + V3 headers, merging query and form body),
- * check version, action, signature and required parameters, apply throttling and injected faults,
- * run the action and write the reply.
+ * One Dyplsapi or cams request, as the POP gateway and the service behind it would treat it: parse
+ * the three request shapes (GET query; POST form body; POST query + V3 headers, merging query and
+ * form body), choose the product by Version, check action, signature and required parameters, apply
+ * the product's published quota, throttling and injected faults, run the action and write the reply.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { performance } from "node:perf_hooks"
 import { ACTIONS, API_VERSION } from "./actions.ts"
 import type { Params, ReplyFields } from "./actions.ts"
-import { CAMS_ACTIONS, CAMS_API_VERSION, CAMS_HOST_ID, CAMS_PRODUCT } from "./cams.ts"
+import { CAMS_ACTIONS, CAMS_API_VERSION, CAMS_HOST_ID, CAMS_PRODUCT, type Quota } from "./cams.ts"
 import type { EmulatorCore } from "./emulator.ts"
 import { drawPlan, effectiveFaults, ThrottleWindow } from "./faults.ts"
 import type { InjectedError, MalformedKind } from "./faults.ts"
@@ -21,8 +21,8 @@ import { UNKNOWN_ACTION } from "./stats.ts"
 /** One action as the wire serves it, whichever product's state it runs on. */
 interface ServedAction {
   readonly required: ReadonlyArray<string>
-  /** A published per-user limit the emulator always enforces (cams'); beyond it, `quotaCode`. */
-  readonly qps?: number | undefined
+  /** A published per-user limit the emulator always enforces, and the code it answers above it. */
+  readonly quota?: Quota | undefined
   readonly run: (core: EmulatorCore, params: Params) => Outcome<ReplyFields>
 }
 
@@ -34,24 +34,22 @@ interface Product {
   readonly okMessage: string
   /** HTTP status of a business error: Dyplsapi answers them with 200, cams with 400 (aliyun.md §5, §8). */
   readonly businessErrorStatus: number
-  /** The code above a `qps` limit. */
-  readonly quotaCode: string
   readonly actions: Readonly<Record<string, ServedAction>>
 }
 
 const PRODUCTS: Readonly<Record<string, Product>> = {
   [API_VERSION]: {
-    host: HOST_ID, name: PRODUCT, okMessage: "OK", businessErrorStatus: 200, quotaCode: "Throttling.User",
+    host: HOST_ID, name: PRODUCT, okMessage: "OK", businessErrorStatus: 200,
     actions: Object.fromEntries(Object.entries(ACTIONS).map(([name, spec]) => [name, {
       required: spec.required,
       run: (core: EmulatorCore, params: Params) => spec.run(core.state, params, core.clock.now(), core.clock.offset)
     }]))
   },
   [CAMS_API_VERSION]: {
-    host: CAMS_HOST_ID, name: CAMS_PRODUCT, okMessage: "SUCCESS", businessErrorStatus: 400, quotaCode: "System.LimitControl",
+    host: CAMS_HOST_ID, name: CAMS_PRODUCT, okMessage: "SUCCESS", businessErrorStatus: 400,
     actions: Object.fromEntries(Object.entries(CAMS_ACTIONS).map(([name, spec]) => [name, {
       required: spec.required,
-      qps: spec.qps,
+      quota: spec.quota,
       run: (core: EmulatorCore, params: Params) => spec.run(core.chatapp, params)
     }]))
   }
@@ -169,13 +167,13 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
   const missing = spec.required.find((name) => params[name] === undefined || params[name] === "")
   if (missing !== undefined) return reply.gateway(missingParam(missing))
 
-  if (spec.qps !== undefined) {
+  if (spec.quota !== undefined) {
     // the published limit holds whatever the faults say; its window is kept apart from fault throttles
     const key = `quota:${action}`
     let window = core.throttles.get(key)
     if (window === undefined) core.throttles.set(key, (window = new ThrottleWindow()))
-    const retryAfterMs = window.admit(spec.qps, performance.now())
-    if (retryAfterMs > 0) return reply.gateway(gatewayError(product.quotaCode), { "x-acs-retry-after": String(retryAfterMs) })
+    const retryAfterMs = window.admit(spec.quota.qps, performance.now())
+    if (retryAfterMs > 0) return reply.gateway(gatewayError(spec.quota.code), { "x-acs-retry-after": String(retryAfterMs) })
   }
 
   const faults = effectiveFaults(core.faults, action, params["SubsId"])
