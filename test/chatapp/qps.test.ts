@@ -5,11 +5,12 @@
  * above 10 calls in any sliding second. Shared through Redis, the refreshes stay under the quota;
  * without Redis, each instance keeps its own 9/s and together they exceed it.
  */
-import { Effect, ManagedRuntime } from "effect"
+import { Effect, Layer, Logger, ManagedRuntime } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ChatappSenders } from "../../src/alternative/ChatappSenders.ts"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { PrecallLive } from "../../src/precall.ts"
+import { jsonLinesLogger } from "../../src/service/logging.ts"
 import { deleteKeysUnder, REDIS_URL, settingsSync, uniquePrefix } from "../limits/support.ts"
 
 const SPACE = "cs-qps"
@@ -24,13 +25,17 @@ afterAll(async () => {
   await deleteKeysUnder(REDIS_URL, prefix)
 })
 
+/** The throttled refreshes of the second test each log a warning; the counts at the emulator tell more. */
+const quiet = Logger.layer([jsonLinesLogger(() => {})])
+
 /** An instance refreshing every hour (so only the test's refreshes run), optionally on the shared Redis. */
 const instance = (redis: boolean) =>
   ManagedRuntime.make(PrecallLive(settingsSync({
     aliyunEndpoint: emulator.url, chatappEndpoint: emulator.url, chatappCustSpaceId: SPACE, chatappRefreshS: 3600,
     // a generous Redis timeout: the instances, the emulator and the test share one event loop
     ...(redis ? { redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 100 } : {})
-  })))
+  })).pipe(Layer.provideMerge(quiet)))
+
 
 const refreshMany = (runtime: ReturnType<typeof instance>) =>
   runtime.runPromise(Effect.gen(function*() {
