@@ -36,7 +36,6 @@ const instance = (redis: boolean) =>
     ...(redis ? { redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 100 } : {})
   })).pipe(Layer.provideMerge(quiet)))
 
-
 const refreshMany = (runtime: ReturnType<typeof instance>) =>
   runtime.runPromise(Effect.gen(function*() {
     const senders = yield* ChatappSenders
