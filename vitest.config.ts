@@ -10,7 +10,8 @@ const realtime = [
   "test/limits/serviceScaleOut.test.ts",
   "test/limits/redisStore.test.ts",
   "test/cache/shared.test.ts",
-  "test/redis/sharedRedis.test.ts"
+  "test/redis/sharedRedis.test.ts",
+  "test/chatapp/qps.test.ts"
 ]
 
 export default defineConfig({

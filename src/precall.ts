@@ -12,6 +12,7 @@ import type { ProviderBreakers } from "./breaker/ProviderBreakers.ts"
 import { telemetryLayer } from "./telemetry/otlp.ts"
 import { Engine, engineLayer } from "./engine/Engine.ts"
 import { guardLayer } from "./engine/guard.ts"
+import { alternativeEngineLayer } from "./alternative/layer.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
@@ -160,7 +161,11 @@ export const PrecallWith = <E>(
   )
   // The exposure audit wraps the engine from outside, so it sees the final decision (src/audit/audited.ts);
   // merged last, its Engine is the one provided.
-  return Layer.merge(core, auditedEngineLayer(settings).pipe(Layer.provide(core))).pipe(Layer.provideMerge(exposures))
+  const audited = Layer.merge(core, auditedEngineLayer(settings).pipe(Layer.provide(core))).pipe(Layer.provideMerge(exposures))
+  // Refusals carry a WhatsApp sender when ChatApp is configured (src/alternative). It wraps the audited
+  // engine, so a fallback-real the audit had to refuse gets one too; merged last, its Engine is the one
+  // provided. Its sender list calls cams through the core's guard (the shared rate limit).
+  return Layer.merge(audited, alternativeEngineLayer(settings).pipe(Layer.provide(audited)))
 }
 
 /**

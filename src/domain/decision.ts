@@ -55,7 +55,33 @@ export const Rebind = Schema.Struct({
   /** The binding this one replaces (expired, or on a broken X). */
   previousSubsId: Schema.String
 })
-export const Refuse = variant("refuse", Schema.Null)
+/**
+ * Another way to reach the callee when the call is refused: a WhatsApp message from one of the
+ * customer's own ChatApp sender numbers (never a number of either party).
+ */
+export const Alternative = Schema.Struct({
+  channel: Schema.Literal("whatsapp"),
+  /** The business sender number to message from: digits with the country code, no `+`. */
+  senderNumber: Schema.String,
+  /** Its WhatsApp quality rating (RED senders are never offered). */
+  qualityRating: Schema.Literals(["GREEN", "YELLOW", "UNKNOWN"]),
+  /** Why this sender, in words; says so when the sender list is older than the last refresh attempt. */
+  reason: Schema.String
+}).annotate({
+  description: "A WhatsApp sender (the customer's own ChatApp number, never a party's) to reach the callee from when the call is refused"
+})
+export type Alternative = typeof Alternative.Type
+
+export const Refuse = Schema.Struct({
+  ...variant("refuse", Schema.Null).fields,
+  /**
+   * Present when ChatApp is configured (PRECALL_CHATAPP_CUST_SPACE_ID): a WhatsApp sender to reach
+   * the callee with instead, or null when no sender is usable. Only refusals carry it.
+   */
+  alternative: Schema.optionalKey(Schema.NullOr(Alternative).annotate({
+    description: "Present when ChatApp is configured: a WhatsApp sender to reach the callee from instead, or null when none is usable"
+  }))
+})
 
 export const Decision = Schema.Union([UseX, UseTemporaryX, FallbackReal, Rebind, Refuse])
 export type Decision = typeof Decision.Type

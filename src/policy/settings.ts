@@ -7,7 +7,7 @@ import { Effect, Redacted, Schema, SchemaIssue } from "effect"
 import { DegradedDecision } from "../domain/decision.ts"
 import { PoolKey } from "../domain/binding.ts"
 import { ProviderName } from "../domain/request.ts"
-import { endpointProblem } from "./endpoint.ts"
+import { endpointProblem, isLoopbackEndpoint } from "./endpoint.ts"
 
 const between = (minimum: number, maximum: number) => Schema.Int.check(Schema.isBetween({ minimum, maximum }))
 const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(schema: S, value: S["Type"]) =>
@@ -40,7 +40,9 @@ export const defaults = {
   huaweiAuth: "aksk",
   huaweiCecEndpoint: "https://service.besclouds.com",
   auditFile: "precall-audit.jsonl",
-  auditTimeoutMs: 300
+  auditTimeoutMs: 300,
+  chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+  chatappRefreshS: 60
 } as const
 
 /**
@@ -54,7 +56,11 @@ export const defaultRateLimits: Readonly<Record<string, number>> = {
   BindAxn: 1000,
   BindAxnExtension: 5000,
   UpdateSubscription: 10000,
-  UnbindSubscription: 1000
+  UnbindSubscription: 1000,
+  // cams publishes 10 QPS per user (aliyun.md §8), counted over every instance through the shared
+  // limiter; 9 leaves the headroom docs/scale-out.md asks for (calls spaced exactly at the quota
+  // reach the provider a few ms early or late, and jitter alone then puts an 11th into some second)
+  QueryChatappPhoneNumbers: 9
 }
 
 const SettingsFields = Schema.Struct({
@@ -155,7 +161,21 @@ const SettingsFields = Schema.Struct({
   /** Key of the audit's number hash (HMAC), so an officer can search for a number the audit does not hold. Needed for real-number fallback. */
   auditHashSecret: Schema.optionalKey(Schema.Redacted(Schema.String.check(Schema.isMinLength(16)))),
   /** Longest a fallback-real decision waits for its audit record; past it the decision is refuse. */
-  auditTimeoutMs: withDefault(between(1, 10_000), defaults.auditTimeoutMs)
+  auditTimeoutMs: withDefault(between(1, 10_000), defaults.auditTimeoutMs),
+  /**
+   * ChatApp (cams) sub-customer space whose WhatsApp sender numbers are offered as the alternative of
+   * a refused call; unset, no alternative is offered. The Aliyun key pair signs the cams calls.
+   */
+  chatappCustSpaceId: Schema.optionalKey(
+    Schema.String.check(Schema.isPattern(/^[A-Za-z0-9_-]{1,64}$/, { expected: "a CustSpaceId: 1-64 letters, digits, _ or -" }))
+  ),
+  /** The cams endpoint (regional: cams.<region>.aliyuncs.com). */
+  chatappEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
+    defaults.chatappEndpoint
+  ),
+  /** How often the sender list is asked for again, in the background (never on the decision path). */
+  chatappRefreshS: withDefault(between(1, 24 * 3600), defaults.chatappRefreshS)
 })
 
 export const Settings = SettingsFields
@@ -221,7 +241,10 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
   auditFile: "PRECALL_AUDIT_FILE",
   auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
-  auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
+  auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS",
+  chatappCustSpaceId: "PRECALL_CHATAPP_CUST_SPACE_ID",
+  chatappEndpoint: "PRECALL_CHATAPP_ENDPOINT",
+  chatappRefreshS: "PRECALL_CHATAPP_REFRESH_S"
 }
 
 export interface SettingIssue {
@@ -271,6 +294,12 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
       issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === key ? secret : key)}` })
     }
   }
+  if (s.chatappCustSpaceId !== undefined && s.aliyunAccessKeyId === undefined && !isLoopbackEndpoint(s.chatappEndpoint)) {
+    issues.push({
+      setting: nameOf("chatappCustSpaceId"),
+      message: `ChatApp at ${s.chatappEndpoint} needs the Aliyun key pair: set ${nameOf("aliyunAccessKeyId")} and ${nameOf("aliyunAccessKeySecret")} (only a loopback emulator endpoint runs without them)`
+    })
+  }
   return issues
 }
 
@@ -305,7 +334,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
   "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
-  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "auditTimeoutMs"
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "auditTimeoutMs", "chatappRefreshS"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

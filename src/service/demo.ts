@@ -1,6 +1,7 @@
 /**
  * The zero-credential demo behind `npm start`: the Aliyun emulator in-process on a free loopback
- * port, seeded with one binding per provider answer, and a ready-to-paste curl line for each.
+ * port, seeded with one binding per provider answer and with ChatApp sender numbers (so a refusal
+ * shows its WhatsApp alternative), and a ready-to-paste curl line for each.
  */
 import { Effect, Redacted, type Scope } from "effect"
 import { randomBytes } from "node:crypto"
@@ -15,6 +16,20 @@ export interface DemoCase {
   /** What the emulator answers and what precall should decide. */
   readonly label: string
   readonly request: DecideRequestInput
+}
+
+/** The ChatApp sender space of the demo. */
+export const DEMO_CUST_SPACE_ID = "demo-space"
+
+/**
+ * WhatsApp senders of the demo space: the GREEN one is offered; the better-tiered YELLOW one comes
+ * second (quality first), the RED and the FLAGGED ones are never offered.
+ */
+const seedSenders = (emulator: RunningAliyunEmulator): void => {
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000001", { qualityRating: "GREEN", messagingLimitTier: "TIER_10K", verifiedName: "precall demo" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000002", { qualityRating: "YELLOW", messagingLimitTier: "TIER_UNLIMITED" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000003", { qualityRating: "RED", messagingLimitTier: "TIER_100K" })
+  emulator.setChatappNumber(DEMO_CUST_SPACE_ID, "8657100000004", { status: "FLAGGED", qualityRating: "GREEN", messagingLimitTier: "TIER_100K" })
 }
 
 /** Creates the demo bindings. The expired one lives 60 s and the emulator clock is moved past it. */
@@ -48,7 +63,7 @@ const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
     { label: "status 4, binding expired -> rebind (the request names the parties)", request: { ...expired.request, binding: expired.parties } },
     { label: "faulty: every QueryCallStatus fails with isp.SYSTEM_ERROR -> retried, then degraded use-x, still HTTP 200", request: faulty.request },
     {
-      label: "status 3, and the caller is no party of the AXB binding -> refuse (the real callee is unknown)",
+      label: "status 3, and the caller is no party of the AXB binding -> refuse (the real callee is unknown), with a WhatsApp sender as the alternative",
       request: { ...stranger.request, callerNo: "13700000006" }
     }
   ]
@@ -58,7 +73,10 @@ const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
 export const startDemo: Effect.Effect<{ readonly emulator: RunningAliyunEmulator; readonly cases: ReadonlyArray<DemoCase> }, never, Scope.Scope> =
   Effect.map(
     aliyunEmulatorScoped({ accessKeyId: DEMO_ACCESS_KEY_ID, accessKeySecret: DEMO_ACCESS_KEY_SECRET }),
-    (emulator) => ({ emulator, cases: seedDemo(emulator) })
+    (emulator) => {
+      seedSenders(emulator)
+      return { emulator, cases: seedDemo(emulator) }
+    }
   )
 
 const shellQuote = (s: string): string => `'${s.replaceAll("'", `'\\''`)}'`
@@ -80,8 +98,8 @@ export const curlLine = (baseUrl: string, request: DecideRequestInput, keysRequi
 export const DEMO_EXPOSED_NUMBER = "13900000003"
 
 /**
- * The demo's settings: the emulator, real-number fallback allowed (so one case shows an audited
- * fallback-real), and the exposure audit in a file of this run under the temp folder, removed when
+ * The demo's settings: Dyplsapi and ChatApp (the demo space) both at the emulator, real-number
+ * fallback allowed (so one case shows an audited fallback-real), and the exposure audit in a file of this run under the temp folder, removed when
  * the demo stops, with a hash secret of this run. PRECALL_AUDIT_FILE, PRECALL_AUDIT_DATABASE_URL and
  * PRECALL_AUDIT_HASH_SECRET, when set, are used instead.
  */
@@ -97,6 +115,8 @@ export const demoSettings = (settings: Settings, env: Readonly<Record<string, st
     return {
       ...settings,
       aliyunEndpoint: emulatorUrl,
+      chatappEndpoint: emulatorUrl,
+      chatappCustSpaceId: DEMO_CUST_SPACE_ID,
       allowRealFallback: true,
       auditFile,
       auditHashSecret: settings.auditHashSecret ?? Redacted.make(randomBytes(32).toString("hex"))

@@ -36,5 +36,7 @@ export const logDecision = ({ decision: d, latencyMs, requestId }: DecisionLogEn
     latencyMs,
     poolKey: d.poolKey,
     subsId: d.subsId,
-    dial: d.dial === null ? null : maskPhone(d.dial)
+    dial: d.dial === null ? null : maskPhone(d.dial),
+    // a refusal's WhatsApp alternative by channel only (null: none usable); absent without ChatApp
+    ...(d.decision === "refuse" && d.alternative !== undefined ? { alternative: d.alternative?.channel ?? null } : {})
   })

@@ -5,11 +5,15 @@
  *
  * The report also shows each endpoint's circuit breaker and the shared Redis. Neither makes the
  * instance unready: with an open breaker it still answers at once (degraded), and without Redis it
- * runs on in-memory state; taking instances out of rotation would help neither.
+ * runs on in-memory state; taking instances out of rotation would help neither. The same holds for
+ * the ChatApp sender list: when its refresh fails, the report says so and decisions go on with the
+ * last good list.
  */
 import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import { ProviderBreakers } from "../breaker/ProviderBreakers.ts"
+import { ChatappSenders, type SenderList } from "../alternative/ChatappSenders.ts"
+import { isUsable } from "../alternative/senders.ts"
 import type { Settings } from "../policy/settings.ts"
 import { type RedisHealth, SharedRedis } from "../redis/SharedRedis.ts"
 
@@ -44,13 +48,28 @@ const SharedStateCheck = Schema.Struct({
   lastError: Schema.NullOr(Schema.String)
 })
 
+const ChatappCheck = Schema.Struct({
+  /** false while the last refresh failed (decisions then use the last good list, if any). */
+  ok: Schema.Boolean,
+  custSpaceId: Schema.String,
+  /** Sender numbers in the last good list, and how many of them are usable; null before the first good refresh. */
+  senders: Schema.NullOr(Schema.Number),
+  usable: Schema.NullOr(Schema.Number),
+  /** ISO time of the last good refresh; null before the first. */
+  refreshedAt: Schema.NullOr(Schema.String),
+  /** The failed refresh since then: its code, message and time; null when the last refresh succeeded. */
+  lastError: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String, at: Schema.String }))
+})
+
 export const ReadinessReport = Schema.Struct({
   ready: Schema.Boolean,
   checks: Schema.Struct({
     configuration: ConfigurationCheck,
     provider: ProviderCheck,
     circuits: Schema.Array(CircuitCheck),
-    sharedState: SharedStateCheck
+    sharedState: SharedStateCheck,
+    /** Present when ChatApp is configured (PRECALL_CHATAPP_CUST_SPACE_ID). */
+    chatapp: Schema.optionalKey(ChatappCheck)
   })
 })
 export type ReadinessReport = typeof ReadinessReport.Type
@@ -75,13 +94,23 @@ export const probeEndpoint = (client: HttpClient.HttpClient, endpoint: string): 
 
 const describe = (s: Settings) =>
   `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); deadline ${s.deadlineMs} ms, ` +
-  `${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}`
+  `${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
+  (s.chatappCustSpaceId === undefined ? "" : `; ChatApp senders at ${s.chatappEndpoint}, refreshed every ${s.chatappRefreshS} s`)
 
 const sharedStateOf = (h: RedisHealth) => ({
   store: h.configured && h.up ? "redis" as const : "memory" as const,
   redisConfigured: h.configured,
   since: h.configured ? new Date(h.since).toISOString() : null,
   lastError: h.lastError ?? null
+})
+
+const chatappOf = (list: SenderList) => ({
+  ok: list.failure === undefined,
+  custSpaceId: list.custSpaceId,
+  senders: list.senders?.length ?? null,
+  usable: list.senders?.filter(isUsable).length ?? null,
+  refreshedAt: list.refreshedAt === undefined ? null : new Date(list.refreshedAt).toISOString(),
+  lastError: list.failure === undefined ? null : { code: list.failure.code, message: list.failure.message, at: new Date(list.failure.at).toISOString() }
 })
 
 /** Readiness over the settings the engine runs with (valid by construction: they were decoded at start). */
@@ -92,6 +121,7 @@ export const readinessLayer = (
     const client = yield* HttpClient.HttpClient
     const breakers = yield* ProviderBreakers
     const shared = yield* SharedRedis
+    const chatapp = yield* ChatappSenders
     const probe = yield* Effect.cachedWithTTL(probeEndpoint(client, settings.aliyunEndpoint), Duration.millis(PROBE_CACHE_MS))
     const configuration = { ok: true, detail: describe(settings) }
     return Readiness.of({
@@ -99,7 +129,11 @@ export const readinessLayer = (
         const provider = yield* probe
         const circuits = yield* breakers.breakerStates
         const sharedState = sharedStateOf(yield* shared.health)
-        return { ready: configuration.ok && provider.ok, checks: { configuration, provider, circuits, sharedState } }
+        const senders = yield* chatapp.list
+        return {
+          ready: configuration.ok && provider.ok,
+          checks: { configuration, provider, circuits, sharedState, ...(senders === undefined ? {} : { chatapp: chatappOf(senders) }) }
+        }
       })
     })
   }))

@@ -129,7 +129,9 @@ describe("gateway checks", () => {
 
   it.each([
     ["an unknown AccessKeyId", { accessKeyId: "nobody" }, "QueryCallStatus", 404, "InvalidAccessKeyId.NotFound"],
-    ["a wrong Version", { version: "2020-06-06" }, "QueryCallStatus", 400, "InvalidVersion"],
+    ["a wrong Version", { version: "2019-01-01" }, "QueryCallStatus", 400, "InvalidVersion"],
+    // cams (2020-06-06) shares the port; its version does not serve Dyplsapi's actions
+    ["a Dyplsapi action under cams' Version", { version: "2020-06-06" }, "QueryCallStatus", 404, "InvalidAction.NotFound"],
     ["an unknown Action", {}, "SendSms", 404, "InvalidAction.NotFound"],
     ["an unknown Format", { format: "YAML" }, "QueryCallStatus", 400, "InvalidParameter.Format"]
   ] as const)("%s", async (_name, o, action, status, code) => {

@@ -36,7 +36,9 @@ const expectedDefaults = {
   huaweiAuth: "aksk",
   huaweiCecEndpoint: "https://service.besclouds.com",
   auditFile: "precall-audit.jsonl",
-  auditTimeoutMs: 300
+  auditTimeoutMs: 300,
+  chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+  chatappRefreshS: 60
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -147,7 +149,10 @@ describe("settingsFromEnv parses every variable", () => {
       auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
       auditFile: "PRECALL_AUDIT_FILE",
       auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
-      auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
+      auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS",
+      chatappCustSpaceId: "PRECALL_CHATAPP_CUST_SPACE_ID",
+      chatappEndpoint: "PRECALL_CHATAPP_ENDPOINT",
+      chatappRefreshS: "PRECALL_CHATAPP_REFRESH_S"
     })
   })
 
@@ -207,7 +212,10 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_AUDIT_DATABASE_URL: "postgres://writer:pw@db.example:5432/precall",
         PRECALL_AUDIT_FILE: "/var/lib/precall/audit.jsonl",
         PRECALL_AUDIT_HASH_SECRET: "audit-hash-secret-0123456789",
-        PRECALL_AUDIT_TIMEOUT_MS: "250"
+        PRECALL_AUDIT_TIMEOUT_MS: "250",
+        PRECALL_CHATAPP_CUST_SPACE_ID: "29348393884",
+        PRECALL_CHATAPP_ENDPOINT: "https://cams.ap-southeast-1.aliyuncs.com",
+        PRECALL_CHATAPP_REFRESH_S: "30"
       })
       const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, huaweiCecSk, auditDatabaseUrl, auditHashSecret, ...rest } = s
       assert.strictEqual(Redacted.value(huaweiCecSk!), "cec-sk")
@@ -251,7 +259,10 @@ describe("settingsFromEnv parses every variable", () => {
         huaweiCecEndpoint: "http://127.0.0.1:8933",
         huaweiCecAk: "cecAk",
         auditFile: "/var/lib/precall/audit.jsonl",
-        auditTimeoutMs: 250
+        auditTimeoutMs: 250,
+        chatappCustSpaceId: "29348393884",
+        chatappEndpoint: "https://cams.ap-southeast-1.aliyuncs.com",
+        chatappRefreshS: 30
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)

@@ -13,6 +13,7 @@ import { serverLayer } from "../../src/service/server.ts"
 import { API_KEY, baseUrl, postDecision, send } from "./harness.ts"
 
 const ADMIN_KEY = "demo-admin-key-0123456789abcdef"
+const logged: Array<Record<string, unknown>> = []
 
 class Cases extends Context.Service<Cases, ReadonlyArray<DemoCase>>()("test/DemoCases") {}
 
@@ -28,7 +29,7 @@ const DemoService = Layer.unwrap(Effect.gen(function*() {
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.merge(Layer.succeed(Cases, demo.cases))
   )
-})).pipe(Layer.provide(Logger.layer([jsonLinesLogger(() => {})])))
+})).pipe(Layer.provide(Logger.layer([jsonLinesLogger((line) => logged.push(JSON.parse(line)))])))
 
 layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) => {
   it.effect("each seeded binding yields its decision", () =>
@@ -54,12 +55,26 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       assert.notInclude(found.text, DEMO_EXPOSED_NUMBER)
     }))
 
+  it.effect("the refusal carries the demo's best WhatsApp sender; no other decision has an alternative", () =>
+    Effect.gen(function*() {
+      const alternatives = []
+      for (const c of yield* Cases) alternatives.push((yield* postDecision(c.request)).json.alternative)
+      assert.deepStrictEqual(alternatives.map((a) => a === undefined ? undefined : [a.channel, a.senderNumber, a.qualityRating]), [
+        undefined, undefined, undefined, undefined, undefined, ["whatsapp", "8657100000001", "GREEN"]
+      ])
+      // the log line names the channel only
+      const refusals = logged.filter((l) => l["msg"] === "decision" && l["decision"] === "refuse")
+      assert.isNotEmpty(refusals)
+      assert.isTrue(refusals.every((l) => l["alternative"] === "whatsapp" && !JSON.stringify(l).includes("8657100000001")))
+    }))
+
   it.effect("readiness probes the emulator", () =>
     Effect.gen(function*() {
       const res = yield* send("/readyz")
       assert.strictEqual(res.status, 200)
       assert.strictEqual(res.json.checks.provider.ok, true)
       assert.deepStrictEqual(res.json.checks.sharedState, { store: "memory", redisConfigured: false, since: null, lastError: null })
+      assert.deepInclude(res.json.checks.chatapp, { ok: true, custSpaceId: "demo-space", senders: 4, usable: 2, lastError: null })
       // the demo's decisions went to the emulator, so its breaker is known and closed
       assert.deepStrictEqual(res.json.checks.circuits.map((c: { state: string }) => c.state), ["closed"])
     }))

@@ -2,6 +2,7 @@
  * The Dyplsapi actions the emulator serves: the parameters the gateway insists on (`Missing<Param>`)
  * and the translation between wire parameters / reply fields and the binding state.
  */
+import { CAMS_ACTIONS } from "./cams.ts"
 import { formatBeijing } from "./clock.ts"
 import type { BindingExtras, BindingMode, BindingState, Outcome } from "./state.ts"
 
@@ -147,4 +148,5 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
   }
 }
 
-export const ACTION_NAMES: ReadonlyArray<string> = Object.keys(ACTIONS)
+/** Every action served, Dyplsapi's and cams' (the names do not overlap). */
+export const ACTION_NAMES: ReadonlyArray<string> = [...Object.keys(ACTIONS), ...Object.keys(CAMS_ACTIONS)]

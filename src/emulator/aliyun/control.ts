@@ -5,6 +5,7 @@
 import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { isLoopbackHost } from "../../policy/endpoint.ts"
+import { CHATAPP_QUALITY_RATINGS, CHATAPP_STATUSES, CHATAPP_TIERS, type ChatappNumberPatch } from "./cams.ts"
 import { EmulatorControlError } from "./emulator.ts"
 import type { CallStatusOverride, CreateBindingInput, EmulatorCore } from "./emulator.ts"
 
@@ -78,6 +79,24 @@ const parseSecretStatus = (u: unknown): 2 | 3 | null => {
   throw badRequest("status must be 2 (locked), 3 (frozen) or null (usable)")
 }
 
+const oneOf = <A extends string>(o: Record<string, unknown>, key: string, values: ReadonlyArray<A>): A | undefined => {
+  const v = optionalString(o, key)
+  if (v === undefined) return undefined
+  if (!values.includes(v as A)) throw badRequest(`${key} must be one of ${values.join(", ")}`)
+  return v as A
+}
+
+const parseChatappNumber = (u: unknown): ChatappNumberPatch => {
+  const o = u === undefined ? {} : asObject(u)
+  const patch = {
+    status: oneOf(o, "status", CHATAPP_STATUSES),
+    qualityRating: oneOf(o, "qualityRating", CHATAPP_QUALITY_RATINGS),
+    messagingLimitTier: oneOf(o, "messagingLimitTier", CHATAPP_TIERS),
+    verifiedName: optionalString(o, "verifiedName")
+  }
+  return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
+}
+
 type Handler = (core: EmulatorCore, params: ReadonlyArray<string>, body: Buffer) => readonly [number, unknown]
 
 /** `:name` segments match anything and are handed to the handler in order. */
@@ -101,6 +120,9 @@ const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
   ],
   ["PUT", "actions/:action", (core, [action], body) => [200, core.setServed(action!, parseServed(parseJson(body)))]],
   ["PUT", "numbers/:secretNo/secret-status", (core, [secretNo], body) => [200, core.setSecretStatus(secretNo!, parseSecretStatus(parseJson(body)))]],
+  ["GET", "chatapp/:custSpaceId/numbers", (core, [space]) => [200, core.chatappNumbers(space!)]],
+  ["PUT", "chatapp/:custSpaceId/numbers/:phoneNumber", (core, [space, phone], body) => [200, core.setChatappNumber(space!, phone!, parseChatappNumber(parseJson(body)))]],
+  ["DELETE", "chatapp/:custSpaceId/numbers/:phoneNumber", (core, [space, phone]) => (core.removeChatappNumber(space!, phone!), [200, {}])],
   ["GET", "stats", (core) => [200, core.statsView()]],
   ["POST", "stats/reset", (core) => (core.stats.reset(), [200, core.statsView()])]
 ]

@@ -10,6 +10,7 @@ import { NonceStore } from "./nonces.ts"
 import { ACTION_NAMES } from "./actions.ts"
 import { faultTargetError } from "./options.ts"
 import type { ResolvedOptions } from "./options.ts"
+import { type ChatappNumber, type ChatappNumberPatch, ChatappState } from "./cams.ts"
 import { BindingState, DEMO_POOL_KEY } from "./state.ts"
 import type { Binding, BindingMode, CallFault } from "./state.ts"
 import { Stats } from "./stats.ts"
@@ -88,6 +89,8 @@ export class EmulatorCore {
   readonly options: ResolvedOptions
   readonly clock = new EmulatorClock()
   readonly state: BindingState
+  /** ChatApp sender numbers by CustSpaceId (cams, served beside Dyplsapi). */
+  readonly chatapp = new ChatappState()
   readonly faults = new Map<string, FaultSpec>()
   readonly throttles = new Map<string, ThrottleWindow>()
   readonly nonces: NonceStore
@@ -108,6 +111,7 @@ export class EmulatorCore {
   /** Back to just-started: no bindings, start faults, clock offset 0, fresh PRNG, nonces and stats. */
   reset(): void {
     this.state.clear()
+    this.chatapp.clear()
     this.faults.clear()
     for (const [action, spec] of this.options.faults) this.faults.set(action, spec)
     this.throttles.clear()
@@ -132,6 +136,24 @@ export class EmulatorCore {
     const r = this.state.setSecretStatus(secretNo, status ?? undefined)
     if (!r.ok) throw new EmulatorControlError(404, r.code, r.message)
     return { secretNo, secretStatus: status }
+  }
+
+  /** Adds a WhatsApp sender number to a CustSpaceId, or changes its states. */
+  setChatappNumber(custSpaceId: string, phoneNumber: string, patch: ChatappNumberPatch): ChatappNumber {
+    const r = this.chatapp.setNumber(custSpaceId, phoneNumber, patch)
+    if (!r.ok) throw new EmulatorControlError(400, r.code, r.message)
+    return r.value
+  }
+
+  removeChatappNumber(custSpaceId: string, phoneNumber: string): void {
+    const r = this.chatapp.removeNumber(custSpaceId, phoneNumber)
+    if (!r.ok) throw new EmulatorControlError(404, r.code, r.message)
+  }
+
+  chatappNumbers(custSpaceId: string): ReadonlyArray<ChatappNumber> {
+    const numbers = this.chatapp.numbers(custSpaceId)
+    if (numbers === undefined) throw new EmulatorControlError(404, "Unknown.ResourceOwnerId", `no ChatApp space ${JSON.stringify(custSpaceId)}`)
+    return numbers
   }
 
   setFault(action: string, spec: unknown): FaultSpec {

@@ -1,12 +1,14 @@
 /**
- * Local emulator of Aliyun Dyplsapi (Phone Number Protection, 2017-05-25): the same wire protocol, so
- * the official SDKs work against it unchanged, with stateful bindings, an adjustable clock and fault
- * injection. See docs/emulator.md.
+ * Local emulator of Aliyun Dyplsapi (Phone Number Protection, 2017-05-25) and, on the same port, of
+ * ChatApp's QueryChatappPhoneNumbers (cams 2020-06-06, chosen by Version): the same wire protocol, so
+ * the official SDKs work against it unchanged, with stateful bindings and sender numbers, an
+ * adjustable clock and fault injection. See docs/emulator.md.
  */
 import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { EmulatorCore } from "./emulator.ts"
 import type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
+import type { ChatappNumber, ChatappNumberPatch } from "./cams.ts"
 import type { FaultSpec } from "./faults.ts"
 import { DEFAULT_EMULATOR_PORT, keyPairFromEnv, resolveOptions } from "./options.ts"
 import type { AliyunEmulatorOptions } from "./options.ts"
@@ -16,6 +18,8 @@ import { createEmulatorServer } from "./server.ts"
 import type { StatsView } from "./stats.ts"
 
 export { ACTION_NAMES, API_VERSION } from "./actions.ts"
+export { CAMS_API_VERSION, CHATAPP_QPS } from "./cams.ts"
+export type { ChatappNumber, ChatappNumberPatch } from "./cams.ts"
 export { EmulatorControlError } from "./emulator.ts"
 export type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
 export { ALL_ACTIONS, MALFORMED_KINDS } from "./faults.ts"
@@ -42,6 +46,13 @@ export interface RunningAliyunEmulator {
   readonly setServed: (action: string, served: boolean) => void
   /** Locks (2) or freezes (3) an X as QuerySecretNoDetail reports it; null makes it usable again. */
   readonly setSecretStatus: (secretNo: string, status: 2 | 3 | null) => void
+  /**
+   * Adds a WhatsApp sender number to a ChatApp CustSpaceId (new numbers: CONNECTED, GREEN, TIER_1K),
+   * or changes its states, as QueryChatappPhoneNumbers then lists it.
+   */
+  readonly setChatappNumber: (custSpaceId: string, phoneNumber: string, patch?: ChatappNumberPatch) => ChatappNumber
+  readonly removeChatappNumber: (custSpaceId: string, phoneNumber: string) => void
+  readonly chatappNumbers: (custSpaceId: string) => ReadonlyArray<ChatappNumber>
   /** Replaces the fault of an action (or `*`); throws EmulatorControlError on an invalid spec. */
   readonly setFault: (action: string, spec: FaultSpec) => void
   /** Clears the faults of one action, or of all when no action is given. */
@@ -75,6 +86,9 @@ export const startAliyunEmulator = async (options: AliyunEmulatorOptions = {}): 
     setCallStatus: (subsId, override) => core.setCallStatus(subsId, override),
     setServed: (action, served) => void core.setServed(action, served),
     setSecretStatus: (secretNo, status) => void core.setSecretStatus(secretNo, status),
+    setChatappNumber: (custSpaceId, phoneNumber, patch = {}) => core.setChatappNumber(custSpaceId, phoneNumber, patch),
+    removeChatappNumber: (custSpaceId, phoneNumber) => core.removeChatappNumber(custSpaceId, phoneNumber),
+    chatappNumbers: (custSpaceId) => core.chatappNumbers(custSpaceId),
     setFault: (action, spec) => void core.setFault(action, spec),
     clearFaults: (action) => core.clearFaults(action),
     advanceClock: (seconds) => core.advanceClock(seconds),

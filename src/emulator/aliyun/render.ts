@@ -35,7 +35,12 @@ const GATEWAY: Readonly<Record<string, readonly [number, string]>> = {
   Throttling: [400, "Request was denied due to request throttling."],
   InternalError: [500, "The request processing has failed due to some unknown error, exception or failure."],
   ServiceUnavailable: [503, "The request has failed due to a temporary failure of the server."],
-  EntityTooLarge: [413, "The request body is larger than 65536 bytes."]
+  EntityTooLarge: [413, "The request body is larger than 65536 bytes."],
+  // cams codes (seed 001), all HTTP 400
+  "Product.Unsubscript": [400, "You have not subscribed to the specified product."],
+  "Ram.PermissionDeny": [400, "You are not authorized to perform the operation."],
+  "System.LimitControl": [400, "The system is under flow control."],
+  "Unknown.ResourceOwnerId": [400, "The resource does not belong to the current user."]
 }
 
 export interface GatewayError {
@@ -57,23 +62,26 @@ export const defaultStatusOf = (code: string): number =>
 
 export const defaultMessageOf = (code: string): string => GATEWAY[code]?.[1] ?? "Injected fault."
 
-export const gatewayErrorBody = (e: GatewayError, requestId: string): Record<string, unknown> => ({
+/** The error body; `host` and `product` name the product that answered (Dyplsapi unless told). */
+export const gatewayErrorBody = (e: GatewayError, requestId: string, host = HOST_ID, product = PRODUCT): Record<string, unknown> => ({
   RequestId: requestId,
-  HostId: HOST_ID,
+  HostId: host,
   Code: e.code,
   Message: e.message,
-  Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=${PRODUCT}&requestId=${requestId}`
+  Recommend: `https://api.aliyun.com/troubleshoot?q=${encodeURIComponent(e.code)}&product=${product}&requestId=${requestId}`
 })
 
 const escapeXml = (s: string): string =>
   s.replace(/[<>&'"]/g, (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", "'": "&apos;", '"': "&quot;" })[c]!)
 
+const xmlElement = (k: string, v: unknown): string =>
+  typeof v === "object" ? `<${k}>${xmlElements(v as Record<string, unknown>)}</${k}>` : `<${k}>${escapeXml(String(v))}</${k}>`
+
+/** A list is its element repeated under the list's name (`<PhoneNumbers>…</PhoneNumbers><PhoneNumbers>…`). */
 const xmlElements = (obj: Readonly<Record<string, unknown>>): string =>
   Object.entries(obj)
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([k, v]) =>
-      typeof v === "object" ? `<${k}>${xmlElements(v as Record<string, unknown>)}</${k}>` : `<${k}>${escapeXml(String(v))}</${k}>`
-    )
+    .map(([k, v]) => (Array.isArray(v) ? v.map((item) => xmlElement(k, item)).join("") : xmlElement(k, v)))
     .join("")
 
 /**

@@ -1,20 +1,59 @@
 /**
- * One Dyplsapi request, as the POP gateway and the service behind it would treat it: parse the three
- * request shapes (GET query; POST form body; POST query + V3 headers, merging query and form body),
- * check version, action, signature and required parameters, apply throttling and injected faults,
- * run the action and write the reply.
+ * One Dyplsapi or cams request, as the POP gateway and the service behind it would treat it: parse
+ * the three request shapes (GET query; POST form body; POST query + V3 headers, merging query and
+ * form body), choose the product by Version, check action, signature and required parameters, apply
+ * the product's published quota, throttling and injected faults, run the action and write the reply.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { performance } from "node:perf_hooks"
 import { ACTIONS, API_VERSION } from "./actions.ts"
-import type { ActionSpec, Params, ReplyFields } from "./actions.ts"
+import type { Params, ReplyFields } from "./actions.ts"
+import { CAMS_ACTIONS, CAMS_API_VERSION, CAMS_HOST_ID, CAMS_PRODUCT, type Quota } from "./cams.ts"
 import type { EmulatorCore } from "./emulator.ts"
 import { drawPlan, effectiveFaults, ThrottleWindow } from "./faults.ts"
 import type { InjectedError, MalformedKind } from "./faults.ts"
 import { authenticate } from "./gateway.ts"
-import { defaultMessageOf, defaultStatusOf, gatewayError, gatewayErrorBody, HTML_502, missingParam, newRequestId, renderBody } from "./render.ts"
+import { defaultMessageOf, defaultStatusOf, gatewayError, gatewayErrorBody, HOST_ID, HTML_502, missingParam, newRequestId, PRODUCT, renderBody } from "./render.ts"
 import type { GatewayError, ReplyFormat } from "./render.ts"
+import type { Outcome } from "./state.ts"
 import { UNKNOWN_ACTION } from "./stats.ts"
+
+/** One action as the wire serves it, whichever product's state it runs on. */
+interface ServedAction {
+  readonly required: ReadonlyArray<string>
+  /** A published per-user limit the emulator always enforces, and the code it answers above it. */
+  readonly quota?: Quota | undefined
+  readonly run: (core: EmulatorCore, params: Params) => Outcome<ReplyFields>
+}
+
+/** A product on the shared port, chosen by Version as Aliyun's hosts choose it by name. */
+interface Product {
+  readonly host: string
+  readonly name: string
+  /** `Message` of a successful reply. */
+  readonly okMessage: string
+  /** HTTP status of a business error: Dyplsapi answers them with 200, cams with 400 (aliyun.md §5, §8). */
+  readonly businessErrorStatus: number
+  readonly actions: Readonly<Record<string, ServedAction>>
+}
+
+const PRODUCTS: Readonly<Record<string, Product>> = {
+  [API_VERSION]: {
+    host: HOST_ID, name: PRODUCT, okMessage: "OK", businessErrorStatus: 200,
+    actions: Object.fromEntries(Object.entries(ACTIONS).map(([name, spec]) => [name, {
+      required: spec.required,
+      run: (core: EmulatorCore, params: Params) => spec.run(core.state, params, core.clock.now(), core.clock.offset)
+    }]))
+  },
+  [CAMS_API_VERSION]: {
+    host: CAMS_HOST_ID, name: CAMS_PRODUCT, okMessage: "SUCCESS", businessErrorStatus: 400,
+    actions: Object.fromEntries(Object.entries(CAMS_ACTIONS).map(([name, spec]) => [name, {
+      required: spec.required,
+      quota: spec.quota,
+      run: (core: EmulatorCore, params: Params) => spec.run(core.chatapp, params)
+    }]))
+  }
+}
 
 /** Runs `fn` after `ms`, in a way the server can cancel when it closes. */
 export type Schedule = (ms: number, fn: () => void) => void
@@ -52,6 +91,7 @@ class Reply {
   readonly requestId = newRequestId()
   format: ReplyFormat = "JSON"
   action: string = UNKNOWN_ACTION
+  product: Product = PRODUCTS[API_VERSION]!
 
   constructor(core: EmulatorCore, res: ServerResponse) {
     this.core = core
@@ -71,7 +111,7 @@ class Reply {
   }
 
   gateway(e: GatewayError, extraHeaders?: Readonly<Record<string, string>>): void {
-    const { contentType, text } = renderBody(this.format, "Error", gatewayErrorBody(e, this.requestId))
+    const { contentType, text } = renderBody(this.format, "Error", gatewayErrorBody(e, this.requestId, this.product.host, this.product.name))
     this.send(e.status, contentType, text, e.code, extraHeaders)
   }
 
@@ -109,14 +149,16 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
 
   const version = params["Version"] ?? headerValue(req, "x-acs-version")
   if (version === undefined || version === "") return reply.gateway(missingParam("Version"))
-  if (version !== API_VERSION) return reply.gateway(gatewayError("InvalidVersion"))
+  if (!Object.hasOwn(PRODUCTS, version)) return reply.gateway(gatewayError("InvalidVersion"))
+  const product = PRODUCTS[version]!
+  reply.product = product
   const action = params["Action"] ?? headerValue(req, "x-acs-action")
   if (action === undefined || action === "") return reply.gateway(missingParam("Action"))
-  if (!Object.hasOwn(ACTIONS, action)) return reply.gateway(gatewayError("InvalidAction.NotFound"))
+  if (!Object.hasOwn(product.actions, action)) return reply.gateway(gatewayError("InvalidAction.NotFound"))
   reply.action = action
   // a withdrawn action (control API) answers as Aliyun does for an action it no longer serves, counted under its name
   if (core.withdrawn.has(action)) return reply.gateway(gatewayError("InvalidAction.NotFound"))
-  const spec = ACTIONS[action]!
+  const spec = product.actions[action]!
 
   if (core.options.verifySignatures) {
     const denied = authenticate({ method, path, query, params, headers: req.headers, body }, core.options, core.nonces, Date.now())
@@ -124,6 +166,15 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
   }
   const missing = spec.required.find((name) => params[name] === undefined || params[name] === "")
   if (missing !== undefined) return reply.gateway(missingParam(missing))
+
+  if (spec.quota !== undefined) {
+    // the published limit holds whatever the faults say; its window is kept apart from fault throttles
+    const key = `quota:${action}`
+    let window = core.throttles.get(key)
+    if (window === undefined) core.throttles.set(key, (window = new ThrottleWindow()))
+    const retryAfterMs = window.admit(spec.quota.qps, performance.now())
+    if (retryAfterMs > 0) return reply.gateway(gatewayError(spec.quota.code), { "x-acs-retry-after": String(retryAfterMs) })
+  }
 
   const faults = effectiveFaults(core.faults, action, params["SubsId"])
   if (faults.throttleKey !== undefined) {
@@ -159,17 +210,21 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
 }
 
 /** Runs the action on the emulator clock; the state changes even if the reply is then mangled. */
-const run = (core: EmulatorCore, spec: ActionSpec, params: Params, reply: Reply): Rendered => {
-  const r = spec.run(core.state, params, core.clock.now(), core.clock.offset)
-  return r.ok ? reply.service("OK", "OK", r.value) : reply.service(r.code, r.message)
+const run = (core: EmulatorCore, spec: ServedAction, params: Params, reply: Reply): Rendered => {
+  const r = spec.run(core, params)
+  return r.ok ? reply.service("OK", reply.product.okMessage, r.value) : reply.service(r.code, r.message)
 }
 
-const respond = (reply: Reply, r: Rendered): void => reply.send(200, r.contentType, r.text, r.code)
+const respond = (reply: Reply, r: Rendered): void =>
+  reply.send(r.code === "OK" ? 200 : reply.product.businessErrorStatus, r.contentType, r.text, r.code)
 
 const injected = (reply: Reply, error: InjectedError): void => {
   const status = error.httpStatus ?? defaultStatusOf(error.code)
   const message = error.message ?? defaultMessageOf(error.code)
-  if (status === 200) respond(reply, reply.service(error.code, message))
+  if (status === 200) {
+    const r = reply.service(error.code, message)
+    reply.send(200, r.contentType, r.text, r.code)
+  }
   else reply.gateway({ status, code: error.code, message })
 }
 

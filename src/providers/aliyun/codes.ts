@@ -1,6 +1,7 @@
 /**
- * Every Dyplsapi business code and gateway code of shared/providers/aliyun.md §5 and §7, classified
- * once. The adapter and the emulator both read this table; nothing else branches on Aliyun codes.
+ * Every Dyplsapi business code, cams (ChatApp) code and gateway code of shared/providers/aliyun.md
+ * §5, §7 and §8, classified once. The adapter and the emulator both read this table; nothing else
+ * branches on Aliyun codes.
  */
 import type { ErrorClass } from "../../domain/errors.ts"
 import { LocalCodes } from "../../domain/errors.ts"
@@ -38,6 +39,11 @@ export const aliyunCodeClasses: Readonly<Record<string, ErrorClass>> = {
   "isv.POOLKEY_NOT_EXISTS": "configuration",
   "isv.SUBS_NOT_BELONG": "configuration",
   "isv.BUY_NUM_OVER_LIMIT": "configuration",
+  // cams (ChatApp) codes, all HTTP 400 (aliyun.md §8)
+  "Product.Unsubscript": "configuration",
+  "Ram.PermissionDeny": "configuration",
+  "System.LimitControl": "throttled",
+  "Unknown.ResourceOwnerId": "configuration",
   // Gateway (POP) codes
   "Throttling.User": "throttled",
   "Throttling.Api": "throttled",
