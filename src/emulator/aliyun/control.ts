@@ -2,9 +2,8 @@
  * The control API under `/_emulator/`: JSON in, JSON out, unsigned. It drives the same operations as
  * the programmatic API, for tests and benchmarks that run the emulator in another process.
  */
-import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { isLoopbackHost } from "../../policy/endpoint.ts"
+import { controlDenied } from "../controlGuard.ts"
 import { EmulatorControlError } from "./emulator.ts"
 import type { CallStatusOverride, CreateBindingInput, EmulatorCore } from "./emulator.ts"
 
@@ -124,38 +123,8 @@ const route = (core: EmulatorCore, method: string, segments: ReadonlyArray<strin
   throw new EmulatorControlError(404, "UnknownRoute", `no control route ${method} ${CONTROL_PREFIX}/${segments.join("/")}; see GET ${CONTROL_PREFIX}`)
 }
 
-/** `127.0.0.0/8`, `localhost` or `[::1]`, with an optional port: what a Host header on loopback says. */
-const isLoopbackHostHeader = (host: string | undefined): boolean => {
-  if (host === undefined) return false
-  try {
-    return isLoopbackHost(new URL(`http://${host}`).hostname)
-  } catch {
-    return false
-  }
-}
-
-/**
- * Who may drive the emulator: requests whose Host is a loopback address (a page on another site,
- * or a DNS-rebound name, sends its own Host), with a JSON body when they send one (a browser form
- * cannot send application/json without a CORS preflight, which nothing here answers), and with the
- * control token when one is configured. Undefined when allowed, else the error to answer.
- */
-const controlDenied = (core: EmulatorCore, req: IncomingMessage, body: Buffer): EmulatorControlError | undefined => {
-  if (!isLoopbackHostHeader(req.headers.host)) return new EmulatorControlError(403, "Forbidden", "the control API answers loopback Host headers only")
-  const token = core.options.controlToken
-  if (token !== undefined) {
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? ""
-    const a = Buffer.from(given)
-    const b = Buffer.from(token)
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return new EmulatorControlError(401, "Unauthorized", "the control API needs authorization: Bearer <control token>")
-  }
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-  if (body.length > 0 && type !== "application/json") return new EmulatorControlError(415, "UnsupportedMediaType", "control API bodies are application/json")
-  return undefined
-}
-
 export const handleControlRequest = (core: EmulatorCore, req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
-  const denied = controlDenied(core, req, body)
+  const denied = controlDenied(core.options.controlToken, req, body)
   if (denied !== undefined) return sendJson(res, denied.status, { error: denied.code, message: denied.message })
   const path = (req.url ?? "").split("?")[0]!.slice(CONTROL_PREFIX.length)
   let segments: Array<string>
