@@ -43,3 +43,6 @@ export { OutcomeClass } from "./evidence/classes.ts"
 // The local Aliyun emulator: for tests, demos and benchmarks (docs/emulator.md).
 export { AliyunEmulator, aliyunEmulatorScoped, DEMO_POOL_KEY, startAliyunEmulator } from "./emulator/aliyun/index.ts"
 export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./emulator/aliyun/index.ts"
+// The local Huawei privacy-call and CEC emulator (docs/emulator.md#the-huawei-emulator).
+export { HuaweiEmulator, huaweiEmulatorScoped, startHuaweiEmulator } from "./emulator/huawei/index.ts"
+export type { HuaweiEmulatorOptions, RunningHuaweiEmulator } from "./emulator/huawei/index.ts"

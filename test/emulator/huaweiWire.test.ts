@@ -334,10 +334,12 @@ describe("AX bindings", () => {
 })
 
 describe("account states", () => {
-  it("arrears answers 1010007 to everything; frozen refuses bind, modify and unbind with 1010029 but answers queries", async () => {
+  it("arrears answers 1010007 to everything, suspended 1010008; frozen refuses bind, modify and unbind with 1010029 but answers queries", async () => {
     const { subscriptionId } = emu.createBinding({ mode: "AXB", callerNum: A, calleeNum: B })
     emu.setAccountState("arrears")
     expect(await code(query(subscriptionId))).toBe("1010007")
+    emu.setAccountState("suspended")
+    expect(await code(query(subscriptionId))).toBe("1010008")
     emu.setAccountState("frozen")
     expect(await code(query(subscriptionId))).toBe("0")
     expect(await code(axb(emu, "POST", { callerNum: C, calleeNum: D }))).toBe("1010029")

@@ -27,11 +27,12 @@ import type { Binding, Outcome, XNumber, XStatus } from "./state.ts"
 export { EmulatorControlError }
 
 /**
- * The account behind every app: `active`; `arrears` (every call answers 1010007, calls through X end
- * in 7108); `frozen` (bind, modify and unbind answer 1010029, queries still work, calls end in 7108).
+ * The account behind every app: `active`; `arrears` (every request answers 1010007); `suspended`
+ * (the app keys are suspended: 1010008); `frozen` (bind, modify and unbind answer 1010029, queries
+ * still work). Calls through an X of an account that is not active end in 7108.
  */
-export type AccountState = "active" | "arrears" | "frozen"
-export const ACCOUNT_STATES: ReadonlyArray<AccountState> = ["active", "arrears", "frozen"]
+export type AccountState = "active" | "arrears" | "suspended" | "frozen"
+export const ACCOUNT_STATES: ReadonlyArray<AccountState> = ["active", "arrears", "suspended", "frozen"]
 
 export interface ClockView {
   /** Emulator time, ISO UTC. */

@@ -67,8 +67,5 @@ export const result = (code: string, detail?: string): HuaweiResult => {
   return { status, resultcode: code, resultdesc: detail ?? desc }
 }
 
-/** The HTTP status a code answers with unless a fault says otherwise. */
-export const statusOf = (code: string): number => TABLE[code]?.[0] ?? 200
-
 /** 1010002 naming the parameter, as Huawei's desc usually does. */
 export const badParameter = (parameter: string, why = "is invalid"): HuaweiResult => result("1010002", `Invalid request: ${parameter} ${why}.`)

@@ -147,6 +147,7 @@ export const handleApiRequest = (core: HuaweiEmulatorCore, schedule: Schedule, r
   }
   if (app.mode !== api.mode) return reply.privacy(result("1010040"))
   if (core.account === "arrears") return reply.privacy(result("1010007"))
+  if (core.account === "suspended") return reply.privacy(result("1010008"))
   if (core.account === "frozen" && CHANGES.has(action)) return reply.privacy(result("1010029"))
 
   let fields: Fields
