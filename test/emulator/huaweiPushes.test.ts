@@ -143,6 +143,7 @@ describe("scripted calls", () => {
     const x = b["relationNum"] as string
     const stranger = emu.endCall({ relationNum: x, callerNum: C })
     expect([stranger.stateCode, stranger.subscriptionId]).toEqual([8014, ""])
+    expect(stateOf({ subscriptionId: b.subscriptionId, callerNum: D }).subscriptionId).toBe("") // not a party of the binding
     expect(stateOf({ subscriptionId: b.subscriptionId, callerNum: B }).stateCode).toBe(8016)
     expect(stateOf({ subscriptionId: b.subscriptionId }).stateCode).toBe(0)
     const axBinding = emu.createBinding({ mode: "AX", origNum: D })

@@ -63,10 +63,11 @@ export const planCall = (
   script: CallScript,
   accountBlocked: boolean
 ): PlannedCall => {
-  const refused = (stateCode: number): PlannedCall => ({ binding, x: x.number, caller, forwardedTo: undefined, stateCode, answered: false })
+  const refused = (stateCode: number, matched = binding): PlannedCall => ({ binding: matched, x: x.number, caller, forwardedTo: undefined, stateCode, answered: false })
   if (accountBlocked) return refused(7108)
   if (x.blacklisted || x.status === "9" || x.status === "10") return refused(8055)
-  if (binding === undefined) return refused(8014)
+  // an AXB binding routes only its own A and B: anyone else dialling X matches no binding
+  if (binding === undefined || (binding.kind === "AXB" && caller !== binding.callerNum && caller !== binding.calleeNum)) return refused(8014, undefined)
   let forwardedTo: string
   if (binding.kind === "AX") {
     if (caller === binding.origNum) return refused(8013)

@@ -242,7 +242,7 @@ export class HuaweiEmulatorCore {
     const icid = randomUUID().replaceAll("-", "").toUpperCase()
     const pushes = callPushes(call, script, { sessionId, icid, appKey: app.appKey }, now)
     const pushIds = [...pushes.events, ...(pushes.fee === undefined ? [] : [pushes.fee])].map((body) => this.outbox.push(app, body))
-    return { sessionId, icid, subscriptionId: binding?.subscriptionId ?? "", relationNum: xNumber, callerNum: caller, stateCode: call.stateCode, answered: call.answered, pushIds }
+    return { sessionId, icid, subscriptionId: call.binding?.subscriptionId ?? "", relationNum: xNumber, callerNum: caller, stateCode: call.stateCode, answered: call.answered, pushIds }
   }
 
   setCecCall(callSerialNo: string, script: CecCallScript): CecCall {

@@ -58,6 +58,8 @@ export interface PushStats {
 
 interface Push {
   readonly id: number
+  /** The outbox generation it belongs to: a try queued before a reset must not go out after it. */
+  readonly generation: number
   readonly eventType: string
   readonly app: ResolvedApp
   readonly body: Readonly<Record<string, unknown>>
@@ -82,6 +84,7 @@ export class PushOutbox {
   private chain: Promise<void> = Promise.resolve()
   private timer: NodeJS.Timeout | undefined
   private abort = new AbortController()
+  private generation = 0
 
   constructor(options: OutboxOptions) {
     this.options = options
@@ -89,7 +92,7 @@ export class PushOutbox {
 
   /** Queues a push and its first try; answers its id. */
   push(app: ResolvedApp, body: Readonly<Record<string, unknown>>): number {
-    const p: Push = { id: this.nextId++, eventType: String(body["eventType"]), app, body, state: "pending", attempts: [], nextAt: undefined }
+    const p: Push = { id: this.nextId++, generation: this.generation, eventType: String(body["eventType"]), app, body, state: "pending", attempts: [], nextAt: undefined }
     this.log.push(p)
     if (this.log.length > LOG_LIMIT) this.log.shift()
     this.counts.created++
@@ -138,6 +141,7 @@ export class PushOutbox {
   /** Forgets every push and aborts tries under way. */
   reset(): void {
     this.stop()
+    this.generation++
     this.abort = new AbortController()
     this.log.length = 0
     this.counts = { created: 0, sent: 0, delivered: 0, failed: 0, gaveUp: 0 }
@@ -155,7 +159,7 @@ export class PushOutbox {
 
   private async attempt(p: Push): Promise<void> {
     const url = this.options.callbackUrl
-    if (url === undefined || this.abort.signal.aborted) return
+    if (url === undefined || this.abort.signal.aborted || p.generation !== this.generation) return
     const at = new Date(this.options.clock.now()).toISOString()
     const app = { ...huaweiApp(p.app), auth: this.options.pushAuth ?? p.app.auth }
     let status: number | undefined
