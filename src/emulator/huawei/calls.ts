@@ -63,11 +63,11 @@ export const planCall = (
   script: CallScript,
   accountBlocked: boolean
 ): PlannedCall => {
-  const refused = (stateCode: number, matched = binding): PlannedCall => ({ binding: matched, x: x.number, caller, forwardedTo: undefined, stateCode, answered: false })
+  const refused = (stateCode: number, matched = true): PlannedCall => ({ binding: matched ? binding : undefined, x: x.number, caller, forwardedTo: undefined, stateCode, answered: false })
   if (accountBlocked) return refused(7108)
   if (x.blacklisted || x.status === "9" || x.status === "10") return refused(8055)
   // an AXB binding routes only its own A and B: anyone else dialling X matches no binding
-  if (binding === undefined || (binding.kind === "AXB" && caller !== binding.callerNum && caller !== binding.calleeNum)) return refused(8014, undefined)
+  if (binding === undefined || (binding.kind === "AXB" && caller !== binding.callerNum && caller !== binding.calleeNum)) return refused(8014, false)
   let forwardedTo: string
   if (binding.kind === "AX") {
     if (caller === binding.origNum) return refused(8013)
