@@ -81,6 +81,8 @@ describe("queryCallState", () => {
     }
     expect(seen.map((r) => r["state"])).toEqual([0, 1, 2, 3])
     expect(seen[0]["startTime"]).toBeUndefined()
+    emu.advanceClock(30)
+    expect(emu.setCecCall("S2", { state: 3 })).toMatchObject({ startTime: seen[1]["startTime"], endTime: seen[3]["endTime"] }) // times stay those of the first change
     expect(seen[3]).toMatchObject({ reasonCode: 0 })
     expect((await control(emu, "PUT", "/cec/calls/S2", { state: 4 })).status).toBe(400)
   })

@@ -64,7 +64,9 @@ export class CecState {
     return t !== undefined && now < t.expiresAt ? t : undefined
   }
 
+  /** Times not given keep their earlier value: a call's start is when it first left state 0, its end when it reached 3. */
   setCall(callSerialNo: string, s: CecCallScript, now: number): CecCall {
+    const before = this.calls.get(callSerialNo)
     const call: CecCall = {
       callSerialNo,
       state: s.state,
@@ -74,8 +76,8 @@ export class CecState {
       callData: s.callData,
       callerPresent: s.callerPresent,
       agentPresent: s.agentPresent,
-      startTime: s.startTime ?? (s.state >= 1 ? now : undefined),
-      endTime: s.endTime ?? (s.state === 3 ? now : undefined)
+      startTime: s.startTime ?? (s.state >= 1 ? (before?.startTime ?? now) : undefined),
+      endTime: s.endTime ?? (s.state === 3 ? (before?.endTime ?? now) : undefined)
     }
     this.calls.set(callSerialNo, call)
     return call

@@ -20,6 +20,7 @@ import type { HuaweiMode, ResolvedApp, ResolvedOptions } from "./options.ts"
 import { PushOutbox } from "./pushes.ts"
 import type { PushStats, PushView } from "./pushes.ts"
 import { parseAxBind, parseAxbBind } from "./requests.ts"
+import type { Parsed } from "./requests.ts"
 import { result } from "./results.ts"
 import { BindingState, X_STATUSES } from "./state.ts"
 import type { Binding, Outcome, XNumber, XStatus } from "./state.ts"
@@ -90,9 +91,17 @@ export interface StateView {
 
 const STATE_VIEW_LIMIT = 1000
 
-const refuse = (o: Outcome<unknown> & { ok: false }, status = 409): never => {
-  const r = result(o.code, o.detail)
-  throw new EmulatorControlError(o.code === "1012007" || o.code === "1011001" ? 404 : o.code === "1010002" ? 400 : status, o.code, r.resultdesc)
+/** The value of an outcome, or the control error carrying the Huawei code the wire would have answered. */
+const valueOf = <A>(o: Outcome<A>): A => {
+  if (o.ok) return o.value
+  const status = o.code === "1012007" || o.code === "1011001" ? 404 : o.code === "1010002" ? 400 : 409
+  throw new EmulatorControlError(status, o.code, result(o.code, o.detail).resultdesc)
+}
+
+/** A parsed request, or the control error with the 1010002 the wire would have answered. */
+const requestOf = <A>(p: Parsed<A>): A => {
+  if (p.ok) return p.value
+  throw new EmulatorControlError(400, p.error.resultcode ?? "1010002", p.error.resultdesc)
 }
 
 export class HuaweiEmulatorCore {
@@ -166,13 +175,10 @@ export class HuaweiEmulatorCore {
     const app = input.appKey === undefined ? this.options.apps.find((a) => a.mode === mode) : this.app(input.appKey)
     if (app === undefined || app.mode !== mode) throw new EmulatorControlError(400, "InvalidRequest", `no ${mode} app ${input.appKey ?? ""}`.trim())
     const now = this.clock.now()
-    const parsed = mode === "AXB" ? parseAxbBind(input) : parseAxBind(input)
-    if (!parsed.ok) throw new EmulatorControlError(400, parsed.error.resultcode ?? "1010002", parsed.error.resultdesc)
     const bound = mode === "AXB"
-      ? this.state.bindAxb(app.appKey, parsed.value as Parameters<BindingState["bindAxb"]>[1], now)
-      : this.state.bindAx(app.appKey, parsed.value as Parameters<BindingState["bindAx"]>[1], now)
-    if (!bound.ok) refuse(bound)
-    return this.binding((bound as { value: Binding }).value.subscriptionId)
+      ? valueOf(this.state.bindAxb(app.appKey, requestOf(parseAxbBind(input)), now))
+      : valueOf(this.state.bindAx(app.appKey, requestOf(parseAxBind(input)), now))
+    return this.binding(bound.subscriptionId)
   }
 
   binding(subscriptionId: string): BindingView {
@@ -184,10 +190,8 @@ export class HuaweiEmulatorCore {
 
   unbind(subscriptionId: string): BindingView {
     const view = this.binding(subscriptionId)
-    const removed = view.mode === "AXB"
-      ? this.state.unbindAxb(view.appKey, { subscriptionId }, this.clock.now())
-      : this.state.unbindAx(view.appKey, { subscriptionId })
-    if (!removed.ok) refuse(removed)
+    if (view.mode === "AXB") valueOf(this.state.unbindAxb(view.appKey, { subscriptionId }, this.clock.now()))
+    else valueOf(this.state.unbindAx(view.appKey, { subscriptionId }))
     return view
   }
 
@@ -195,9 +199,7 @@ export class HuaweiEmulatorCore {
   setXStatus(x: string, status: XStatus, cause?: string): { readonly number: string; readonly status: XStatus; readonly cause: string | null; readonly pushId: number | null } {
     if (!X_STATUSES.includes(status)) throw new EmulatorControlError(400, "InvalidRequest", `status must be one of ${X_STATUSES.join(", ")}`)
     if (cause !== undefined && !/^\d{1,2}$/.test(cause)) throw new EmulatorControlError(400, "InvalidRequest", "cause must be 1-2 digits")
-    const r = this.state.setXStatus(x, status, cause)
-    if (!r.ok) refuse(r)
-    const { before, after } = (r as { value: { before: XNumber; after: XNumber } }).value
+    const { before, after } = valueOf(this.state.setXStatus(x, status, cause))
     const changed = before.status !== after.status || before.cause !== after.cause
     const item = { number: x, status, ...(after.cause === undefined ? {} : { cause: after.cause }) }
     const pushId = changed ? this.outbox.push(this.app(after.appKey)!, { eventType: "numStatus", numInfo: [item] }) : null
@@ -206,9 +208,7 @@ export class HuaweiEmulatorCore {
 
   /** Blacklists an X (binds on it answer 1012102, calls through it end in 8055) or takes it off. */
   setXBlacklisted(x: string, blacklisted: boolean): XNumber {
-    const r = this.state.setBlacklisted(x, blacklisted)
-    if (!r.ok) refuse(r)
-    return (r as { value: XNumber }).value
+    return valueOf(this.state.setBlacklisted(x, blacklisted))
   }
 
   setAccountState(account: AccountState): { readonly account: AccountState } {
