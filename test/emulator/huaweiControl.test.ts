@@ -2,6 +2,7 @@
  * The Huawei emulator's control API (same guard as Aliyun's: loopback Host, JSON bodies, optional
  * token), its routes, fault injection per action, `*` and `<action>@<subscriptionId>`, and stats.
  */
+import * as fc from "fast-check"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { CEC_TOKEN_PATH, EmulatorControlError, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import type { RunningHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
@@ -175,5 +176,21 @@ describe("stats and robustness", () => {
     const res = await fetch(`${emu.url}${AXB_PATH}`, { method: "POST", headers: signed(emu), body: "[1,2" })
     expect(((await res.json()) as Record<string, unknown>)["resultcode"]).toBe("1010002")
     expect((await control(emu, "GET", "/health")).body).toEqual({ ok: true })
+  })
+
+  it("any JSON body on any privacy-call API gets a JSON answer with a resultcode, never a crash", async () => {
+    const value = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.string(), { maxLength: 2 }), fc.dictionary(fc.string(), fc.string(), { maxKeys: 2 }))
+    const fieldNames = fc.constantFrom("callerNum", "calleeNum", "relationNum", "areaCode", "areaMatchMode", "duration", "maxDuration", "callDirection", "userData", "preVoice", "recordFlag", "lastMinVoice", "subscriptionId", "origNum", "privateNum", "pageSize", "pageIndex", "__proto__", "constructor")
+    const request = fc.record({ method: fc.constantFrom("POST", "PUT", "GET", "DELETE"), path: fc.constantFrom(AXB_PATH, "/rest/provision/caas/privatenumber/v1.0"), fields: fc.dictionary(fieldNames, value, { maxKeys: 6 }) })
+    await fc.assert(fc.asyncProperty(request, async ({ method, path, fields }) => {
+      const hasBody = method === "POST" || method === "PUT"
+      const qs = hasBody ? "" : `?${new URLSearchParams(Object.entries(fields).map(([k, v]): [string, string] => [k, typeof v === "string" ? v : JSON.stringify(v)])).toString()}`
+      const appKey = path === AXB_PATH ? "demoAppKey0001" : "demoAxAppKey0001"
+      const res = await fetch(`${emu.url}${path}${qs}`, { method, headers: signed(emu, { appKey }), ...(hasBody ? { body: JSON.stringify(fields) } : {}) })
+      const body = (await res.json()) as Record<string, unknown>
+      expect([200, 403]).toContain(res.status)
+      expect(typeof body["resultcode"]).toBe("string")
+    }), { numRuns: 150, seed: 7 })
+    expect((await control(emu, "GET", "/health")).status).toBe(200)
   })
 })

@@ -216,6 +216,19 @@ describe("re-push", () => {
     expect(emu.pushes()[0]!.state).toBe("delivered")
   })
 
+  it("left running, the emulator re-pushes on its own when the wait is over", async () => {
+    const emu = await start()
+    receiver.statuses = [500]
+    emu.setXStatus("+8617000000000", "9", "2")
+    await emu.settlePushes()
+    emu.advanceClock(59.9) // the last 100 ms pass in real time
+    for (let i = 0; i < 50 && emu.pushes()[0]!.state !== "delivered"; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await emu.settlePushes()
+    }
+    expect(emu.pushes()[0]).toMatchObject({ state: "delivered", attempts: [{ status: 500 }, { status: 200 }] })
+  })
+
   it("an unreachable callback URL fails and waits for its re-push", async () => {
     const emu = await start({ callbackUrl: "http://127.0.0.1:9/none" })
     emu.setXStatus("+8617000000000", "9", "2")

@@ -152,6 +152,19 @@ describe("both schemes, per app", () => {
   })
 })
 
+describe("verifySignatures: false (benchmark floor)", () => {
+  it("serves unsigned requests as the URI's first app", async () => {
+    const open = await startHuaweiEmulator({ verifySignatures: false })
+    try {
+      const res = await fetch(`${open.url}${AXB_PATH}`, { method: "POST", body: JSON.stringify({ callerNum: A, calleeNum: B }) })
+      expect(((await res.json()) as Record<string, unknown>)["resultcode"]).toBe("0")
+      expect(open.state().bindings.items[0]).toMatchObject({ appKey: "demoAppKey0001" })
+    } finally {
+      await open.close()
+    }
+  })
+})
+
 describe("URI, method and mode", () => {
   it("every reply closes its connection (short connections)", async () => {
     expect((await query()).headers.get("connection")).toBe("close")
