@@ -64,7 +64,7 @@ describe("control routes", () => {
     expect((await control(emu, "PUT", "/numbers/%2B8617000000000/status", { status: "7" })).status).toBe(400)
     expect((await control(emu, "PUT", "/numbers/%2B8617099999999/status", { status: "9" })).status).toBe(404)
     expect((await control(emu, "PUT", "/numbers/%2B8617000000001/blacklist", { blacklisted: true })).body).toMatchObject({ blacklisted: true })
-    expect((await control(emu, "PUT", "/account", { state: "arrears" })).body).toEqual({ account: "arrears" })
+    expect((await control(emu, "PUT", "/account", { state: "arrears" })).body).toEqual({ account: "arrears", pushIds: [2, 3] }) // every X paused, one push per app
     expect((await control(emu, "PUT", "/account", { state: "closed" })).status).toBe(400)
     expect((await axb(emu, "GET", { subscriptionId: "x" })).body["resultcode"]).toBe("1010007")
     await control(emu, "PUT", "/account", { state: "active" })
@@ -73,7 +73,7 @@ describe("control routes", () => {
     expect([call.status, call.body.stateCode, call.body.answered, call.body.pushIds.length]).toEqual([201, 8101, false, 5])
     expect((await control(emu, "POST", "/calls", { callerNum: C })).status).toBe(400)
     const pushes = await control(emu, "POST", "/pushes/settle")
-    expect(pushes.body.pushes.map((p: { eventType: string }) => p.eventType)).toEqual(["numStatus", "callin", "callout", "alerting", "disconnect", "fee"])
+    expect(pushes.body.pushes.map((p: { eventType: string }) => p.eventType)).toEqual([...Array(5).fill("numStatus"), "callin", "callout", "alerting", "disconnect", "fee"])
     expect(pushes.body.pushes.every((p: { state: string }) => p.state === "no-callback")).toBe(true)
     expect((await control(emu, "POST", "/clock/advance", { seconds: 60 })).body.offsetSeconds).toBe(60)
     expect((await control(emu, "POST", "/clock/advance", { seconds: -1 })).status).toBe(400)

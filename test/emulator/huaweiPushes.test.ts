@@ -93,6 +93,24 @@ describe("numStatus", () => {
     expect(emu.stats().pushes).toMatchObject({ created: 3, sent: 3, delivered: 3, failed: 0, pending: 0 })
   })
 
+  it("arrears pauses every normal X (status 9, cause 2) in one push per app; active lifts only that pause", async () => {
+    const emu = await start()
+    emu.setXStatus("+8617000000001", "10", "3")
+    expect(emu.setAccountState("arrears").pushIds).toHaveLength(2)
+    expect(emu.state().pool.filter((x) => x.status === "9" && x.cause === "2")).toHaveLength(21)
+    emu.setXStatus("+8617000000002", "11") // set by hand while paused: stays as set
+    emu.setAccountState("active")
+    await emu.settlePushes()
+    const pushes = receiver.received.map((r) => r.body)
+    expect(pushes[1]!["numInfo"]).toHaveLength(15)
+    expect(pushes[1]!["numInfo"][0]).toEqual({ number: "+8617000000000", status: "9", cause: "2" })
+    expect(pushes[2]!["numInfo"]).toHaveLength(6)
+    expect(pushes.slice(4).flatMap((p) => p["numInfo"]).map((i: { status: string }) => i.status)).toEqual(Array(20).fill("5"))
+    expect(emu.state().pool.filter((x) => x.status !== "5").map((x) => [x.number, x.status])).toEqual([["+8617000000001", "10"], ["+8617000000002", "11"]])
+    const modeOf = (x: string) => emu.state().pool.find((n) => n.number === x)!.appKey === "demoAxAppKey0001" ? "AX" : "AXB"
+    expect(receiver.received.every((r) => accepted(r, appView(emu, modeOf(r.body["numInfo"][0].number))).verified)).toBe(true)
+  })
+
   it("signs with the push scheme when one is set (huawei.md §2: some pages push WSSE)", async () => {
     const emu = await start({ pushAuth: "wsse" })
     emu.setXStatus("+8617000000000", "11")

@@ -115,6 +115,8 @@ export class HuaweiEmulatorCore {
   readonly stats = new Stats()
   readonly outbox: PushOutbox
   account: AccountState = "active"
+  /** X numbers the account's arrears or freeze paused, to recover when it is active again. */
+  private readonly pausedByAccount = new Set<string>()
   random: () => number
 
   constructor(options: ResolvedOptions) {
@@ -140,6 +142,7 @@ export class HuaweiEmulatorCore {
     this.stats.reset()
     this.outbox.reset()
     this.account = "active"
+    this.pausedByAccount.clear()
   }
 
   app(appKey: string): ResolvedApp | undefined {
@@ -200,10 +203,10 @@ export class HuaweiEmulatorCore {
     if (!X_STATUSES.includes(status)) throw new EmulatorControlError(400, "InvalidRequest", `status must be one of ${X_STATUSES.join(", ")}`)
     if (cause !== undefined && !/^\d{1,2}$/.test(cause)) throw new EmulatorControlError(400, "InvalidRequest", "cause must be 1-2 digits")
     const { before, after } = valueOf(this.state.setXStatus(x, status, cause))
+    // a status set by hand is no longer the account's pause to lift
+    this.pausedByAccount.delete(x)
     const changed = before.status !== after.status || before.cause !== after.cause
-    const item = { number: x, status, ...(after.cause === undefined ? {} : { cause: after.cause }) }
-    const pushId = changed ? this.outbox.push(this.app(after.appKey)!, { eventType: "numStatus", numInfo: [item] }) : null
-    return { number: x, status, cause: after.cause ?? null, pushId }
+    return { number: x, status, cause: after.cause ?? null, pushId: changed ? this.pushNumStatus([after])[0]! : null }
   }
 
   /** Blacklists an X (binds on it answer 1012102, calls through it end in 8055) or takes it off. */
@@ -211,10 +214,36 @@ export class HuaweiEmulatorCore {
     return valueOf(this.state.setBlacklisted(x, blacklisted))
   }
 
-  setAccountState(account: AccountState): { readonly account: AccountState } {
+  /**
+   * Arrears and a frozen subscriber pause every X (huawei.md §7): each normal X goes to status 9,
+   * cause 2, pushed as `numStatus` (up to 100 numbers per push, per app); back to active, the X
+   * numbers this paused (and nothing changed since) return to 5.
+   */
+  setAccountState(account: AccountState): { readonly account: AccountState; readonly pushIds: ReadonlyArray<number> } {
     if (!ACCOUNT_STATES.includes(account)) throw new EmulatorControlError(400, "InvalidRequest", `account must be one of ${ACCOUNT_STATES.join(", ")}`)
+    const pausing = account === "arrears" || account === "frozen"
+    const changed: Array<XNumber> = []
+    for (const x of this.state.pool()) {
+      if (pausing && x.status === "5") {
+        changed.push(valueOf(this.state.setXStatus(x.number, "9", "2")).after)
+        this.pausedByAccount.add(x.number)
+      } else if (!pausing && this.pausedByAccount.has(x.number) && x.status === "9" && x.cause === "2") {
+        changed.push(valueOf(this.state.setXStatus(x.number, "5", undefined)).after)
+      }
+    }
+    if (!pausing) this.pausedByAccount.clear()
     this.account = account
-    return { account }
+    return { account, pushIds: this.pushNumStatus(changed) }
+  }
+
+  /** numStatus pushes for X numbers that changed: one per app and per 100 numbers. */
+  private pushNumStatus(changed: ReadonlyArray<XNumber>): ReadonlyArray<number> {
+    const ids: Array<number> = []
+    for (const app of this.options.apps) {
+      const items = changed.filter((x) => x.appKey === app.appKey).map((x) => ({ number: x.number, status: x.status, ...(x.cause === undefined ? {} : { cause: x.cause }) }))
+      for (let i = 0; i < items.length; i += 100) ids.push(this.outbox.push(app, { eventType: "numStatus", numInfo: items.slice(i, i + 100) }))
+    }
+    return ids
   }
 
   /** A call through an X that ends now on the emulator clock: its call events and CDR go to the callback URL. */

@@ -47,7 +47,8 @@ export interface RunningHuaweiEmulator {
   /** Sets an X's status (5, 9, 10, 11) and cause; a change pushes `numStatus`. */
   readonly setXStatus: (x: string, status: XStatus, cause?: string) => { readonly number: string; readonly status: XStatus; readonly cause: string | null; readonly pushId: number | null }
   readonly setXBlacklisted: (x: string, blacklisted: boolean) => XNumber
-  readonly setAccountState: (state: AccountState) => void
+  /** `arrears` / `frozen` also pause every normal X (status 9, cause 2, pushed); `active` lifts that pause. */
+  readonly setAccountState: (state: AccountState) => { readonly account: AccountState; readonly pushIds: ReadonlyArray<number> }
   /** A call through an X ending now: pushes its call events (`disconnect` with its stateCode) and its `fee` CDR. */
   readonly endCall: (script: CallScript) => CallRecord
   /** Scripts what CEC's queryCallState answers for a serial number. */
@@ -87,7 +88,7 @@ export const startHuaweiEmulator = async (options: HuaweiEmulatorOptions = {}): 
     unbind: (id) => core.unbind(id),
     setXStatus: (x, status, cause) => core.setXStatus(x, status, cause),
     setXBlacklisted: (x, blacklisted) => core.setXBlacklisted(x, blacklisted),
-    setAccountState: (state) => void core.setAccountState(state),
+    setAccountState: (state) => core.setAccountState(state),
     endCall: (script) => core.endCall(script),
     setCecCall: (serial, script) => core.setCecCall(serial, script),
     pushes: () => core.pushes(),
