@@ -200,6 +200,12 @@ describe("AXB parameters (1010002)", () => {
     expect([res.status, res.body["resultcode"]]).toEqual([403, "1010002"])
   })
 
+  it("fixed lines are +86, the area code without its 0, and the local number", async () => {
+    expect(await code(axb(emu, "POST", { callerNum: A, calleeNum: "+861062345678" }))).toBe("0") // Beijing 010
+    expect(await code(axb(emu, "POST", { callerNum: C, calleeNum: "+8675528000001" }))).toBe("0") // Shenzhen 0755
+    expect(await code(axb(emu, "POST", { callerNum: D, calleeNum: "+86075528000001" }))).toBe("1010002") // leading 0 kept
+  })
+
   it("a body that is not JSON", async () => {
     const res = await fetch(`${emu.url}${AXB_PATH}`, { method: "POST", headers: signed(emu), body: "callerNum=+8613800000001" })
     expect((await json(res))["resultcode"]).toBe("1010002")

@@ -139,8 +139,11 @@ export const ACTION_NAMES = [
 ] as const
 export type ActionName = (typeof ACTION_NAMES)[number]
 
-/** `+86` then a mobile (1[3-9] + 9 digits) or a fixed line (area code without its 0, then the local number). */
-export const E164_CN = /^\+86(?:1[3-9]\d{9}|[2-9]\d{8,10})$/
+/**
+ * `+86` then a mobile (1[3-9] + 9 digits) or a fixed line: the area code without its 0 (10, 2x, or
+ * three digits from 3) and a 7-8 digit local number, e.g. `+8675528000001`, `+861062345678`.
+ */
+export const E164_CN = /^\+86(?:1[3-9]\d{9}|(?:10|2\d|[3-9]\d{2})\d{7,8})$/
 const AREA_CODE = /^0\d{2,3}$/
 
 /** Faults are keyed by an action, `*`, or `<action>@<subscriptionId>`; a typo would otherwise inject nothing. */
