@@ -14,7 +14,7 @@ import type { HuaweiEmulatorOptions, RunningHuaweiEmulator } from "../../src/emu
 import { parseHuaweiPush } from "../../src/providers/huawei/pushCodec.ts"
 import { verifyUsernameToken } from "../../src/providers/huawei/signature.ts"
 import type { HuaweiApp } from "../../src/providers/huawei/signature.ts"
-import { A, B, C, D } from "./huaweiSupport.ts"
+import { A, AX_CALLEE_PATH, B, C, D, hw } from "./huaweiSupport.ts"
 
 interface Received {
   readonly headers: IncomingHttpHeaders
@@ -167,6 +167,13 @@ describe("scripted calls", () => {
     const axBinding = emu.createBinding({ mode: "AX", origNum: D })
     expect(stateOf({ subscriptionId: axBinding.subscriptionId }).stateCode).toBe(8013)
     expect(stateOf({ subscriptionId: axBinding.subscriptionId, callerNum: C }).stateCode).toBe(0)
+    // a temporary callee lets A through X for a minute (huawei.md §3.2)
+    const callee = await hw(emu, "PUT", AX_CALLEE_PATH, { subscriptionId: axBinding.subscriptionId, calleeNum: B }, { appKey: "demoAxAppKey0001" })
+    expect(callee.body["resultcode"]).toBe("0")
+    emu.advanceClock(59)
+    expect(stateOf({ subscriptionId: axBinding.subscriptionId }).stateCode).toBe(0)
+    emu.advanceClock(2)
+    expect(stateOf({ subscriptionId: axBinding.subscriptionId }).stateCode).toBe(8013)
     emu.setXStatus(x, "10", "3")
     expect(stateOf({ subscriptionId: b.subscriptionId }).stateCode).toBe(8055)
     emu.setXStatus(x, "11")

@@ -2,11 +2,11 @@
 import { Redacted } from "effect"
 import { request } from "node:http"
 import type { RunningHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
-import { AX_PATH, AXB_PATH } from "../../src/emulator/huawei/index.ts"
+import { AX_CALLEE_PATH, AX_PATH, AXB_PATH } from "../../src/emulator/huawei/index.ts"
 import { createdOf, newNonce, signedHeaders } from "../../src/providers/huawei/signature.ts"
 import type { HuaweiApp, HuaweiAuth } from "../../src/providers/huawei/signature.ts"
 
-export { AX_PATH, AXB_PATH }
+export { AX_CALLEE_PATH, AX_PATH, AXB_PATH }
 
 export interface Signing {
   readonly appKey?: string

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import type { RunningHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import { createdOf, digestOf, newNonce } from "../../src/providers/huawei/signature.ts"
-import { A, ax, axb, AXB_PATH, B, C, D, hw, signed } from "./huaweiSupport.ts"
+import { A, ax, AX_CALLEE_PATH, axb, AXB_PATH, B, C, D, hw, signed } from "./huaweiSupport.ts"
 
 const AUTHORIZATION = (scheme: string) => `${scheme} realm="SDP",profile="UsernameToken",type="Appkey"`
 const WORKED = { appKey: "demoAppKey0001", nonce: "66C92B11FF8A425FB8D4CCFE0ED9ED1F", created: "2018-02-12T15:30:20Z" }
@@ -339,6 +339,15 @@ describe("AX bindings", () => {
     for (let i = 0; i < 4; i++) expect(await code(ax(emu, "POST", { origNum: A }))).toBe("0")
     expect(await code(ax(emu, "POST", { origNum: A }))).toBe("1011003")
     expect(await code(ax(emu, "POST", { origNum: B, privateNum: X0755 }))).toBe("1011004")
+  })
+
+  it("temporary callee: AX app only (1010040), an existing binding (1012007), a +86 calleeNum (1010002)", async () => {
+    const { subscriptionId, privateNum } = emu.createBinding({ mode: "AX", origNum: A }) as Record<string, any>
+    expect(await code(hw(emu, "PUT", AX_CALLEE_PATH, { subscriptionId, calleeNum: B }))).toBe("1010040")
+    expect(await code(hw(emu, "PUT", AX_CALLEE_PATH, { subscriptionId: "none", calleeNum: B }, { appKey: "demoAxAppKey0001" }))).toBe("1012007")
+    expect(await code(hw(emu, "PUT", AX_CALLEE_PATH, { privateNum, calleeNum: "13900000001" }, { appKey: "demoAxAppKey0001" }))).toBe("1010002")
+    expect(await code(hw(emu, "PUT", AX_CALLEE_PATH, { privateNum, calleeNum: B }, { appKey: "demoAxAppKey0001" }))).toBe("0")
+    expect(await code(hw(emu, "GET", AX_CALLEE_PATH, { privateNum }, { appKey: "demoAxAppKey0001" }))).toBe("1010006")
   })
 
   it("never expires; modify and unbind by origNum + privateNum", async () => {

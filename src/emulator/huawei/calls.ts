@@ -3,8 +3,8 @@
  * as the call events and the `fee` CDR it pushes. The platform's own refusals come first, as on the
  * real platform they happen before any forwarding: no binding for this caller on this X (8014), an X
  * without call rights (8055, status 9/10 or blacklisted), a direction the binding forbids (8016),
- * AX A dialling X without a temporary callee (8013), a frozen or arrears account (7108). Otherwise
- * the script says how the forwarded leg ended.
+ * AX A dialling X without a temporary callee set in the last minute (8013), an account that is not
+ * active (7108). Otherwise the script says how the forwarded leg ended.
  */
 import type { Binding, XNumber } from "./state.ts"
 
@@ -30,6 +30,9 @@ export interface CallScript {
   readonly events?: ReadonlyArray<CallEventType> | undefined
   readonly fee?: boolean | undefined
 }
+
+/** How long a temporary callee stays dialable (huawei.md §3.2: "about a minute"). */
+export const TEMP_CALLEE_MS = 60_000
 
 /** Q.850 cause of the forwarded leg for the callee-side stateCodes. */
 const Q850_OF: Readonly<Record<number, number>> = { 7503: 21, 7504: 21, 8035: 18, 8100: 1, 8101: 19, 8102: 17, 8103: 18, 8104: 20, 8105: 21 }
@@ -61,7 +64,8 @@ export const planCall = (
   x: XNumber,
   caller: string,
   script: CallScript,
-  accountBlocked: boolean
+  accountBlocked: boolean,
+  now: number
 ): PlannedCall => {
   const refused = (stateCode: number, matched = true): PlannedCall => ({ binding: matched ? binding : undefined, x: x.number, caller, forwardedTo: undefined, stateCode, answered: false })
   if (accountBlocked) return refused(7108)
@@ -70,8 +74,14 @@ export const planCall = (
   if (binding === undefined || (binding.kind === "AXB" && caller !== binding.callerNum && caller !== binding.calleeNum)) return refused(8014, false)
   let forwardedTo: string
   if (binding.kind === "AX") {
-    if (caller === binding.origNum) return refused(8013)
-    forwardedTo = binding.origNum
+    if (caller === binding.origNum) {
+      // A reaches the temporary callee set within the last minute, else nobody
+      const temp = binding.tempCallee
+      if (temp === undefined || now - temp.setAt > TEMP_CALLEE_MS) return refused(8013)
+      forwardedTo = temp.calleeNum
+    } else {
+      forwardedTo = binding.origNum
+    }
   } else {
     const fromA = caller === binding.callerNum
     if ((fromA && binding.callDirection === 2) || (!fromA && binding.callDirection === 1)) return refused(8016)

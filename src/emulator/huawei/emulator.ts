@@ -265,7 +265,7 @@ export class HuaweiEmulatorCore {
     const x = this.state.number(xNumber)
     if (x === undefined) throw new EmulatorControlError(404, "1011001", `X ${xNumber} is not in the pool`)
     const caller = script.callerNum ?? (binding === undefined ? "" : binding.kind === "AXB" ? binding.callerNum : binding.origNum)
-    const call: PlannedCall = planCall(binding, x, caller, script, this.account !== "active")
+    const call: PlannedCall = planCall(binding, x, caller, script, this.account !== "active", now)
     const app = this.app(binding?.appKey ?? x.appKey)!
     const sessionId = `${randomUUID().replaceAll("-", "")}@emulator.rtcpns`
     const icid = randomUUID().replaceAll("-", "").toUpperCase()

@@ -29,7 +29,7 @@ export {
 export type { HuaweiAppConfig, HuaweiEmulatorOptions, HuaweiMode, PoolNumberConfig } from "./options.ts"
 export { REPUSH_MINUTES } from "./pushes.ts"
 export type { PushAttempt, PushState, PushStats, PushView } from "./pushes.ts"
-export { AX_PATH, AXB_PATH, CEC_QUERY_CALL_STATE_PATH, CEC_TOKEN_PATH } from "./wire.ts"
+export { AX_CALLEE_PATH, AX_PATH, AXB_PATH, CEC_QUERY_CALL_STATE_PATH, CEC_TOKEN_PATH } from "./wire.ts"
 export type { XNumber, XStatus } from "./state.ts"
 
 export interface RunningHuaweiEmulator {

@@ -134,7 +134,7 @@ export interface ResolvedOptions {
 /** What the emulator counts requests and faults under: one name per API and method. */
 export const ACTION_NAMES = [
   "axbBind", "axbModify", "axbQuery", "axbUnbind",
-  "axBind", "axModify", "axQuery", "axUnbind",
+  "axBind", "axModify", "axQuery", "axUnbind", "axCallee",
   "cecToken", "cecQueryCallState"
 ] as const
 export type ActionName = (typeof ACTION_NAMES)[number]

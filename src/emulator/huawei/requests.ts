@@ -223,3 +223,13 @@ export const parseAxQuery = (f: Fields): Parsed<AxQuery> =>
   })
 
 export const parseAxUnbind = (f: Fields): Parsed<AxTarget> => parsing(() => axTarget(f))
+
+/** Temporary callee: `subscriptionId` or `privateNum`, and the `calleeNum` A reaches next. */
+export const parseAxCallee = (f: Fields): Parsed<{ readonly target: { readonly subscriptionId: string } | { readonly privateNum: string }; readonly calleeNum: string }> =>
+  parsing(() => {
+    const subscriptionId = text(f, "subscriptionId", 64)
+    const privateNum = number(f, "privateNum")
+    const calleeNum = required(number(f, "calleeNum"), "calleeNum")
+    if (subscriptionId !== undefined) return { target: { subscriptionId }, calleeNum }
+    return privateNum !== undefined ? { target: { privateNum }, calleeNum } : invalid("subscriptionId", "or privateNum is required")
+  })

@@ -87,6 +87,8 @@ export interface AxBinding extends AxSettings {
   readonly origNum: string
   readonly privateNum: string
   readonly subscribeTime: number
+  /** The temporary callee A reaches by dialling X, and when it was set (A must dial within a minute). */
+  readonly tempCallee: { readonly calleeNum: string; readonly setAt: number } | undefined
 }
 
 export type Binding = AxbBinding | AxBinding
@@ -286,7 +288,7 @@ export class BindingState {
       x = picked
     }
     const { privateNum: _p, areaCode: _a, areaMatchMode: _m, ...rest } = req
-    const b: AxBinding = { ...rest, kind: "AX", subscriptionId: this.newId(), appKey, privateNum: x, subscribeTime: now }
+    const b: AxBinding = { ...rest, kind: "AX", subscriptionId: this.newId(), appKey, privateNum: x, subscribeTime: now, tempCallee: undefined }
     this.add(b)
     return ok(b)
   }
@@ -306,6 +308,16 @@ export class BindingState {
       b.kind === "AX" && b.appKey === appKey &&
       ("subscriptionId" in q ? b.subscriptionId === q.subscriptionId : "origNum" in q ? b.origNum === q.origNum : b.privateNum === q.privateNum))
     return items.length === 0 ? fail("1012007") : ok(items.map((b) => ({ ...b })))
+  }
+
+  /** Sets the callee A reaches through X next, replacing the previous one (huawei.md §3.2). */
+  setTempCallee(appKey: string, target: { readonly subscriptionId: string } | { readonly privateNum: string }, calleeNum: string, now: number): Outcome<AxBinding> {
+    const b = [...this.bindings.values()].find((o): o is Mutable<AxBinding> =>
+      o.kind === "AX" && o.appKey === appKey && ("subscriptionId" in target ? o.subscriptionId === target.subscriptionId : o.privateNum === target.privateNum))
+    if (b === undefined) return fail("1012007")
+    if (calleeNum === b.origNum) return fail("1010002", "Invalid request: calleeNum must differ from origNum.")
+    b.tempCallee = { calleeNum, setAt: now }
+    return ok({ ...b })
   }
 
   unbindAx(appKey: string, target: AxTarget): Outcome<AxBinding> {

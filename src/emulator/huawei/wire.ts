@@ -17,7 +17,7 @@ import { DEFAULT_TOKEN_SECONDS, MAX_TOKEN_SECONDS, CALL_SERIAL_NO } from "./cec.
 import type { HuaweiEmulatorCore } from "./emulator.ts"
 import { wireFields } from "./emulator.ts"
 import type { ActionName, HuaweiMode, ResolvedApp } from "./options.ts"
-import { parseAxBind, parseAxbBind, parseAxbModify, parseAxbQuery, parseAxbUnbind, parseAxModify, parseAxQuery, parseAxUnbind } from "./requests.ts"
+import { parseAxBind, parseAxbBind, parseAxCallee, parseAxbModify, parseAxbQuery, parseAxbUnbind, parseAxModify, parseAxQuery, parseAxUnbind } from "./requests.ts"
 import type { Parsed } from "./requests.ts"
 import { result } from "./results.ts"
 import type { HuaweiResult } from "./results.ts"
@@ -25,6 +25,7 @@ import type { Outcome } from "./state.ts"
 
 export const AXB_PATH = "/rest/caas/relationnumber/partners/v1.0"
 export const AX_PATH = "/rest/provision/caas/privatenumber/v1.0"
+export const AX_CALLEE_PATH = "/rest/caas/privatenumber/calleenumber/v1.0"
 export const CEC_TOKEN_PATH = "/apigovernance/api/oauth/tokenByAkSk"
 export const CEC_QUERY_CALL_STATE_PATH = "/apiaccess/CC-Management/v1/mobileAgent/queryCallState"
 
@@ -71,11 +72,18 @@ const PRIVACY: Readonly<Record<string, { readonly mode: HuaweiMode; readonly met
       DELETE: ["axUnbind", (core, app, f) =>
         answer(parseAxUnbind(f), (t) => core.state.unbindAx(app.appKey, t), () => ({}))]
     }
+  },
+  [AX_CALLEE_PATH]: {
+    mode: "AX",
+    methods: {
+      PUT: ["axCallee", (core, app, f, now) =>
+        answer(parseAxCallee(f), (r) => core.state.setTempCallee(app.appKey, r.target, r.calleeNum, now), () => ({}))]
+    }
   }
 }
 
 /** Actions that change bindings: a frozen subscriber may still query, not bind, modify or unbind. */
-const CHANGES: ReadonlySet<ActionName> = new Set(["axbBind", "axbModify", "axbUnbind", "axBind", "axModify", "axUnbind"])
+const CHANGES: ReadonlySet<ActionName> = new Set(["axbBind", "axbModify", "axbUnbind", "axBind", "axModify", "axUnbind", "axCallee"])
 
 const HTML_502 = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>\n"
 
