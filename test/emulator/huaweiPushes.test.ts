@@ -247,7 +247,7 @@ describe("re-push", () => {
     emu.setXStatus("+8617000000000", "9", "2")
     await emu.settlePushes()
     emu.advanceClock(59.9) // the last 100 ms pass in real time
-    for (let i = 0; i < 50 && emu.pushes()[0]!.state !== "delivered"; i++) {
+    for (let i = 0; i < 250 && emu.pushes()[0]!.state !== "delivered"; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20))
       await emu.settlePushes()
     }
