@@ -1,8 +1,9 @@
 /**
  * The result codes the emulator answers with (shared/providers/huawei.md §3.4): `resultdesc` and the
- * HTTP status of each. Statuses in square brackets in huawei.md are used as printed; the header
- * checks answer 400 as Huawei's voice-call table shows them; every other business code rides on 200
- * (unconfirmed: no public table prints their status).
+ * HTTP status of each. Statuses in square brackets in huawei.md are used as printed, and the header
+ * checks answer 400 as Huawei's voice-call table shows them. The rest are the emulator's guesses (no
+ * public table prints them): 400 for a bad key or time, 403 for a blocked account or a mode
+ * mismatch, 405 for a wrong method, 200 for every other business code.
  */
 
 export interface HuaweiResult {
