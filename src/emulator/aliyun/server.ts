@@ -5,7 +5,8 @@
 import type { ServerResponse } from "node:http"
 import { createEmulatorHttpServer } from "../httpServer.ts"
 import type { EmulatorServer } from "../httpServer.ts"
-import { CONTROL_PREFIX, handleControlRequest } from "./control.ts"
+import { isControlUrl } from "../controlApi.ts"
+import { handleControlRequest } from "./control.ts"
 import type { EmulatorCore } from "./emulator.ts"
 import { gatewayError, gatewayErrorBody, newRequestId, renderBody } from "./render.ts"
 import { handleApiRequest } from "./wire.ts"
@@ -25,7 +26,7 @@ export const createEmulatorServer = (core: EmulatorCore): EmulatorServer =>
   createEmulatorHttpServer({
     dispatch: (req, res, body, schedule) => {
       const url = req.url ?? "/"
-      if (url === CONTROL_PREFIX || url.startsWith(`${CONTROL_PREFIX}/`) || url.startsWith(`${CONTROL_PREFIX}?`)) return handleControlRequest(core, req, res, body)
+      if (isControlUrl(url)) return handleControlRequest(core, req, res, body)
       handleApiRequest(core, schedule, req, res, body)
     },
     tooLarge: (res) => sendGatewayError(res, "EntityTooLarge"),

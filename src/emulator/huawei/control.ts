@@ -1,40 +1,17 @@
 /**
- * The control API under `/_emulator/`: JSON in, JSON out, unsigned, behind the shared guard (loopback
- * Host, JSON bodies, optional token). It drives the same operations as the programmatic API, for
- * tests, benchmarks and the demo running the emulator in another process.
+ * The Huawei emulator's control routes under `/_emulator/` (served by src/emulator/controlApi.ts:
+ * loopback Host, JSON bodies, optional token). They drive the same operations as the programmatic
+ * API, for tests, benchmarks and the demo running the emulator in another process.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { EmulatorControlError } from "../aliyun/emulator.ts"
-import { controlDenied } from "../controlGuard.ts"
+import { asObject, badRequest, handleControl, parseJson, routeList } from "../controlApi.ts"
+import type { ControlRoute } from "../controlApi.ts"
 import { CALL_EVENT_TYPES } from "./calls.ts"
 import type { CallEventType, CallScript } from "./calls.ts"
 import type { CecCallScript } from "./cec.ts"
 import type { AccountState, CreateBindingInput, HuaweiEmulatorCore } from "./emulator.ts"
 import type { XStatus } from "./state.ts"
-
-export const CONTROL_PREFIX = "/_emulator"
-
-const sendJson = (res: ServerResponse, status: number, value: unknown): void => {
-  const text = JSON.stringify(value)
-  res.writeHead(status, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) })
-  res.end(text)
-}
-
-const badRequest = (message: string) => new EmulatorControlError(400, "InvalidRequest", message)
-
-const parseJson = (body: Buffer): unknown => {
-  if (body.length === 0) return undefined
-  try {
-    return JSON.parse(body.toString("utf8"))
-  } catch {
-    throw badRequest("body is not valid JSON")
-  }
-}
-
-const asObject = (u: unknown): Record<string, unknown> => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) throw badRequest("body must be a JSON object")
-  return u as Record<string, unknown>
-}
 
 const optional = <A>(o: Record<string, unknown>, key: string, is: (v: unknown) => v is A, what: string): A | undefined => {
   const v = o[key]
@@ -81,12 +58,8 @@ const parseCecCall = (u: unknown): CecCallScript => {
   }
 }
 
-type Answer = readonly [number, unknown]
-type Handler = (core: HuaweiEmulatorCore, params: ReadonlyArray<string>, body: Buffer) => Answer | Promise<Answer>
-
-/** `:name` segments match anything and are handed to the handler in order. */
-const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
-  ["GET", "", () => [200, { routes: ROUTES.map(([m, pattern]) => `${m} ${CONTROL_PREFIX}/${pattern}`) }]],
+const ROUTES: ReadonlyArray<ControlRoute<HuaweiEmulatorCore>> = [
+  ["GET", "", () => routeList(ROUTES)],
   ["GET", "health", () => [200, { ok: true }]],
   ["GET", "state", (core) => [200, core.stateView()]],
   ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
@@ -123,45 +96,5 @@ const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
   ["POST", "stats/reset", (core) => (core.stats.reset(), [200, core.statsView()])]
 ]
 
-const match = (pattern: string, segments: ReadonlyArray<string>): ReadonlyArray<string> | undefined => {
-  const parts = pattern === "" ? [] : pattern.split("/")
-  if (parts.length !== segments.length) return undefined
-  const params: Array<string> = []
-  for (const [i, part] of parts.entries()) {
-    if (part.startsWith(":")) params.push(segments[i]!)
-    else if (part !== segments[i]) return undefined
-  }
-  return params
-}
-
-const route = (core: HuaweiEmulatorCore, method: string, segments: ReadonlyArray<string>, body: Buffer): Answer | Promise<Answer> => {
-  for (const [m, pattern, handler] of ROUTES) {
-    const params = m === method ? match(pattern, segments) : undefined
-    if (params !== undefined) return handler(core, params, body)
-  }
-  throw new EmulatorControlError(404, "UnknownRoute", `no control route ${method} ${CONTROL_PREFIX}/${segments.join("/")}; see GET ${CONTROL_PREFIX}`)
-}
-
-const sendError = (res: ServerResponse, e: unknown): void => {
-  if (!(e instanceof EmulatorControlError)) throw e
-  sendJson(res, e.status, { error: e.code, message: e.message })
-}
-
-export const handleControlRequest = (core: HuaweiEmulatorCore, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> | void => {
-  const denied = controlDenied(core.options.controlToken, req, body)
-  if (denied !== undefined) return sendJson(res, denied.status, { error: denied.code, message: denied.message })
-  const path = (req.url ?? "").split("?")[0]!.slice(CONTROL_PREFIX.length)
-  let segments: Array<string>
-  try {
-    segments = path.split("/").filter((s) => s !== "").map(decodeURIComponent)
-  } catch {
-    return sendJson(res, 400, { error: "InvalidRequest", message: "malformed percent-encoding in the path" })
-  }
-  try {
-    const answer = route(core, req.method ?? "", segments, body)
-    if (!(answer instanceof Promise)) return sendJson(res, answer[0], answer[1])
-    return answer.then(([status, value]) => sendJson(res, status, value), (e: unknown) => sendError(res, e))
-  } catch (e) {
-    sendError(res, e)
-  }
-}
+export const handleControlRequest = (core: HuaweiEmulatorCore, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> | void =>
+  handleControl(ROUTES, core, core.options.controlToken, req, res, body)

@@ -6,7 +6,8 @@
 import type { ServerResponse } from "node:http"
 import { createEmulatorHttpServer, MAX_BODY_BYTES } from "../httpServer.ts"
 import type { EmulatorServer } from "../httpServer.ts"
-import { CONTROL_PREFIX, handleControlRequest } from "./control.ts"
+import { isControlUrl } from "../controlApi.ts"
+import { handleControlRequest } from "./control.ts"
 import type { HuaweiEmulatorCore } from "./emulator.ts"
 import { result } from "./results.ts"
 import { handleApiRequest } from "./wire.ts"
@@ -22,7 +23,7 @@ export const createHuaweiEmulatorServer = (core: HuaweiEmulatorCore): EmulatorSe
   createEmulatorHttpServer({
     dispatch: (req, res, body, schedule) => {
       const url = req.url ?? "/"
-      if (url === CONTROL_PREFIX || url.startsWith(`${CONTROL_PREFIX}/`) || url.startsWith(`${CONTROL_PREFIX}?`)) return handleControlRequest(core, req, res, body)
+      if (isControlUrl(url)) return handleControlRequest(core, req, res, body)
       handleApiRequest(core, schedule, req, res, body)
     },
     tooLarge: (res) => sendError(res, 413, "1010002", `Invalid request: the body is larger than ${MAX_BODY_BYTES} bytes.`),
