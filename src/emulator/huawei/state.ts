@@ -40,11 +40,8 @@ export interface PreVoice {
   readonly calleeHintTone?: string | undefined
 }
 
-/** Settings a bind sets and a modify may change; stored and echoed, only callDirection routes calls. */
-export interface AxbSettings {
-  readonly callDirection: 0 | 1 | 2
-  /** Seconds; 0 = never expires. */
-  readonly duration: number
+/** Call settings both modes share; stored and echoed, they do not change routing in the emulator. */
+export interface CallSettings {
   /** Minutes per call; 0 = no cap. */
   readonly maxDuration: number
   readonly lastMinVoice: string | undefined
@@ -53,6 +50,13 @@ export interface AxbSettings {
   readonly privateSms: boolean | undefined
   readonly preVoice: PreVoice | undefined
   readonly userData: string | undefined
+}
+
+/** What an AXB bind sets and a modify may change; callDirection routes calls, duration ends the binding. */
+export interface AxbSettings extends CallSettings {
+  readonly callDirection: 0 | 1 | 2
+  /** Seconds; 0 = never expires. */
+  readonly duration: number
 }
 
 export interface AxbBinding extends AxbSettings {
@@ -68,15 +72,8 @@ export interface AxbBinding extends AxbSettings {
   readonly expiresAt: number
 }
 
-export interface AxSettings {
+export interface AxSettings extends CallSettings {
   readonly calleeNumDisplay: "0" | "1"
-  readonly maxDuration: number
-  readonly lastMinVoice: string | undefined
-  readonly recordFlag: boolean
-  readonly recordHintTone: string | undefined
-  readonly privateSms: boolean | undefined
-  readonly preVoice: PreVoice | undefined
-  readonly userData: string | undefined
 }
 
 /** AX bindings never expire. */
