@@ -34,6 +34,8 @@ export { evidenceOfStatus, statusOf } from "./domain/evidence.ts"
 export type { Evidence, Verdict } from "./domain/evidence.ts"
 export { aliyunProviderLayer } from "./providers/aliyun/provider.ts"
 export { classifyAliyunCode } from "./providers/aliyun/codes.ts"
+export { huaweiProviderLayer } from "./providers/huawei/provider.ts"
+export { classifyHuaweiCode } from "./providers/huawei/codes.ts"
 // Evidence between decisions: X status from pushes, the binding cache, X health from call outcomes (docs/outcomes.md).
 export { EvidenceStore, evidenceStoreLayer } from "./evidence/EvidenceStore.ts"
 export type { BindingRecord, CallOutcomeRecord, EvidenceStoreShape, XHealth, XStatusRecord } from "./evidence/EvidenceStore.ts"
@@ -46,3 +48,14 @@ export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./
 // The local Huawei privacy-call and CEC emulator (docs/emulator.md#the-huawei-emulator).
 export { HuaweiEmulator, huaweiEmulatorScoped, startHuaweiEmulator } from "./emulator/huawei/index.ts"
 export type { HuaweiEmulatorOptions, RunningHuaweiEmulator } from "./emulator/huawei/index.ts"
+// The exposure audit: every fallback-real recorded before it is returned (docs/audit.md).
+export { auditedEngineLayer, auditFailuresTotal, CurrentRequest, exposuresAuditedTotal } from "./audit/audited.ts"
+export type { RequestContext } from "./audit/audited.ts"
+export { AuditStoreError, ExposureStore } from "./audit/ExposureStore.ts"
+export type { ExposurePage, ExposureQuery, ExposureStoreShape } from "./audit/ExposureStore.ts"
+export { exposureStoreLayer } from "./audit/layer.ts"
+export { fileStoreLayer } from "./audit/fileStore.ts"
+export { pgStoreLayer, readerGrants, writerGrants } from "./audit/pgStore.ts"
+export { memoryStoreLayer } from "./audit/memoryStore.ts"
+export { ExposureEntry, ExposureRecord, makeNumberHasher } from "./audit/record.ts"
+export type { NumberHasher } from "./audit/record.ts"

@@ -15,11 +15,17 @@ import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
+import { makeCecCallState } from "./providers/huawei/cec.ts"
+import { resolveCecCredentials, resolveHuaweiApps } from "./providers/huawei/credentials.ts"
+import { makeHuaweiProvider } from "./providers/huawei/provider.ts"
 import { MoreProviders, PrivacyNumberProvider, type ProviderShape } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
 import { evidenceLayer } from "./evidence/layer.ts"
-import { type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
+import { CallStateSource, type OutcomeReceipt, type OutcomeReportInput, Outcomes } from "./evidence/outcomes.ts"
+import { auditedEngineLayer } from "./audit/audited.ts"
+import { AuditStoreError, type ExposureStore } from "./audit/ExposureStore.ts"
+import { exposureStoreLayer } from "./audit/layer.ts"
 
 /** A decide request that does not decode; `issues` lists every problem with its path. */
 export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()("InvalidRequest", {
@@ -41,28 +47,47 @@ export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, Inva
     Effect.mapError((e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
   )
 
-/** The Aliyun key pair to use, or why there is none. */
-export const aliyunCredentials = (settings: Settings) => {
-  const credentials = resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret)
-  return credentials !== undefined ? Effect.succeed(credentials) : Effect.fail(new InvalidSettings({
+/** The services the composed precall layers provide. */
+export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes | ExposureStore
+
+/**
+ * Every provider the settings configure, each built over undici, the default one first: Aliyun when
+ * it has a key pair (or a loopback emulator endpoint), then Huawei when it has an AXB app key (or a
+ * loopback endpoint). Each is its own name and endpoint, so limits, breakers and metrics are its own.
+ */
+const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> => {
+  const providers: Array<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>> = []
+  const aliyun = resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret)
+  if (aliyun !== undefined) {
+    providers.push(makeAliyunProvider({
+      endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials: aliyun,
+      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
+    }))
+  }
+  const huawei = resolveHuaweiApps(settings)
+  if (huawei !== undefined) {
+    providers.push(makeHuaweiProvider({ endpoint: settings.huaweiEndpoint.replace(/\/$/, ""), ...huawei, areaCode: settings.huaweiAreaCode }))
+  }
+  return providers.length > 0 ? Effect.succeed(providers) : Effect.fail(new InvalidSettings({
     issues: [{
       setting: "ALIBABA_CLOUD_ACCESS_KEY_ID",
-      message: `no Aliyun key pair configured for ${settings.aliyunEndpoint}; set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (only a loopback emulator endpoint runs without them)`
+      message: `no provider configured: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET for Aliyun (${settings.aliyunEndpoint}), or PRECALL_HUAWEI_APP_KEY and PRECALL_HUAWEI_APP_SECRET for Huawei (${settings.huaweiEndpoint}); only a loopback emulator endpoint runs without them`
     }]
   }))
 }
 
-/** The services the composed precall layers provide. */
-export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes
-
-/** Every provider the settings configure, each built over undici, the default one first. */
-const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> =>
-  Effect.map(aliyunCredentials(settings), (credentials) => [
-    makeAliyunProvider({
-      endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials,
-      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
-    })
-  ])
+/**
+ * The call-state source for outcomes reported by serial number: Huawei CEC when it has an AK/SK (or
+ * a loopback endpoint, with the emulator's demo pair); nothing otherwise.
+ */
+export const callStateLayer = (settings: Settings): Layer.Layer<never> => {
+  const credentials = resolveCecCredentials(settings)
+  return credentials === undefined
+    ? Layer.empty
+    : Layer.effect(CallStateSource, makeCecCallState({ endpoint: settings.huaweiCecEndpoint.replace(/\/$/, ""), ...credentials })).pipe(
+      Layer.provide(NodeHttpClient.layerUndici)
+    )
+}
 
 /**
  * The provider adapters chosen by the settings, over undici: the first is the default provider
@@ -99,33 +124,44 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
  * const d = yield* decide({ poolKey, subsId, phoneNoX }).pipe(Effect.provide(PrecallLive(settings)))
  * ```
  */
-export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings> =>
+export const PrecallLive = (settings: Settings): Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> =>
   PrecallWith(settings, providerLayer(settings))
 
 /**
  * The engine with everything around it (status cache, coalescing, rate limits, circuit breakers,
- * shared Redis) over a provider of your own: the composition PrecallLive uses for Aliyun.
+ * shared Redis, the exposure audit) over a provider of your own: the composition PrecallLive uses
+ * for Aliyun. `exposures` is where fallback-real decisions are recorded (docs/audit.md); by default
+ * the store the settings name (PostgreSQL or the JSON-lines file). Fails at start with
+ * InvalidSettings when real-number fallback is allowed without PRECALL_AUDIT_HASH_SECRET, and with
+ * AuditStoreError when the audit's database cannot be reached or migrated.
  *
  * @since 0.2.0
  * @example
  * ```ts
  * const Live = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider))
+ * const InTests = PrecallWith(settings, Layer.succeed(PrivacyNumberProvider, myProvider), memoryStoreLayer())
  * ```
  */
 export const PrecallWith = <E>(
   settings: Settings,
-  provider: Layer.Layer<PrivacyNumberProvider, E>
-): Layer.Layer<PrecallServices, E> =>
-  engineLayer(settings).pipe(
+  provider: Layer.Layer<PrivacyNumberProvider, E>,
+  exposures: Layer.Layer<ExposureStore, AuditStoreError> = exposureStoreLayer(settings)
+): Layer.Layer<PrecallServices, E | InvalidSettings | AuditStoreError> => {
+  const core = engineLayer(settings).pipe(
     Layer.provide(provider),
     // status cache and coalescing, shared through Redis when PRECALL_REDIS_URL is set
     Layer.provide(cacheLayer(settings)),
     // shared rate limits and per-endpoint circuit breakers around every provider attempt
     Layer.provideMerge(guardLayer(settings)),
-    // X status from pushes, the binding cache and X health from call outcomes: one store per process
-    Layer.provideMerge(evidenceLayer(settings)),
+    // X status from pushes, the binding cache and X health from call outcomes: one store per process;
+    // outcomes reported by serial number are looked up at the call-state source (Huawei CEC) when one is configured
+    Layer.provideMerge(evidenceLayer(settings).pipe(Layer.provide(callStateLayer(settings)))),
     Layer.provideMerge(sharedRedisLayer(settings))
   )
+  // The exposure audit wraps the engine from outside, so it sees the final decision (src/audit/audited.ts);
+  // merged last, its Engine is the one provided.
+  return Layer.merge(core, auditedEngineLayer(settings).pipe(Layer.provide(core))).pipe(Layer.provideMerge(exposures))
+}
 
 /**
  * PrecallLive with the settings read from the environment (PRECALL_*, ALIBABA_CLOUD_*).
@@ -136,7 +172,7 @@ export const PrecallWith = <E>(
  * Effect.runPromise(decide(request).pipe(Effect.provide(PrecallFromEnv)))
  * ```
  */
-export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings> = Layer.unwrap(
+export const PrecallFromEnv: Layer.Layer<PrecallServices, InvalidSettings | AuditStoreError> = Layer.unwrap(
   Effect.map(Effect.suspend(() => settingsFromEnv(process.env)), PrecallLive)
 )
 
@@ -155,7 +191,7 @@ export const decide = (input: DecideRequestInput | unknown): Effect.Effect<Decis
 
 /** A rejected promise from the Promise API: `code` says which kind, `issues` says what exactly. */
 export class PrecallError extends Error {
-  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED"
+  readonly code: "INVALID_SETTINGS" | "INVALID_REQUEST" | "CLOSED" | "AUDIT_UNAVAILABLE"
   readonly issues: ReadonlyArray<{ readonly path: string; readonly message: string }>
   constructor(code: PrecallError["code"], message: string, issues: PrecallError["issues"] = []) {
     super(message)
@@ -193,14 +229,22 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     throw new PrecallError("INVALID_SETTINGS", settings.failure.message,
       settings.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
   }
-  const credentials = await Effect.runPromise(Effect.result(aliyunCredentials(settings.success)))
-  if (credentials._tag === "Failure") {
-    throw new PrecallError("INVALID_SETTINGS", credentials.failure.message,
-      credentials.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
+  const providers = await Effect.runPromise(Effect.result(configuredProviders(settings.success)))
+  if (providers._tag === "Failure") {
+    throw new PrecallError("INVALID_SETTINGS", providers.failure.message,
+      providers.failure.issues.map((i) => ({ path: i.setting, message: i.message })))
   }
   // OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT is set (src/telemetry/otlp.ts); flushed on close().
   const runtime = ManagedRuntime.make(PrecallLive(settings.success).pipe(Layer.provideMerge(telemetryLayer(process.env))))
-  const engine = await runtime.runPromise(Effect.service(Engine))
+  // the layers fail at start without the audit's hash secret (InvalidSettings) or its store (AuditStoreError)
+  const engine = await runtime.runPromise(Effect.service(Engine)).catch(async (e: unknown) => {
+    await runtime.dispose()
+    if (e instanceof InvalidSettings) {
+      throw new PrecallError("INVALID_SETTINGS", e.message, e.issues.map((i) => ({ path: i.setting, message: i.message })))
+    }
+    if (e instanceof AuditStoreError) throw new PrecallError("AUDIT_UNAVAILABLE", `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`)
+    throw e
+  })
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.

@@ -4,6 +4,8 @@ import { Command, Flag } from "effect/cli"
 import { decide, PrecallLive } from "../precall.ts"
 import { settingsFromEnv } from "../policy/settings.ts"
 import { BindingMode } from "../domain/binding.ts"
+import { resolveCredentials } from "../providers/aliyun/credentials.ts"
+import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
 import { exitCodes, failWith } from "./exit.ts"
 
 /** Request field → the flag a user typed, so errors name the flag. */
@@ -23,7 +25,7 @@ export const decideCommand = Command.make("decide", {
     Flag.optional
   ),
   poolKey: Flag.String("pool-key").pipe(
-    Flag.withDescription("number pool key, e.g. FC100000000001 (required for aliyun; Huawei has no pools: default huawei)"),
+    Flag.withDescription("number pool key, e.g. FC100000000001 (required for aliyun; Huawei has no pools: default huawei when the binding is on Huawei)"),
     Flag.optional
   ),
   subsId: Flag.String("subs-id").pipe(Flag.withDescription("binding id (Aliyun SubsId, Huawei subscriptionId) returned when it was bound")),
@@ -42,9 +44,15 @@ export const decideCommand = Command.make("decide", {
     const settings = yield* settingsFromEnv(process.env)
     const some = <A>(o: { _tag: "Some"; value: A } | { _tag: "None" }) => (o._tag === "Some" ? o.value : undefined)
     const binding = { phoneNoA: some(flags.phoneNoA), phoneNoB: some(flags.phoneNoB), mode: some(flags.mode) }
+    // the provider decided on: the named one, else the default (Aliyun when configured, else Huawei)
+    const provider = some(flags.provider) ??
+      (resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret) === undefined &&
+          resolveHuaweiApps(settings) !== undefined
+        ? "huawei"
+        : undefined)
     const request = Object.fromEntries(Object.entries({
       // Huawei has no number pools: its bindings are keyed by app, so the pool key is only a label there
-      provider: some(flags.provider), poolKey: some(flags.poolKey) ?? (some(flags.provider) === "huawei" ? "huawei" : undefined), subsId: flags.subsId, phoneNoX: flags.phoneNoX, callerNo: some(flags.callerNo),
+      provider: some(flags.provider), poolKey: some(flags.poolKey) ?? (provider === "huawei" ? "huawei" : undefined), subsId: flags.subsId, phoneNoX: flags.phoneNoX, callerNo: some(flags.callerNo),
       realCallee: some(flags.realCallee), extension: some(flags.extension),
       binding: Object.values(binding).some((v) => v !== undefined)
         ? Object.fromEntries(Object.entries(binding).filter(([, v]) => v !== undefined))
@@ -55,7 +63,8 @@ export const decideCommand = Command.make("decide", {
   }).pipe(
     Effect.catchTags({
       InvalidRequest: (e) => usageError(e.issues.map((i) => `${flagOf[i.path] ?? i.path}: ${i.message}`).join("; ")),
-      InvalidSettings: (e) => usageError(e.message)
+      InvalidSettings: (e) => usageError(e.message),
+      AuditStoreError: (e) => failWith(exitCodes.unexpected, `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`)
     })
   )
 ).pipe(Command.withDescription(

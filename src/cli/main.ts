@@ -1,5 +1,5 @@
 /**
- * The `precall` command line: decide, serve, emulator. Exit codes: 0 a decision was printed (or the
+ * The `precall` command line: decide, serve, emulator, audit. Exit codes: 0 a decision was printed (or the
  * command ran and stopped cleanly), 2 bad arguments or settings, 1 anything unexpected. Every error
  * is one line on stderr that starts with `precall:`; `--help` on any command lists its flags.
  */
@@ -7,6 +7,7 @@ import { NodeRuntime, NodeServices } from "@effect/platform-node"
 import { Cause, Effect } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import { createRequire } from "node:module"
+import { auditCommand } from "./audit.ts"
 import { decideCommand } from "./decide.ts"
 import { emulatorCommand } from "./emulator.ts"
 import { exitCodes, failWith } from "./exit.ts"
@@ -17,7 +18,7 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { re
 
 const precall = Command.make("precall").pipe(
   Command.withDescription("Call fallback resolution: one pre-call decision for masked-number calls"),
-  Command.withSubcommands([decideCommand, emulatorCommand, serveCommand])
+  Command.withSubcommands([decideCommand, emulatorCommand, serveCommand, auditCommand])
 )
 
 /** Bad invocations: one line on stderr instead of the help page plus a multi-line error block. */

@@ -5,6 +5,7 @@ import { stdoutLogger } from "../service/logging.ts"
 import { RequestTracker } from "../service/middleware.ts"
 import { runService } from "../service/service.ts"
 import { usageError } from "./decide.ts"
+import { exitCodes, failWith } from "./exit.ts"
 
 /**
  * Runs after the server has drained. runMain exits 130 on any signal; a drain that cut no request
@@ -26,6 +27,7 @@ export const serveCommand = Command.make("serve", {
   return runService(process.env, { port: Option.getOrUndefined(flags.port), host: Option.getOrUndefined(flags.host), demo: flags.demo }, tracker).pipe(
     Effect.catchTags({
       InvalidSettings: (e) => usageError(e.message),
+      AuditStoreError: (e) => failWith(exitCodes.unexpected, `exposure audit unavailable (${e.store} ${e.reason}): ${e.message}`),
       ServeError: (e) => Effect.sync(() => {
         process.stderr.write(`precall: cannot listen: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`)
         process.exitCode = 1

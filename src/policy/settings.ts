@@ -37,7 +37,10 @@ export const defaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  huaweiCecEndpoint: "https://service.besclouds.com",
+  auditFile: "precall-audit.jsonl",
+  auditTimeoutMs: 300
 } as const
 
 /**
@@ -130,13 +133,35 @@ const SettingsFields = Schema.Struct({
   huaweiAxAppKey: Schema.optionalKey(Schema.NonEmptyString),
   huaweiAxAppSecret: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
   /** Request signing: `aksk` (HMAC-SHA256, current) or `wsse` (SHA-256, legacy). */
-  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth)
+  huaweiAuth: withDefault(Schema.Literals(["aksk", "wsse"]), defaults.huaweiAuth),
+  /** City code (`0755`, `010`) whose X numbers a new Huawei binding takes (areaMatchMode 1 widens it); absent: the platform picks. */
+  huaweiAreaCode: Schema.optionalKey(Schema.String.check(Schema.makeFilter((s: string) => /^0\d{2,3}$/.test(s), { expected: "an area code of 0 and 2-3 digits, e.g. 0755" }))),
+  /** Huawei CEC (contact center): where queryCallState is asked, with its own AK/SK. */
+  huaweiCecEndpoint: withDefault(
+    Schema.String.check(Schema.makeFilter((s: string) => endpointProblem(s) ?? true)),
+    defaults.huaweiCecEndpoint
+  ),
+  huaweiCecAk: Schema.optionalKey(Schema.NonEmptyString),
+  huaweiCecSk: Schema.optionalKey(Schema.Redacted(Schema.NonEmptyString)),
+  /**
+   * The exposure audit (docs/audit.md) in PostgreSQL, e.g. postgres://precall_audit_writer@db/precall;
+   * Redacted, as it may carry a password. Unset: the JSON-lines file `auditFile`.
+   */
+  auditDatabaseUrl: Schema.optionalKey(Schema.Redacted(
+    Schema.String.check(Schema.makeFilter((s: string) => URL.canParse(s) && /^postgres(ql)?:$/.test(new URL(s).protocol) && new URL(s).hostname !== "", { expected: "a postgres:// or postgresql:// URL" }))
+  )),
+  /** The exposure audit's append-only JSON-lines file, when no database is configured. */
+  auditFile: withDefault(Schema.NonEmptyString, defaults.auditFile),
+  /** Key of the audit's number hash (HMAC), so an officer can search for a number the audit does not hold. Needed for real-number fallback. */
+  auditHashSecret: Schema.optionalKey(Schema.Redacted(Schema.String.check(Schema.isMinLength(16)))),
+  /** Longest a fallback-real decision waits for its audit record; past it the decision is refuse. */
+  auditTimeoutMs: withDefault(between(1, 10_000), defaults.auditTimeoutMs)
 })
 
 export const Settings = SettingsFields
 
 /** Settings held as Redacted: given as plain strings or Redacted, never printed. */
-const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret"] as const
+const secretFields = ["aliyunAccessKeySecret", "redisUrl", "redisKeySecret", "huaweiAppSecret", "huaweiAxAppSecret", "huaweiCecSk", "auditDatabaseUrl", "auditHashSecret"] as const
 type SecretField = typeof secretFields[number]
 export type Settings = typeof Settings.Type
 /** Settings as a user writes them: every key optional, secrets as plain strings or Redacted. */
@@ -144,8 +169,11 @@ export type SettingsInput = Partial<Omit<typeof Settings.Encoded, SecretField>> 
   readonly aliyunAccessKeySecret?: string | Redacted.Redacted<string>
   readonly huaweiAppSecret?: string | Redacted.Redacted<string>
   readonly huaweiAxAppSecret?: string | Redacted.Redacted<string>
+  readonly huaweiCecSk?: string | Redacted.Redacted<string>
   readonly redisUrl?: string | Redacted.Redacted<string>
   readonly redisKeySecret?: string | Redacted.Redacted<string>
+  readonly auditDatabaseUrl?: string | Redacted.Redacted<string>
+  readonly auditHashSecret?: string | Redacted.Redacted<string>
 }
 
 /** The environment variable behind each setting. */
@@ -185,7 +213,15 @@ export const envNames: Readonly<Record<keyof Settings, string>> = {
   huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
   huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
   huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-  huaweiAuth: "PRECALL_HUAWEI_AUTH"
+  huaweiAuth: "PRECALL_HUAWEI_AUTH",
+  huaweiAreaCode: "PRECALL_HUAWEI_AREA_CODE",
+  huaweiCecEndpoint: "PRECALL_HUAWEI_CEC_ENDPOINT",
+  huaweiCecAk: "PRECALL_HUAWEI_CEC_AK",
+  huaweiCecSk: "PRECALL_HUAWEI_CEC_SK",
+  auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
+  auditFile: "PRECALL_AUDIT_FILE",
+  auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
+  auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
 }
 
 export interface SettingIssue {
@@ -229,7 +265,7 @@ const crossFieldIssues = (s: Settings, nameOf: (field: keyof Settings) => string
     const missing: keyof Settings = s.aliyunAccessKeyId === undefined ? "aliyunAccessKeyId" : "aliyunAccessKeySecret"
     issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === "aliyunAccessKeyId" ? "aliyunAccessKeySecret" : "aliyunAccessKeyId")}` })
   }
-  for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"]] as const) {
+  for (const [key, secret] of [["huaweiAppKey", "huaweiAppSecret"], ["huaweiAxAppKey", "huaweiAxAppSecret"], ["huaweiCecAk", "huaweiCecSk"]] as const) {
     if ((s[key] === undefined) !== (s[secret] === undefined)) {
       const missing = s[key] === undefined ? key : secret
       issues.push({ setting: nameOf(missing), message: `must be set together with ${nameOf(missing === key ? secret : key)}` })
@@ -269,7 +305,7 @@ export const settingsFromObject = (input: SettingsInput): Effect.Effect<Settings
 const numeric = new Set<keyof Settings>([
   "deadlineMs", "attemptTimeoutMs", "maxAttempts", "retryBaseMs", "bindingTtlS", "statusTtlMs", "redisTimeoutMs",
   "breakerFailureRatio", "breakerMinimumCalls", "breakerWindow", "breakerOpenMs", "throttleCooldownMs",
-  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS"
+  "xFailureThreshold", "xFailureWindowS", "temporaryBindingS", "aliyunStatusProbeS", "auditTimeoutMs"
 ])
 
 /** `QueryCallStatus=200,BindAxb=5000` → a record; anything else is left as the raw string for Schema to reject. */

@@ -8,6 +8,7 @@ import { Decision } from "../domain/decision.ts"
 import { DecideRequest } from "../domain/request.ts"
 import { Authorization } from "./auth.ts"
 import { JsonBody } from "./body.ts"
+import { exposuresGroup } from "./exposures.ts"
 import { outcomesGroup } from "./outcomes.ts"
 import { ReadinessReport } from "./readiness.ts"
 
@@ -39,6 +40,7 @@ export class PrecallApi extends HttpApi.make("precall")
   .add(decisions)
   .add(operations)
   .add(outcomesGroup)
+  .add(exposuresGroup)
   .annotate(OpenApi.Title, "precall")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Description, "Pre-call decisions for masked-number (privacy number) calls")

@@ -1,7 +1,12 @@
 /**
  * API keys on `/v1/*`: `Authorization: Bearer <key>`, checked against PRECALL_API_KEYS in constant time.
+ * The exposures endpoint takes admin keys (PRECALL_ADMIN_KEYS) instead, and only them: the two lists
+ * are disjoint (config.ts), so a decision key cannot read exposures and an admin key cannot decide.
+ *
+ * A key is named in records and logs by its id, `k_` + the first 12 hex digits of its SHA-256
+ * (`printf %s "$KEY" | sha256sum | cut -c1-12`), never by itself.
  */
-import { Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Unauthorized, unauthorized } from "./errors.ts"
@@ -15,26 +20,66 @@ export class Authorization extends HttpApiMiddleware.Service<Authorization>()("p
 // depend on how long the presented key is or how much of it matches.
 const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest()
 
-/** True when `presented` is one of `keys`; every key is compared, so timing does not tell which one matched. */
-export const makeKeyCheck = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((presented: string) => boolean) => {
-  const digests = keys.map((k) => digest(Redacted.value(k)))
+/** The id a key is known by in audit records and logs: `k_` + 12 hex digits of its SHA-256. */
+export const keyIdOf = (key: string): string => `k_${digest(key).toString("hex").slice(0, 12)}`
+
+/**
+ * The id of the key `presented` is, or undefined; every key is compared, so timing does not tell
+ * which one matched.
+ */
+export const makeKeyMatch = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((presented: string) => string | undefined) => {
+  const known = keys.map((k) => ({ digest: digest(Redacted.value(k)), id: keyIdOf(Redacted.value(k)) }))
   return (presented) => {
     const candidate = digest(presented)
-    let match = false
-    for (const d of digests) match = timingSafeEqual(d, candidate) || match
+    let match: string | undefined = undefined
+    for (const k of known) if (timingSafeEqual(k.digest, candidate)) match = k.id
     return match
   }
 }
 
+/** True when `presented` is one of `keys`. */
+export const makeKeyCheck = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((presented: string) => boolean) => {
+  const match = makeKeyMatch(keys)
+  return (presented) => match(presented) !== undefined
+}
+
+/** The id of the API key that authorised the current request; null when the API is open (the demo). */
+export const CurrentApiKeyId = Context.Reference<string | null>("precall/service/CurrentApiKeyId", { defaultValue: () => null })
+
 /** With no keys the API is open: only the embedded emulator demo is allowed to run like that (see config.ts). */
 export const authorizationLayer = (keys: ReadonlyArray<Redacted.Redacted<string>>): Layer.Layer<Authorization> => {
-  const isKnown = makeKeyCheck(keys)
+  const match = makeKeyMatch(keys)
   return Layer.succeed(Authorization, {
     bearer: (httpEffect, { credential }) => {
       if (keys.length === 0) return httpEffect
       const presented = Redacted.value(credential)
       if (presented === "") return Effect.fail(unauthorized("missing API key: send Authorization: Bearer <key>"))
-      return isKnown(presented) ? httpEffect : Effect.fail(unauthorized("unknown API key"))
+      const id = match(presented)
+      return id !== undefined ? Effect.provideService(httpEffect, CurrentApiKeyId, id) : Effect.fail(unauthorized("unknown API key"))
+    }
+  })
+}
+
+/** Admin keys, on the exposures endpoint only. */
+export class AdminAuthorization extends HttpApiMiddleware.Service<AdminAuthorization>()("precall/service/AdminAuthorization", {
+  security: { bearer: HttpApiSecurity.bearer },
+  error: Unauthorized
+}) {}
+
+/**
+ * Admin keys: with none, the exposures endpoint refuses everyone, except in the open demo (`open`:
+ * no API keys either), where it is as open as the rest.
+ */
+export const adminAuthorizationLayer = (keys: ReadonlyArray<Redacted.Redacted<string>>, open: boolean): Layer.Layer<AdminAuthorization> => {
+  const match = makeKeyMatch(keys)
+  return Layer.succeed(AdminAuthorization, {
+    bearer: (httpEffect, { credential }) => {
+      if (keys.length === 0 && open) return httpEffect
+      if (keys.length === 0) return Effect.fail(unauthorized("no admin keys configured: set PRECALL_ADMIN_KEYS to read exposures"))
+      const presented = Redacted.value(credential)
+      if (presented === "") return Effect.fail(unauthorized("missing admin key: send Authorization: Bearer <admin key>"))
+      const id = match(presented)
+      return id !== undefined ? Effect.provideService(httpEffect, CurrentApiKeyId, id) : Effect.fail(unauthorized("unknown admin key"))
     }
   })
 }

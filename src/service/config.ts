@@ -10,7 +10,7 @@ import { Effect, Redacted } from "effect"
 import { envNames, InvalidSettings, type SettingIssue, type Settings, settingsFromEnv } from "../policy/settings.ts"
 import { isLoopbackEndpoint } from "../policy/endpoint.ts"
 
-const serviceEnvNames = { port: "PORT", apiKeys: "PRECALL_API_KEYS", shutdownGraceMs: "PRECALL_SHUTDOWN_GRACE_MS" } as const
+const serviceEnvNames = { port: "PORT", apiKeys: "PRECALL_API_KEYS", adminKeys: "PRECALL_ADMIN_KEYS", shutdownGraceMs: "PRECALL_SHUTDOWN_GRACE_MS" } as const
 
 /** Shorter bearer keys can be guessed; 24 printable characters carry well over 128 bits when random. */
 export const MIN_API_KEY_LENGTH = 24
@@ -22,6 +22,8 @@ export interface ServiceConfig {
   readonly host: string
   /** Empty only in the demo: `/v1/*` is then open. */
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  /** Keys of GET /v1/exposures only (PRECALL_ADMIN_KEYS); none of them is also an API key. */
+  readonly adminKeys: ReadonlyArray<Redacted.Redacted<string>>
   readonly shutdownGraceMs: number
   /** `--demo`: run open against the embedded Aliyun emulator. */
   readonly demo: boolean
@@ -51,10 +53,11 @@ const integer = (raw: string | undefined, fallback: number, min: number, max: nu
 const TOKEN = /^[\x21-\x7e]+$/
 
 /** Why a real provider is configured, or undefined for the zero-credential demo. */
-const realProviderReason = (env: Env): string | undefined => {
-  const keyId = present(env, envNames.aliyunAccessKeyId)
-  const endpoint = present(env, envNames.aliyunEndpoint)
-  if (keyId !== undefined) return `${envNames.aliyunAccessKeyId} is set`
+/** Why a provider's settings point at something real (a key, or an endpoint set), or undefined when they do not. */
+const providerReason = (env: Env, keyName: string, endpointName: string): string | undefined => {
+  const keyId = present(env, keyName)
+  const endpoint = present(env, endpointName)
+  if (keyId !== undefined) return `${keyName} is set`
   if (endpoint === undefined) return undefined
   let loopback = false
   try {
@@ -62,8 +65,12 @@ const realProviderReason = (env: Env): string | undefined => {
   } catch {
     // an unparsable endpoint is reported by the engine settings; here it only means "not the demo"
   }
-  return loopback ? `${envNames.aliyunEndpoint} is set (an external emulator)` : `${envNames.aliyunEndpoint} points at ${endpoint}`
+  return loopback ? `${endpointName} is set (an external emulator)` : `${endpointName} points at ${endpoint}`
 }
+
+/** Aliyun's reason, else Huawei's: either provider alone is enough for the engine. */
+const realProviderReason = (env: Env): string | undefined =>
+  providerReason(env, envNames.aliyunAccessKeyId, envNames.aliyunEndpoint) ?? providerReason(env, envNames.huaweiAppKey, envNames.huaweiEndpoint)
 
 export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect.Effect<ServiceConfig, InvalidSettings> => {
   const issues: Array<SettingIssue> = []
@@ -76,11 +83,21 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
   const grace = integer(present(env, serviceEnvNames.shutdownGraceMs), serviceDefaults.shutdownGraceMs, 0, 600_000)
   if (typeof grace === "string") issues.push({ setting: serviceEnvNames.shutdownGraceMs, message: grace })
 
-  const keys = (env[serviceEnvNames.apiKeys] ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
-  keys.forEach((k, i) => {
-    if (!TOKEN.test(k)) issues.push({ setting: serviceEnvNames.apiKeys, message: `key #${i + 1} has spaces or non-ASCII characters; a bearer token cannot carry them` })
-    else if (k.length < MIN_API_KEY_LENGTH) {
-      issues.push({ setting: serviceEnvNames.apiKeys, message: `key #${i + 1} has ${k.length} characters; at least ${MIN_API_KEY_LENGTH} are needed so it cannot be guessed (e.g. openssl rand -hex 16)` })
+  const keyList = (setting: string) => {
+    const list = (env[setting] ?? "").split(",").map((k) => k.trim()).filter((k) => k !== "")
+    list.forEach((k, i) => {
+      if (!TOKEN.test(k)) issues.push({ setting, message: `key #${i + 1} has spaces or non-ASCII characters; a bearer token cannot carry them` })
+      else if (k.length < MIN_API_KEY_LENGTH) {
+        issues.push({ setting, message: `key #${i + 1} has ${k.length} characters; at least ${MIN_API_KEY_LENGTH} are needed so it cannot be guessed (e.g. openssl rand -hex 16)` })
+      }
+    })
+    return list
+  }
+  const keys = keyList(serviceEnvNames.apiKeys)
+  const adminKeys = keyList(serviceEnvNames.adminKeys)
+  adminKeys.forEach((k, i) => {
+    if (keys.includes(k)) {
+      issues.push({ setting: serviceEnvNames.adminKeys, message: `key #${i + 1} is also in ${serviceEnvNames.apiKeys}: an admin key must not decide, nor a decision key read exposures; use another key` })
     }
   })
   const real = realProviderReason(env)
@@ -88,11 +105,15 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
   if (demo) {
     const production = [
       keys.length > 0 ? serviceEnvNames.apiKeys : undefined,
+      adminKeys.length > 0 ? serviceEnvNames.adminKeys : undefined,
       present(env, envNames.redisUrl) !== undefined ? envNames.redisUrl : undefined,
       present(env, envNames.aliyunAccessKeyId) !== undefined ? envNames.aliyunAccessKeyId : undefined,
-      real !== undefined && present(env, envNames.aliyunAccessKeyId) === undefined && !isLoopbackEndpoint(present(env, envNames.aliyunEndpoint) ?? "")
-        ? envNames.aliyunEndpoint
-        : undefined
+      present(env, envNames.huaweiAppKey) !== undefined ? envNames.huaweiAppKey : undefined,
+      ...([[envNames.aliyunAccessKeyId, envNames.aliyunEndpoint], [envNames.huaweiAppKey, envNames.huaweiEndpoint]] as const).map(([key, endpoint]) =>
+        providerReason(env, key, endpoint) !== undefined && present(env, key) === undefined && !isLoopbackEndpoint(present(env, endpoint) ?? "")
+          ? endpoint
+          : undefined
+      )
     ].filter((name) => name !== undefined)
     if (production.length > 0) {
       issues.push({
@@ -103,7 +124,7 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
   } else if (real === undefined) {
     issues.push({
       setting: envNames.aliyunAccessKeyId,
-      message: `no provider configured: set ${envNames.aliyunAccessKeyId} and ${envNames.aliyunAccessKeySecret} (or ${envNames.aliyunEndpoint} for an emulator), or run \`precall serve --demo\` for the zero-credential demo`
+      message: `no provider configured: set ${envNames.aliyunAccessKeyId} and ${envNames.aliyunAccessKeySecret} (or ${envNames.aliyunEndpoint} for an emulator), or ${envNames.huaweiAppKey} and ${envNames.huaweiAppSecret} (or ${envNames.huaweiEndpoint}), or run \`precall serve --demo\` for the zero-credential demo`
     })
   } else if (keys.length === 0) {
     issues.push({
@@ -113,7 +134,7 @@ export const serviceConfigFromEnv = (env: Env, flags: ServiceFlags = {}): Effect
     })
   }
   if (issues.length > 0 || typeof port === "string" || typeof grace === "string") return Effect.fail(new InvalidSettings({ issues }))
-  return Effect.succeed({ port, host, apiKeys: keys.map((k) => Redacted.make(k)), shutdownGraceMs: grace, demo })
+  return Effect.succeed({ port, host, apiKeys: keys.map((k) => Redacted.make(k)), adminKeys: adminKeys.map((k) => Redacted.make(k)), shutdownGraceMs: grace, demo })
 }
 
 /** The engine's settings and the service's, with the problems of both reported together. */

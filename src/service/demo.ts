@@ -2,8 +2,13 @@
  * The zero-credential demo behind `npm start`: the Aliyun emulator in-process on a free loopback
  * port, seeded with one binding per provider answer, and a ready-to-paste curl line for each.
  */
-import { Effect, type Scope } from "effect"
+import { Effect, Redacted, type Scope } from "effect"
+import { randomBytes } from "node:crypto"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import type { DecideRequestInput } from "../domain/request.ts"
+import type { Settings } from "../policy/settings.ts"
 import { aliyunEmulatorScoped, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET, type RunningAliyunEmulator } from "../emulator/aliyun/index.ts"
 
 export interface DemoCase {
@@ -31,12 +36,21 @@ const seedDemo = (emulator: RunningAliyunEmulator): ReadonlyArray<DemoCase> => {
   emulator.advanceClock(120)
   const faulty = bind(5, day)
   emulator.setFault(`QueryCallStatus@${faulty.subsId}`, { errors: [{ code: "isp.SYSTEM_ERROR", rate: 1 }] })
+  const stranger = bind(6, day)
+  emulator.setCallStatus(stranger.subsId, { status: 3 })
   return [
     { label: "status 1, binding normal -> use-x", request: normal.request },
     { label: "status 2, temporary X assigned -> use-temporary-x", request: temporary.request },
-    { label: "status 3, no temporary X -> refuse (real-number fallback is off by default)", request: noTemporary.request },
+    {
+      label: "status 3, no temporary X -> fallback-real to the real callee (the demo allows it; off by default), written to the exposure audit first",
+      request: noTemporary.request
+    },
     { label: "status 4, binding expired -> rebind (the request names the parties)", request: { ...expired.request, binding: expired.parties } },
-    { label: "faulty: every QueryCallStatus fails with isp.SYSTEM_ERROR -> retried, then degraded use-x, still HTTP 200", request: faulty.request }
+    { label: "faulty: every QueryCallStatus fails with isp.SYSTEM_ERROR -> retried, then degraded use-x, still HTTP 200", request: faulty.request },
+    {
+      label: "status 3, and the caller is no party of the AXB binding -> refuse (the real callee is unknown)",
+      request: { ...stranger.request, callerNo: "13700000006" }
+    }
   ]
 }
 
@@ -61,3 +75,34 @@ export const curlLine = (baseUrl: string, request: DecideRequestInput, keysRequi
     ...(keysRequired ? [`-H "authorization: Bearer $PRECALL_API_KEY"`] : []),
     `-d ${shellQuote(JSON.stringify(request))}`
   ].join(" ")
+
+/** The number the demo's fallback-real case puts the caller through to, for the exposure search line. */
+export const DEMO_EXPOSED_NUMBER = "13900000003"
+
+/**
+ * The demo's settings: the emulator, real-number fallback allowed (so one case shows an audited
+ * fallback-real), and the exposure audit in a file of this run under the temp folder, removed when
+ * the demo stops, with a hash secret of this run. PRECALL_AUDIT_FILE, PRECALL_AUDIT_DATABASE_URL and
+ * PRECALL_AUDIT_HASH_SECRET, when set, are used instead.
+ */
+export const demoSettings = (settings: Settings, env: Readonly<Record<string, string | undefined>>, emulatorUrl: string): Effect.Effect<Settings, never, Scope.Scope> =>
+  Effect.gen(function*() {
+    const given = (name: string) => (env[name]?.trim() ?? "") !== ""
+    const auditFile = given("PRECALL_AUDIT_FILE")
+      ? settings.auditFile
+      : yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "precall-demo-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      ).pipe(Effect.map((dir) => join(dir, "exposures.jsonl")))
+    return {
+      ...settings,
+      aliyunEndpoint: emulatorUrl,
+      allowRealFallback: true,
+      auditFile,
+      auditHashSecret: settings.auditHashSecret ?? Redacted.make(randomBytes(32).toString("hex"))
+    }
+  })
+
+/** A curl line for the exposure search (open in the demo; with admin keys it says `Bearer $PRECALL_ADMIN_KEY`). */
+export const exposuresCurlLine = (baseUrl: string, query: string, keysRequired: boolean): string =>
+  ["curl -sS", shellQuote(`${baseUrl}/v1/exposures?${query}`), ...(keysRequired ? [`-H "authorization: Bearer $PRECALL_ADMIN_KEY"`] : [])].join(" ")

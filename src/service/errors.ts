@@ -45,3 +45,8 @@ export const unauthorized = (message: string) => new Unauthorized({ error: { cod
 /** An error response built outside HttpApi (unknown routes, wrong methods, last-resort failures). */
 export const errorResponse = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
   HttpServerResponse.jsonUnsafe({ error: { code, message, issues: [] } }, { status, headers })
+
+export class AuditUnavailable extends Schema.Error<AuditUnavailable>("AuditUnavailable")(
+  body(Schema.Literals(["audit_unavailable", "audit_corrupt"])),
+  { httpApiStatus: 503, description: "The exposure store cannot answer (down, or a damaged record: the answer would be incomplete)" }
+) {}

@@ -2,7 +2,9 @@
 import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
+import { CurrentRequest } from "../audit/audited.ts"
 import { Engine } from "../engine/Engine.ts"
+import { CurrentApiKeyId } from "./auth.ts"
 import { NotReady, PrecallApi } from "./api.ts"
 import { logDecision } from "./logging.ts"
 import { requestIdOf } from "./middleware.ts"
@@ -15,7 +17,10 @@ export const decisionRoutes = HttpApiBuilder.group(PrecallApi, "decisions", (han
     return handlers.handle("decide", ({ payload, request }) =>
       Effect.gen(function*() {
         const started = yield* Clock.currentTimeMillis
-        const decision = yield* engine.decide(payload)
+        // who asked, for the exposure audit (src/audit/audited.ts)
+        const decision = yield* engine.decide(payload).pipe(
+          Effect.provideService(CurrentRequest, { requestId: requestIdOf(request), apiKeyId: yield* CurrentApiKeyId })
+        )
         const latencyMs = (yield* Clock.currentTimeMillis) - started
         yield* logDecision({ requestId: requestIdOf(request), decision, latencyMs })
         return decision

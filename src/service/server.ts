@@ -9,7 +9,9 @@ import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { createServer } from "node:http"
 import { OPENAPI_PATH, PrecallApi } from "./api.ts"
-import { authorizationLayer } from "./auth.ts"
+import type { NumberHasher } from "../audit/record.ts"
+import { adminAuthorizationLayer, authorizationLayer } from "./auth.ts"
+import { exposureRoutes } from "./exposures.ts"
 import { jsonBodyLayer } from "./body.ts"
 import { requestMiddleware, type RequestTracker } from "./middleware.ts"
 import { outcomeRoutes } from "./outcomes.ts"
@@ -22,6 +24,10 @@ export interface ServerOptions {
   readonly host: string
   /** Empty: `/v1/*` is open (the embedded emulator demo only; see config.ts). */
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  /** Keys of GET /v1/exposures (and only of it); with none it refuses everyone unless `apiKeys` is empty too (the open demo). */
+  readonly adminKeys?: ReadonlyArray<Redacted.Redacted<string>> | undefined
+  /** Hashes the `number` of an exposure search; without it (no PRECALL_AUDIT_HASH_SECRET) searching by number is refused. */
+  readonly numberHasher?: NumberHasher | undefined
   readonly shutdownGraceMs: number
   readonly tracker: RequestTracker
   /** Huawei privacy-call pushes (POST /v1/providers/huawei/events), when a Huawei app is configured. */
@@ -68,8 +74,12 @@ const drainMarker = (options: ServerOptions) =>
 
 export const serverLayer = (options: ServerOptions) => {
   const api = HttpApiBuilder.layer(PrecallApi, { openapiPath: OPENAPI_PATH }).pipe(
-    Layer.provide(Layer.mergeAll(decisionRoutes, operationRoutes, outcomeRoutes(PrecallApi))),
-    Layer.provide(Layer.mergeAll(authorizationLayer(options.apiKeys), jsonBodyLayer))
+    Layer.provide(Layer.mergeAll(decisionRoutes, operationRoutes, outcomeRoutes(PrecallApi), exposureRoutes(PrecallApi, options.numberHasher))),
+    Layer.provide(Layer.mergeAll(
+      authorizationLayer(options.apiKeys),
+      adminAuthorizationLayer(options.adminKeys ?? [], options.apiKeys.length === 0),
+      jsonBodyLayer
+    ))
   )
   const pushes = options.huaweiPushes === undefined ? Layer.empty : huaweiPushRoute(options.huaweiPushes)
   const serve = HttpRouter.serve(Layer.mergeAll(api, pushes, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })

@@ -4,13 +4,16 @@
  * emulator go away.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { HttpServer, type HttpServerError } from "effect/http"
+import type { AuditStoreError } from "../audit/ExposureStore.ts"
 import type { InvalidSettings } from "../policy/settings.ts"
 import { PrecallLive } from "../precall.ts"
 import { loadSettings, type ServiceConfig, type ServiceFlags } from "./config.ts"
 import { telemetryLayer } from "../telemetry/otlp.ts"
-import { curlLine, type DemoCase, startDemo } from "./demo.ts"
+import { curlLine, DEMO_EXPOSED_NUMBER, type DemoCase, demoSettings, exposuresCurlLine, startDemo } from "./demo.ts"
+import { describeUrl } from "../audit/pgStore.ts"
+import { makeNumberHasher } from "../audit/record.ts"
 import type { RequestTracker } from "./middleware.ts"
 import { readinessLayer } from "./readiness.ts"
 import { huaweiPushOptions } from "./pushes.ts"
@@ -20,7 +23,7 @@ import { serverLayer } from "./server.ts"
 const localUrl = (address: Parameters<typeof HttpServer.formatAddress>[0]): string =>
   HttpServer.formatAddress(address).replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
 
-const banner = (url: string, config: ServiceConfig, provider: string, cases: ReadonlyArray<DemoCase>): string => {
+const banner = (url: string, config: ServiceConfig, provider: string, cases: ReadonlyArray<DemoCase>, audit: string): string => {
   const auth = config.apiKeys.length > 0
     ? `API keys required on /v1/* (${config.apiKeys.length} configured)`
     : "OPEN: no API keys, /v1/* answers anyone (allowed for the emulator demo only)"
@@ -28,6 +31,7 @@ const banner = (url: string, config: ServiceConfig, provider: string, cases: Rea
   if (cases.length > 0) {
     lines.push("demo bindings (paste any line):")
     for (const c of cases) lines.push(`  # ${c.label}`, `  ${curlLine(url, c.request, config.apiKeys.length > 0)}`)
+    lines.push(`the exposure audit (${audit}), searched by the number exposed:`, `  ${exposuresCurlLine(url, `number=${DEMO_EXPOSED_NUMBER}`, config.apiKeys.length > 0)}`)
   }
   return `${lines.join("\n")}\n`
 }
@@ -36,12 +40,13 @@ export const runService = (
   env: Readonly<Record<string, string | undefined>>,
   flags: ServiceFlags,
   tracker: RequestTracker
-): Effect.Effect<never, InvalidSettings | HttpServerError.ServeError> =>
+): Effect.Effect<never, InvalidSettings | AuditStoreError | HttpServerError.ServeError> =>
   Effect.scoped(Effect.gen(function*() {
     const { config, settings: configured } = yield* loadSettings(env, flags)
     const demo = config.demo ? yield* startDemo : undefined
-    const settings = demo === undefined ? configured : { ...configured, aliyunEndpoint: demo.emulator.url }
-    const app = serverLayer({ ...config, tracker, huaweiPushes: huaweiPushOptions(settings) }).pipe(
+    const settings = demo === undefined ? configured : yield* demoSettings(configured, env, demo.emulator.url)
+    const numberHasher = settings.auditHashSecret === undefined ? undefined : makeNumberHasher(settings.auditHashSecret)
+    const app = serverLayer({ ...config, tracker, huaweiPushes: huaweiPushOptions(settings), numberHasher }).pipe(
       Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)), Layer.provideMerge(telemetryLayer(env)))),
       Layer.provide(NodeHttpClient.layerUndici)
     )
@@ -50,6 +55,8 @@ export const runService = (
     const provider = demo === undefined ? settings.aliyunEndpoint : `Aliyun emulator in-process at ${settings.aliyunEndpoint}`
     yield* Effect.logInfo({ msg: "listening", url, auth: config.apiKeys.length > 0 ? "api-keys" : "open", provider, demo: demo !== undefined })
     if (config.apiKeys.length === 0) yield* Effect.logWarning({ msg: "no API keys: /v1/* is open (emulator demo only)" })
-    yield* Effect.sync(() => process.stderr.write(banner(url, config, provider, demo?.cases ?? [])))
+    const audit = settings.auditDatabaseUrl !== undefined ? describeUrl(Redacted.value(settings.auditDatabaseUrl)) : settings.auditFile
+    yield* Effect.logInfo({ msg: "exposure audit", store: settings.auditDatabaseUrl !== undefined ? "postgres" : "file", where: audit, adminKeys: config.adminKeys.length })
+    yield* Effect.sync(() => process.stderr.write(banner(url, config, provider, demo?.cases ?? [], audit)))
     return yield* Effect.never
   }))

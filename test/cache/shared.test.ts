@@ -6,7 +6,10 @@
 import { Effect, Metric } from "effect"
 import { randomUUID } from "node:crypto"
 import { createClient } from "redis"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, onTestFinished } from "vitest"
 import { flightKeys } from "../../src/cache/SharedFlight.ts"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { sharingKeys } from "../../src/engine/DecisionSharing.ts"
@@ -185,7 +188,10 @@ describe("two instances, one Redis", () => {
   })
 
   it("fallback-real is not shared: no real number is written to Redis", async () => {
-    const settings = { statusTtlMs: 0, allowRealFallback: true }
+    // fallback-real is audited (docs/audit.md): into a file of this test
+    const auditDir = mkdtempSync(join(tmpdir(), "precall-shared-"))
+    const settings = { statusTtlMs: 0, allowRealFallback: true, auditHashSecret: "shared-audit-secret-0123456789", auditFile: join(auditDir, "exposures.jsonl") }
+    onTestFinished(() => rmSync(auditDir, { recursive: true, force: true }))
     const [one, two] = [await instance(settings), await instance(settings)]
     const { b, req } = axb()
     emulator.setCallStatus(b.subsId, { status: 3 })

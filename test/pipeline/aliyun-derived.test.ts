@@ -3,6 +3,9 @@
  * engine decides from QuerySubscriptionDetail and QuerySecretNoDetail (PRECALL_ALIYUN_STATUS_SOURCE
  * auto), and from the X's call outcomes.
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { type Decision, decide, type DecideRequestInput, Engine, PrecallLive, type SettingsInput, settingsFromObject } from "../../src/index.ts"
@@ -21,6 +24,11 @@ beforeAll(async () => {
   })
 })
 afterAll(() => emulator.close())
+
+/** Fallback-real decisions are audited (docs/audit.md): into a file of this run. */
+const auditDir = mkdtempSync(join(tmpdir(), "precall-pipeline-"))
+const audit = { auditHashSecret: "pipeline-audit-secret-0123456789", auditFile: join(auditDir, "exposures.jsonl") }
+afterAll(() => rmSync(auditDir, { recursive: true, force: true }))
 beforeEach(() => emulator.reset())
 
 interface Run {
@@ -29,7 +37,7 @@ interface Run {
 }
 
 const withEngine = async <A>(overrides: SettingsInput, body: (run: Run) => Promise<A>) => {
-  const settings = await Effect.runPromise(settingsFromObject({ aliyunEndpoint: emulator.url, ...overrides }))
+  const settings = await Effect.runPromise(settingsFromObject({ aliyunEndpoint: emulator.url, ...audit, ...overrides }))
   const runtime = ManagedRuntime.make(PrecallLive(settings) as Layer.Layer<Engine | Outcomes>)
   try {
     return await body({ decide: (req) => runtime.runPromise(decide(req)), report: (input) => runtime.runPromise(reportOutcome(input)) })

@@ -2,6 +2,9 @@
  * The whole pipeline over real HTTP on loopback: engine → Aliyun adapter (undici, signed) →
  * emulator, for every status and every fault kind, with both signature versions.
  */
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import { type Decision, decide, type DecideRequestInput, Engine, PrecallLive, type SettingsInput, settingsFromObject } from "../../src/index.ts"
@@ -19,11 +22,16 @@ beforeAll(async () => {
   })
 })
 afterAll(() => emulator.close())
+
+/** Fallback-real decisions are audited (docs/audit.md): into a file of this run. */
+const auditDir = mkdtempSync(join(tmpdir(), "precall-pipeline-"))
+const audit = { auditHashSecret: "pipeline-audit-secret-0123456789", auditFile: join(auditDir, "exposures.jsonl") }
+afterAll(() => rmSync(auditDir, { recursive: true, force: true }))
 beforeEach(() => emulator.reset())
 
 /** Runs decisions on an engine built from these settings against the emulator. */
 const withEngine = async <A>(overrides: SettingsInput, body: (run: (req: DecideRequestInput) => Promise<Decision>) => Promise<A>) => {
-  const settings = await Effect.runPromise(settingsFromObject({ aliyunEndpoint: emulator.url, ...overrides }))
+  const settings = await Effect.runPromise(settingsFromObject({ aliyunEndpoint: emulator.url, ...audit, ...overrides }))
   const runtime = ManagedRuntime.make(PrecallLive(settings) as Layer.Layer<Engine>)
   try {
     return await body((req) => runtime.runPromise(decide(req)))

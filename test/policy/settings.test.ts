@@ -33,7 +33,10 @@ const expectedDefaults = {
   aliyunStatusSource: "auto",
   aliyunStatusProbeS: 600,
   huaweiEndpoint: "https://rtcpns.cn-north-1.myhuaweicloud.com",
-  huaweiAuth: "aksk"
+  huaweiAuth: "aksk",
+  huaweiCecEndpoint: "https://service.besclouds.com",
+  auditFile: "precall-audit.jsonl",
+  auditTimeoutMs: 300
 }
 
 const settingsOf = (issues: InvalidSettings) => issues.issues.map((i) => i.setting)
@@ -68,8 +71,33 @@ describe("defaults", () => {
 
   it.effect("decisionPolicy takes only the decision-shaping settings", () =>
     Effect.gen(function*() {
-      const s = yield* settingsFromObject({ allowRealFallback: true, degradedDecision: "fallback-real", deadlineMs: 500 })
+      const s = yield* settingsFromObject({ allowRealFallback: true, degradedDecision: "fallback-real", deadlineMs: 500, auditHashSecret: "audit-hash-secret-0123" })
       assert.deepStrictEqual(decisionPolicy(s), { allowRealFallback: true, degradedDecision: "fallback-real" })
+    }))
+})
+
+describe("the exposure audit's settings", () => {
+  it.effect("the hash secret has at least 16 characters and is held as Redacted", () =>
+    Effect.gen(function*() {
+      const short = yield* Effect.flip(settingsFromObject({ allowRealFallback: true, auditHashSecret: "too-short" }))
+      assert.deepStrictEqual(settingsOf(short), ["auditHashSecret"])
+      assert.notInclude(short.message, "too-short")
+      const ok = yield* settingsFromEnv({ PRECALL_ALLOW_REAL_FALLBACK: "true", PRECALL_AUDIT_HASH_SECRET: "audit-hash-secret-0123" })
+      assert.isTrue(Redacted.isRedacted(ok.auditHashSecret))
+      assert.notInclude(inspect(ok, { depth: 10 }), "audit-hash-secret-0123")
+    }))
+
+  it.effect("the database URL is a postgres URL, held as Redacted; a bad one is named without its password", () =>
+    Effect.gen(function*() {
+      const s = yield* settingsFromEnv({ PRECALL_AUDIT_DATABASE_URL: "postgresql://writer:hunter2@db:5432/precall" })
+      assert.notInclude(`${JSON.stringify(s)} ${inspect(s, { depth: 10 })}`, "hunter2")
+      for (const wrong of ["mysql://writer:hunter2@db/precall", "postgres://", "not a url hunter2"]) {
+        const bad = yield* Effect.flip(settingsFromEnv({ PRECALL_AUDIT_DATABASE_URL: wrong }))
+        assert.deepStrictEqual(settingsOf(bad), ["PRECALL_AUDIT_DATABASE_URL"], wrong)
+        assert.notInclude(bad.message, "hunter2")
+      }
+      const timeout = yield* Effect.flip(settingsFromEnv({ PRECALL_AUDIT_TIMEOUT_MS: "0" }))
+      assert.deepStrictEqual(settingsOf(timeout), ["PRECALL_AUDIT_TIMEOUT_MS"])
     }))
 })
 
@@ -111,7 +139,15 @@ describe("settingsFromEnv parses every variable", () => {
       huaweiAppSecret: "PRECALL_HUAWEI_APP_SECRET",
       huaweiAxAppKey: "PRECALL_HUAWEI_AX_APP_KEY",
       huaweiAxAppSecret: "PRECALL_HUAWEI_AX_APP_SECRET",
-      huaweiAuth: "PRECALL_HUAWEI_AUTH"
+      huaweiAuth: "PRECALL_HUAWEI_AUTH",
+      huaweiAreaCode: "PRECALL_HUAWEI_AREA_CODE",
+      huaweiCecEndpoint: "PRECALL_HUAWEI_CEC_ENDPOINT",
+      huaweiCecAk: "PRECALL_HUAWEI_CEC_AK",
+      huaweiCecSk: "PRECALL_HUAWEI_CEC_SK",
+      auditDatabaseUrl: "PRECALL_AUDIT_DATABASE_URL",
+      auditFile: "PRECALL_AUDIT_FILE",
+      auditHashSecret: "PRECALL_AUDIT_HASH_SECRET",
+      auditTimeoutMs: "PRECALL_AUDIT_TIMEOUT_MS"
     })
   })
 
@@ -163,9 +199,20 @@ describe("settingsFromEnv parses every variable", () => {
         PRECALL_HUAWEI_APP_SECRET: "huawei-axb-secret",
         PRECALL_HUAWEI_AX_APP_KEY: "huaweiAxKey",
         PRECALL_HUAWEI_AX_APP_SECRET: "huawei-ax-secret",
-        PRECALL_HUAWEI_AUTH: "wsse"
+        PRECALL_HUAWEI_AUTH: "wsse",
+        PRECALL_HUAWEI_AREA_CODE: "0755",
+        PRECALL_HUAWEI_CEC_ENDPOINT: "http://127.0.0.1:8933",
+        PRECALL_HUAWEI_CEC_AK: "cecAk",
+        PRECALL_HUAWEI_CEC_SK: "cec-sk",
+        PRECALL_AUDIT_DATABASE_URL: "postgres://writer:pw@db.example:5432/precall",
+        PRECALL_AUDIT_FILE: "/var/lib/precall/audit.jsonl",
+        PRECALL_AUDIT_HASH_SECRET: "audit-hash-secret-0123456789",
+        PRECALL_AUDIT_TIMEOUT_MS: "250"
       })
-      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, ...rest } = s
+      const { aliyunAccessKeySecret, redisUrl, huaweiAppSecret, huaweiAxAppSecret, huaweiCecSk, auditDatabaseUrl, auditHashSecret, ...rest } = s
+      assert.strictEqual(Redacted.value(huaweiCecSk!), "cec-sk")
+      assert.strictEqual(Redacted.value(auditDatabaseUrl!), "postgres://writer:pw@db.example:5432/precall")
+      assert.strictEqual(Redacted.value(auditHashSecret!), "audit-hash-secret-0123456789")
       assert.strictEqual(Redacted.value(huaweiAppSecret!), "huawei-axb-secret")
       assert.strictEqual(Redacted.value(huaweiAxAppSecret!), "huawei-ax-secret")
       assert.strictEqual(Redacted.value(redisUrl!), "redis://127.0.0.1:6379/2")
@@ -199,7 +246,12 @@ describe("settingsFromEnv parses every variable", () => {
         huaweiEndpoint: "http://127.0.0.1:8932",
         huaweiAppKey: "huaweiAxbKey",
         huaweiAxAppKey: "huaweiAxKey",
-        huaweiAuth: "wsse"
+        huaweiAuth: "wsse",
+        huaweiAreaCode: "0755",
+        huaweiCecEndpoint: "http://127.0.0.1:8933",
+        huaweiCecAk: "cecAk",
+        auditFile: "/var/lib/precall/audit.jsonl",
+        auditTimeoutMs: 250
       })
       assert.isTrue(Redacted.isRedacted(aliyunAccessKeySecret))
       assert.strictEqual(Redacted.value(aliyunAccessKeySecret!), SECRET)

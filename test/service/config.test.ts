@@ -14,7 +14,7 @@ const REAL = { ALIBABA_CLOUD_ACCESS_KEY_ID: "LTAI-real", ALIBABA_CLOUD_ACCESS_KE
   it.effect("defaults with --demo: port 8080 on 127.0.0.1, grace 5000 ms, the open demo", () =>
     Effect.gen(function*() {
       const config = yield* serviceConfigFromEnv({}, { demo: true })
-      assert.deepStrictEqual(config, { port: 8080, host: "127.0.0.1", apiKeys: [], shutdownGraceMs: 5000, demo: true })
+      assert.deepStrictEqual(config, { port: 8080, host: "127.0.0.1", apiKeys: [], adminKeys: [], shutdownGraceMs: 5000, demo: true })
     }))
 
   it.effect("without --demo and without a provider it refuses, naming the variables to set", () =>

@@ -4,20 +4,26 @@ import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Logger, Redacted } from "effect"
 import { settingsFromObject } from "../../src/policy/settings.ts"
 import { PrecallLive } from "../../src/precall.ts"
-import { curlLine, type DemoCase, startDemo } from "../../src/service/demo.ts"
+import { makeNumberHasher } from "../../src/audit/record.ts"
+import { curlLine, DEMO_EXPOSED_NUMBER, type DemoCase, demoSettings, startDemo } from "../../src/service/demo.ts"
 import { jsonLinesLogger } from "../../src/service/logging.ts"
 import { RequestTracker } from "../../src/service/middleware.ts"
 import { readinessLayer } from "../../src/service/readiness.ts"
 import { serverLayer } from "../../src/service/server.ts"
 import { API_KEY, baseUrl, postDecision, send } from "./harness.ts"
 
+const ADMIN_KEY = "demo-admin-key-0123456789abcdef"
+
 class Cases extends Context.Service<Cases, ReadonlyArray<DemoCase>>()("test/DemoCases") {}
 
 /** What runService assembles in demo mode, with a test key. */
 const DemoService = Layer.unwrap(Effect.gen(function*() {
   const demo = yield* startDemo
-  const settings = yield* Effect.orDie(settingsFromObject({ aliyunEndpoint: demo.emulator.url }))
-  return serverLayer({ port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker() }).pipe(
+  const settings = yield* demoSettings(yield* Effect.orDie(settingsFromObject({})), {}, demo.emulator.url)
+  return serverLayer({
+    port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], adminKeys: [Redacted.make(ADMIN_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker(),
+    numberHasher: makeNumberHasher(settings.auditHashSecret!)
+  }).pipe(
     Layer.provide(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
     Layer.provide(NodeHttpClient.layerUndici),
     Layer.merge(Layer.succeed(Cases, demo.cases))
@@ -36,10 +42,16 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       assert.deepStrictEqual(decisions, [
         ["use-x", "provider", 1, null, 1],
         ["use-temporary-x", "provider", 2, null, 1],
-        ["refuse", "provider", 3, null, 1],
+        ["fallback-real", "provider", 3, null, 2],
         ["rebind", "provider", 4, null, 2],
-        ["use-x", "degraded", null, "isp.SYSTEM_ERROR", 3]
+        ["use-x", "degraded", null, "isp.SYSTEM_ERROR", 3],
+        ["refuse", "provider", 3, null, 2]
       ])
+      // the fallback-real is in the exposure audit, found by the number it exposed
+      const found = yield* send(`/v1/exposures?number=${DEMO_EXPOSED_NUMBER}`, { headers: { authorization: `Bearer ${ADMIN_KEY}` } })
+      assert.strictEqual(found.status, 200)
+      assert.deepStrictEqual(found.json.records.map((r: { realNumberMasked: string; subsId: string }) => [r.realNumberMasked, r.subsId]), [["****0003", (yield* Cases)[2]!.request.subsId]])
+      assert.notInclude(found.text, DEMO_EXPOSED_NUMBER)
     }))
 
   it.effect("readiness probes the emulator", () =>

@@ -5,6 +5,10 @@
 import { Effect, Layer, Logger, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import type { StatusAnswer } from "../../src/domain/status.ts"
+import { auditedEngineLayer } from "../../src/audit/audited.ts"
+import type { ExposureStore } from "../../src/audit/ExposureStore.ts"
+import { memoryStoreLayer } from "../../src/audit/memoryStore.ts"
+import { makeNumberHasher } from "../../src/audit/record.ts"
 import { engineLayer } from "../../src/engine/Engine.ts"
 import { evidenceInMemory } from "../../src/evidence/layer.ts"
 import { settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
@@ -48,6 +52,12 @@ export interface ServiceOptions {
   readonly shutdownGraceMs?: number
   readonly settings?: SettingsInput
   readonly limits?: Partial<ConnectionLimits>
+  /** PRECALL_ADMIN_KEYS (default none). */
+  readonly adminKeys?: ReadonlyArray<string>
+  /** The exposure store (default: a fresh in-memory one). */
+  readonly exposures?: Layer.Layer<ExposureStore>
+  /** Wrap the engine in the exposure audit, as PrecallWith does (default: the bare engine). */
+  readonly audited?: boolean
 }
 
 export const makeService = (options: ServiceOptions = {}) => {
@@ -55,18 +65,23 @@ export const makeService = (options: ServiceOptions = {}) => {
   const rawLogs: Array<string> = []
   const tracker = new RequestTracker()
   const settings = Effect.orDie(settingsFromObject(options.settings ?? {}))
-  const engine = Layer.unwrap(Effect.map(settings, engineLayer))
+  const bare = Layer.unwrap(Effect.map(settings, engineLayer))
+  const engine = options.audited === true ? Layer.unwrap(Effect.map(settings, auditedEngineLayer)).pipe(Layer.provide(bare)) : bare
+  const exposures = options.exposures ?? memoryStoreLayer()
+  const hash = options.settings?.auditHashSecret
   const evidence = Layer.unwrap(Effect.map(settings, evidenceInMemory))
   const layer = serverLayer({
     port: 0,
     host: "127.0.0.1",
     apiKeys: (options.apiKeys ?? [API_KEY, OTHER_KEY]).map((k) => Redacted.make(k)),
+    adminKeys: (options.adminKeys ?? []).map((k) => Redacted.make(k)),
+    numberHasher: hash === undefined ? undefined : makeNumberHasher(hash),
     shutdownGraceMs: options.shutdownGraceMs ?? 5000,
     tracker,
     limits: options.limits
   }).pipe(
     Layer.provide(Layer.mergeAll(
-      engine.pipe(Layer.provide(fakeProvider(options.provider))),
+      engine.pipe(Layer.provide(fakeProvider(options.provider)), Layer.provideMerge(exposures)),
       evidence,
       Layer.succeed(Readiness, Readiness.of({ check: Effect.succeed(readyReport(options.ready ?? true)) }))
     )),
