@@ -2,6 +2,9 @@
 import { isLoopbackEndpoint } from "../../policy/endpoint.ts"
 import { ALL_ACTIONS, parseFaultSpec } from "../aliyun/faults.ts"
 import type { FaultSpec } from "../aliyun/faults.ts"
+import {
+  DEMO_APP_KEY as DEMO_AXB_APP_KEY, DEMO_APP_SECRET as DEMO_AXB_APP_SECRET, DEMO_AX_APP_KEY, DEMO_AX_APP_SECRET, DEMO_CEC_AK, DEMO_CEC_SK
+} from "../../providers/huawei/credentials.ts"
 import type { HuaweiAuth } from "../../providers/huawei/signature.ts"
 
 /** Port of the Huawei emulator under `precall emulator`, next to Aliyun's 8931. */
@@ -29,12 +32,8 @@ export interface PoolNumberConfig {
   readonly appKey?: string | undefined
 }
 
-export const DEMO_AXB_APP_KEY = "demoAppKey0001"
-export const DEMO_AXB_APP_SECRET = "demoAppSecret0001"
-export const DEMO_AX_APP_KEY = "demoAxAppKey0001"
-export const DEMO_AX_APP_SECRET = "demoAxAppSecret0001"
-export const DEMO_CEC_AK = "demoCecAk0001"
-export const DEMO_CEC_SK = "demoCecSk0001"
+/** The demo keys: the adapter's credentials module owns them, so the two sides cannot disagree. */
+export { DEMO_AX_APP_KEY, DEMO_AX_APP_SECRET, DEMO_AXB_APP_KEY, DEMO_AXB_APP_SECRET, DEMO_CEC_AK, DEMO_CEC_SK }
 
 export const DEMO_APPS: ReadonlyArray<HuaweiAppConfig> = [
   { appKey: DEMO_AXB_APP_KEY, appSecret: DEMO_AXB_APP_SECRET, mode: "AXB", auth: "aksk" },
