@@ -53,6 +53,9 @@ export type { CamsConfig, CamsShape } from "./providers/aliyun/cams.ts"
 // The local Aliyun emulator: for tests, demos and benchmarks (docs/emulator.md).
 export { AliyunEmulator, aliyunEmulatorScoped, DEMO_POOL_KEY, startAliyunEmulator } from "./emulator/aliyun/index.ts"
 export type { AliyunEmulatorOptions, FaultSpec, RunningAliyunEmulator } from "./emulator/aliyun/index.ts"
+// The local Huawei privacy-call and CEC emulator (docs/emulator.md#the-huawei-emulator).
+export { HuaweiEmulator, huaweiEmulatorScoped, startHuaweiEmulator } from "./emulator/huawei/index.ts"
+export type { HuaweiEmulatorOptions, RunningHuaweiEmulator } from "./emulator/huawei/index.ts"
 // The exposure audit: every fallback-real recorded before it is returned (docs/audit.md).
 export { auditedEngineLayer, auditFailuresTotal, CurrentRequest, exposuresAuditedTotal } from "./audit/audited.ts"
 export type { RequestContext } from "./audit/audited.ts"

@@ -20,7 +20,7 @@ describe("precall", () => {
   it.each([
     ["decide", ["--pool-key", "--subs-id", "--phone-no-x", "--caller-no", "--phone-no-a", "--phone-no-b", "--mode", "--extension"]],
     ["serve", ["--port", "--host", "--demo"]],
-    ["emulator", ["--port", "--config", "--control-token", "--json"]]
+    ["emulator", ["--port", "--huawei-port", "--huawei-callback-url", "--config", "--control-token", "--json"]]
   ])("%s --help lists every flag with its default", (command, flags) => {
     const r = precall(command, "--help")
     expect(r.status).toBe(0)

@@ -1,37 +1,13 @@
 /**
- * The control API under `/_emulator/`: JSON in, JSON out, unsigned. It drives the same operations as
- * the programmatic API, for tests and benchmarks that run the emulator in another process.
+ * The Aliyun emulator's control routes under `/_emulator/` (served by src/emulator/controlApi.ts). They
+ * drive the same operations as the programmatic API, for tests and benchmarks that run the emulator
+ * in another process.
  */
-import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { isLoopbackHost } from "../../policy/endpoint.ts"
+import { asObject, badRequest, handleControl, parseJson, routeList } from "../controlApi.ts"
+import type { ControlRoute } from "../controlApi.ts"
 import { CHATAPP_QUALITY_RATINGS, CHATAPP_STATUSES, CHATAPP_TIERS, type ChatappNumberPatch } from "./cams.ts"
-import { EmulatorControlError } from "./emulator.ts"
 import type { CallStatusOverride, CreateBindingInput, EmulatorCore } from "./emulator.ts"
-
-export const CONTROL_PREFIX = "/_emulator"
-
-const sendJson = (res: ServerResponse, status: number, value: unknown): void => {
-  const text = JSON.stringify(value)
-  res.writeHead(status, { "content-type": "application/json;charset=utf-8", "content-length": Buffer.byteLength(text) })
-  res.end(text)
-}
-
-const badRequest = (message: string) => new EmulatorControlError(400, "InvalidRequest", message)
-
-const parseJson = (body: Buffer): unknown => {
-  if (body.length === 0) return undefined
-  try {
-    return JSON.parse(body.toString("utf8"))
-  } catch {
-    throw badRequest("body is not valid JSON")
-  }
-}
-
-const asObject = (u: unknown): Record<string, unknown> => {
-  if (typeof u !== "object" || u === null || Array.isArray(u)) throw badRequest("body must be a JSON object")
-  return u as Record<string, unknown>
-}
 
 const optionalString = (o: Record<string, unknown>, key: string): string | undefined => {
   const v = o[key]
@@ -97,11 +73,8 @@ const parseChatappNumber = (u: unknown): ChatappNumberPatch => {
   return Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined))
 }
 
-type Handler = (core: EmulatorCore, params: ReadonlyArray<string>, body: Buffer) => readonly [number, unknown]
-
-/** `:name` segments match anything and are handed to the handler in order. */
-const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
-  ["GET", "", () => [200, { routes: ROUTES.map(([m, pattern]) => `${m} ${CONTROL_PREFIX}/${pattern}`) }]],
+const ROUTES: ReadonlyArray<ControlRoute<EmulatorCore>> = [
+  ["GET", "", () => routeList(ROUTES)],
   ["GET", "health", () => [200, { ok: true }]],
   ["GET", "state", (core) => [200, core.stateView()]],
   ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
@@ -127,70 +100,5 @@ const ROUTES: ReadonlyArray<readonly [string, string, Handler]> = [
   ["POST", "stats/reset", (core) => (core.stats.reset(), [200, core.statsView()])]
 ]
 
-const match = (pattern: string, segments: ReadonlyArray<string>): ReadonlyArray<string> | undefined => {
-  const parts = pattern === "" ? [] : pattern.split("/")
-  if (parts.length !== segments.length) return undefined
-  const params: Array<string> = []
-  for (const [i, part] of parts.entries()) {
-    if (part.startsWith(":")) params.push(segments[i]!)
-    else if (part !== segments[i]) return undefined
-  }
-  return params
-}
-
-const route = (core: EmulatorCore, method: string, segments: ReadonlyArray<string>, body: Buffer): readonly [number, unknown] => {
-  for (const [m, pattern, handler] of ROUTES) {
-    const params = m === method ? match(pattern, segments) : undefined
-    if (params !== undefined) return handler(core, params, body)
-  }
-  throw new EmulatorControlError(404, "UnknownRoute", `no control route ${method} ${CONTROL_PREFIX}/${segments.join("/")}; see GET ${CONTROL_PREFIX}`)
-}
-
-/** `127.0.0.0/8`, `localhost` or `[::1]`, with an optional port: what a Host header on loopback says. */
-const isLoopbackHostHeader = (host: string | undefined): boolean => {
-  if (host === undefined) return false
-  try {
-    return isLoopbackHost(new URL(`http://${host}`).hostname)
-  } catch {
-    return false
-  }
-}
-
-/**
- * Who may drive the emulator: requests whose Host is a loopback address (a page on another site,
- * or a DNS-rebound name, sends its own Host), with a JSON body when they send one (a browser form
- * cannot send application/json without a CORS preflight, which nothing here answers), and with the
- * control token when one is configured. Undefined when allowed, else the error to answer.
- */
-const controlDenied = (core: EmulatorCore, req: IncomingMessage, body: Buffer): EmulatorControlError | undefined => {
-  if (!isLoopbackHostHeader(req.headers.host)) return new EmulatorControlError(403, "Forbidden", "the control API answers loopback Host headers only")
-  const token = core.options.controlToken
-  if (token !== undefined) {
-    const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1] ?? ""
-    const a = Buffer.from(given)
-    const b = Buffer.from(token)
-    if (a.length !== b.length || !timingSafeEqual(a, b)) return new EmulatorControlError(401, "Unauthorized", "the control API needs authorization: Bearer <control token>")
-  }
-  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
-  if (body.length > 0 && type !== "application/json") return new EmulatorControlError(415, "UnsupportedMediaType", "control API bodies are application/json")
-  return undefined
-}
-
-export const handleControlRequest = (core: EmulatorCore, req: IncomingMessage, res: ServerResponse, body: Buffer): void => {
-  const denied = controlDenied(core, req, body)
-  if (denied !== undefined) return sendJson(res, denied.status, { error: denied.code, message: denied.message })
-  const path = (req.url ?? "").split("?")[0]!.slice(CONTROL_PREFIX.length)
-  let segments: Array<string>
-  try {
-    segments = path.split("/").filter((s) => s !== "").map(decodeURIComponent)
-  } catch {
-    return sendJson(res, 400, { error: "InvalidRequest", message: "malformed percent-encoding in the path" })
-  }
-  try {
-    const [status, value] = route(core, req.method ?? "", segments, body)
-    sendJson(res, status, value)
-  } catch (e) {
-    if (e instanceof EmulatorControlError) return sendJson(res, e.status, { error: e.code, message: e.message })
-    throw e
-  }
-}
+export const handleControlRequest = (core: EmulatorCore, req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> | void =>
+  handleControl(ROUTES, core, core.options.controlToken, req, res, body)
