@@ -12,6 +12,7 @@
 import { ByteSize, Effect, Layer, Metric } from "effect"
 import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { EvidenceStore } from "../evidence/EvidenceStore.ts"
+import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
 import { huaweiPushCodec } from "../providers/huawei/pushCodec.ts"
 import { type HuaweiPushCodec, learnFromHuaweiPush, type PushApp } from "../providers/huawei/pushes.ts"
 import type { Settings } from "../policy/settings.ts"
@@ -30,16 +31,13 @@ export interface HuaweiPushOptions {
   readonly skewS?: number | undefined
 }
 
-/** The configured Huawei apps (AXB, and AX when set) whose pushes are accepted; undefined when none is. */
+/**
+ * The configured Huawei apps (AXB, and AX when set) whose pushes are accepted, as the adapter signs
+ * with them: with no app key and a loopback endpoint, the emulator's demo apps. Undefined when none is.
+ */
 export const huaweiPushOptions = (settings: Settings): HuaweiPushOptions | undefined => {
-  const apps: Array<PushApp> = []
-  if (settings.huaweiAppKey !== undefined && settings.huaweiAppSecret !== undefined) {
-    apps.push({ appKey: settings.huaweiAppKey, appSecret: settings.huaweiAppSecret, auth: settings.huaweiAuth })
-  }
-  if (settings.huaweiAxAppKey !== undefined && settings.huaweiAxAppSecret !== undefined) {
-    apps.push({ appKey: settings.huaweiAxAppKey, appSecret: settings.huaweiAxAppSecret, auth: settings.huaweiAuth })
-  }
-  return apps.length === 0 ? undefined : { apps, codec: huaweiPushCodec }
+  const apps = resolveHuaweiApps(settings)
+  return apps === undefined ? undefined : { apps: apps.ax === undefined ? [apps.axb] : [apps.axb, apps.ax], codec: huaweiPushCodec }
 }
 
 export const pushesTotal = Metric.counter("precall_pushes_total", {
