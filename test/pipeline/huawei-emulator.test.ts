@@ -1,0 +1,323 @@
+/**
+ * The whole Huawei pipeline over real HTTP on loopback: service (engine, evidence store, push route)
+ * → Huawei adapter (signed, E.164) → Huawei emulator, and the emulator's pushes (numStatus, call
+ * events, fee CDRs) back into the service's push route. One test per row of
+ * shared/providers/huawei.md §6, AXB and AX, asserting the decision, the evidence its reason names,
+ * `provider: "huawei"`, and that no real number leaves in any decision but an allowed fallback-real.
+ */
+import { Effect } from "effect"
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import type { Decision } from "../../src/index.ts"
+import { DEMO_AXB_APP_KEY, DEMO_X_POOL, type RunningHuaweiEmulator, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
+import { auditSettings, type Instance, type Relay, serviceInstance, startRelay } from "./huaweiSupport.ts"
+import type { SettingsInput } from "../../src/policy/settings.ts"
+
+const A = "13800138000"
+const B = "13900139000"
+const e164 = (n: string) => `+86${n}`
+const national = (x: string) => x.replace(/^\+86/, "")
+
+let emu: RunningHuaweiEmulator
+let relay: Relay
+const audit = auditSettings()
+const instances: Array<Instance> = []
+
+beforeAll(async () => {
+  relay = await startRelay()
+  emu = await startHuaweiEmulator({ callbackUrl: relay.url })
+})
+afterAll(async () => {
+  await emu.close()
+  await relay.close()
+  audit.remove()
+})
+beforeEach(() => {
+  emu.reset()
+  relay.failNext = 0
+})
+afterEach(async () => {
+  await Promise.all(instances.splice(0).map((i) => i.dispose()))
+})
+
+/** A service against the emulator; the emulator's pushes go to it. */
+const service = async (overrides: SettingsInput = {}) => {
+  const inst = await serviceInstance({
+    huaweiEndpoint: emu.url, huaweiCecEndpoint: emu.url, huaweiAreaCode: "0755", deadlineMs: 3000, attemptTimeoutMs: 1000,
+    ...audit.settings, ...overrides
+  })
+  instances.push(inst)
+  relay.target = `${inst.url}/v1/providers/huawei/events`
+  return inst
+}
+
+/** No real number in the decision, except the one an allowed fallback-real dials. */
+const expectPrivate = (d: Decision) => {
+  const { dial, ...rest } = d
+  expect(JSON.stringify(rest)).not.toMatch(/13800138000|13900139000/)
+  if (d.decision !== "fallback-real") expect([A, B]).not.toContain(dial)
+}
+
+const axbBinding = (extra: Record<string, unknown> = {}) => {
+  const b = emu.createBinding({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), areaCode: "0755", duration: 3600, ...extra })
+  const x = national(b["relationNum"] as string)
+  return { b, x, req: { provider: "huawei" as const, poolKey: "huawei", subsId: b.subscriptionId, phoneNoX: x, callerNo: A } }
+}
+const axBinding = () => {
+  const b = emu.createBinding({ mode: "AX", origNum: e164(A), areaCode: "0755" })
+  const x = national(b["privateNum"] as string)
+  return { b, x, req: { provider: "huawei" as const, poolKey: "huawei", subsId: b.subscriptionId, phoneNoX: x, callerNo: B } }
+}
+const parties = { phoneNoA: A, phoneNoB: B, mode: "AXB" as const }
+
+const gone = (subsId: string) => expect(() => emu.binding(subsId)).toThrow(/1012007|no binding/)
+
+describe("§6 row 6: a live binding, X normal", () => {
+  it("AXB: use-x dialling X, from the binding query", async () => {
+    const s = await service()
+    const { x, b, req } = axbBinding()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: x, subsId: b.subscriptionId, provider: "huawei", source: "provider" })
+    expect(d.reason).toContain("binding query: in effect")
+    expectPrivate(d)
+  })
+
+  it("AX: use-x; the AXB API is asked first, then AX", async () => {
+    const s = await service()
+    const { x, req } = axBinding()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei", source: "provider" })
+    expect(emu.stats().actions).toMatchObject({ axbQuery: { requests: 1 }, axQuery: { requests: 1 } })
+    expectPrivate(d)
+  })
+})
+
+describe("§6 row 1: account in arrears or frozen", () => {
+  it("the query refused with 1010007 → refuse by default, fallback-real to B when allowed", async () => {
+    const { req } = axbBinding()
+    emu.setAccountState("arrears")
+    const refusing = await service()
+    const d = await refusing.decide({ ...req, binding: parties })
+    expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei", status: 3 })
+    expect(d.reason).toContain("account blocked: 1010007")
+    expectPrivate(d)
+    const falling = await service({ allowRealFallback: true })
+    const f = await falling.decide({ ...req, binding: parties })
+    expect(f).toMatchObject({ decision: "fallback-real", dial: B, provider: "huawei" })
+    expectPrivate(f)
+  })
+
+  it("AX: a call torn down with stateCode 7108 (account frozen) refuses, though the account is active again", async () => {
+    const { b, req } = axBinding()
+    emu.setAccountState("frozen")
+    const s = await service()
+    // a call through X while frozen: the platform tears it down with 7108, CDR pushed
+    emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
+    await emu.settlePushes()
+    emu.setAccountState("active")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
+    expect(d.reason).toContain("stateCode:7108")
+    expectPrivate(d)
+  })
+})
+
+describe("§6 row 2: binding gone", () => {
+  it("AXB expired on the emulator clock: the query says 1012007 → rebind with the same parties and mode, visible in the emulator", async () => {
+    const s = await service()
+    const { b, req } = axbBinding({ duration: 60 })
+    emu.advanceClock(61)
+    const d = await s.decide({ ...req, binding: parties })
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId, status: 4 })
+    expect(d.reason).toContain("binding query: 1012007")
+    const fresh = emu.binding(d.subsId!)
+    expect(fresh).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    expect(d.dial).toMatch(/^170000000/)
+    expectPrivate(d)
+    // the new binding is cached: the next decision on it dials it without a query
+    emu.resetStats()
+    expect(await s.decide({ ...req, subsId: d.subsId!, phoneNoX: d.dial! })).toMatchObject({ decision: "use-x", dial: d.dial })
+    expect(emu.stats().actions["axbQuery"]).toBeUndefined()
+  })
+
+  it("AX unbound on the platform: the query says gone on both APIs → a new AX binding for A", async () => {
+    const s = await service()
+    const { b, req } = axBinding()
+    emu.unbind(b.subscriptionId)
+    const d = await s.decide({ ...req, binding: { phoneNoA: A, mode: "AX" } })
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
+    expect(d.reason).toContain("binding query:")
+    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A), privateNum: e164(d.dial!) })
+    expectPrivate(d)
+  })
+
+  it("the binding's last call reported with stateCode 8014 → rebind", async () => {
+    const s = await service()
+    const { b, x, req } = axbBinding()
+    await s.report({ provider: "huawei", subsId: b.subscriptionId, phoneNoX: x, stateCode: 8014 })
+    const d = await s.decide({ ...req, binding: parties })
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
+    expect(d.reason).toContain("stateCode 8014")
+    expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
+    expectPrivate(d)
+  })
+})
+
+describe("§6 row 3: X broken", () => {
+  it("AXB: status 10 pushed → rebind onto another X, the old binding unbound", async () => {
+    const s = await service()
+    const { b, x, req } = axbBinding()
+    emu.setXStatus(e164(x), "10", "3")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
+    expect(d.reason).toMatch(/X status push 10 \(cause 3\) at \d{4}-/)
+    expect(d.dial).not.toBe(x)
+    expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    gone(b.subscriptionId)
+    expectPrivate(d)
+  })
+
+  it("AX: status 9 (cause 2) pushed → a new AX binding on another X, the old one unbound", async () => {
+    const s = await service()
+    const { b, x, req } = axBinding()
+    emu.setXStatus(e164(x), "9", "2")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei" })
+    expect(d.reason).toContain("X status push 9 (cause 2)")
+    expect(d.dial).not.toBe(x)
+    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A) })
+    gone(b.subscriptionId)
+    expectPrivate(d)
+  })
+
+  it("status 9 cause 5 → a short second binding on another X (use-temporary-x); the original stays", async () => {
+    const s = await service({ temporaryBindingS: 300 })
+    const { b, x, req } = axbBinding()
+    emu.setXStatus(e164(x), "9", "5")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-temporary-x", provider: "huawei" })
+    expect(d.reason).toContain("X status push 9 (cause 5)")
+    expect(d.dial).not.toBe(x)
+    const temp = emu.binding(d.subsId!)
+    expect(temp).toMatchObject({ callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    expect(Number(temp["duration"])).toBeLessThanOrEqual(300)
+    expect(emu.binding(b.subscriptionId)).toMatchObject({ relationNum: e164(x) })
+    expectPrivate(d)
+  })
+
+  it("status 10 and no free X (the emulator's 1012008) → refuse, or fallback-real to B when allowed", async () => {
+    const s = await service()
+    const { x, req } = axbBinding()
+    for (const n of DEMO_X_POOL.filter((p) => p.appKey === DEMO_AXB_APP_KEY)) if (n.number !== e164(x)) emu.setXBlacklisted(n.number, true)
+    emu.setXStatus(e164(x), "10", "3")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei", providerCode: "1012008" })
+    expectPrivate(d)
+    // a second instance (its own memory store) learns the status from a push of its own
+    const falling = await service({ allowRealFallback: true })
+    emu.setXStatus(e164(x), "5")
+    emu.setXStatus(e164(x), "10", "3")
+    await emu.settlePushes()
+    const f = await falling.decide(req)
+    expect(f).toMatchObject({ decision: "fallback-real", dial: B, provider: "huawei", providerCode: "1012008" })
+    expectPrivate(f)
+  })
+})
+
+describe("§6 row 4: status 11 (bindings frozen)", () => {
+  it("use-x on the existing binding; the frozen X is never chosen for a rebind", async () => {
+    const s = await service()
+    const { x, req } = axbBinding()
+    emu.setXStatus(e164(x), "11")
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
+    expect(d.reason).toContain("X status push 11")
+    expectPrivate(d)
+    // another pair whose binding expired: its new X is not the frozen one
+    const other = emu.createBinding({ mode: "AXB", callerNum: e164("13700137000"), calleeNum: e164("13600136000"), areaCode: "0755", duration: 60 })
+    emu.advanceClock(61)
+    const r = await s.decide({
+      provider: "huawei", poolKey: "huawei", subsId: other.subscriptionId, phoneNoX: national(other["relationNum"] as string), callerNo: "13700137000",
+      binding: { phoneNoA: "13700137000", phoneNoB: "13600136000", mode: "AXB" }
+    })
+    expect(r).toMatchObject({ decision: "rebind", provider: "huawei" })
+    expect(r.dial).not.toBe(x)
+  })
+})
+
+describe("§6 row 5: stateCode 8016 (direction)", () => {
+  it("a call refused for its direction → PUT callDirection 0, then use-x; B's next call goes through", async () => {
+    const s = await service()
+    const { b, x, req } = axbBinding({ callDirection: 1 })
+    // B dials X on an A→B-only binding: torn down with 8016, pushed
+    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 8016 })
+    await emu.settlePushes()
+    const d = await s.decide({ ...req, callerNo: B })
+    expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
+    expect(d.reason).toContain("callDirection set to 0")
+    expect(emu.binding(b.subscriptionId)).toMatchObject({ callDirection: 0 })
+    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 0 })
+    expectPrivate(d)
+  })
+})
+
+describe("§6 rows 7 and 8: callee-class and transient failures keep the X", () => {
+  it.each([
+    ["callee busy (8102)", 8102, "callee"],
+    ["callee unreachable (8100, forwarded leg)", 8100, "callee"],
+    ["transient (522)", 522, "transient"]
+  ])("%s three times → use-x, X not marked", async (_, stateCode) => {
+    const s = await service({ xFailureThreshold: 2 })
+    const { b, x, req } = axbBinding()
+    for (let i = 0; i < 3; i++) emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A), stateCode })
+    await emu.settlePushes()
+    const health = await Effect.runPromise(s.store.xHealth("huawei", x))
+    expect(health).toMatchObject({ unhealthy: false, numberFailures: 0 })
+    expect(Object.values(health.counts).reduce((n, c) => n + c, 0)).toBe(3)
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
+    expectPrivate(d)
+  })
+})
+
+describe("§6 row 9: provider unreachable, flow control, deadline", () => {
+  const fast = { deadlineMs: 600, attemptTimeoutMs: 200, maxAttempts: 3, retryBaseMs: 5 }
+
+  it.each([
+    ["1010010 flow control", { errors: [{ code: "1010010", rate: 1 }] }, "1010010"],
+    ["1010001 internal error", { errors: [{ code: "1010001", rate: 1 }] }, "1010001"],
+    ["an HTML 502", { malformed: { rate: 1, kind: "html-502" as const } }, "Reply.HttpStatus502"],
+    ["a connection reset", { reset: { rate: 1 } }, "Transport.ConnectionError"]
+  ])("%s → the degraded decision (use-x), with the code", async (_, fault, code) => {
+    const s = await service(fast)
+    const { x, req } = axbBinding()
+    emu.setFault("axbQuery", fault)
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "use-x", dial: x, source: "degraded", provider: "huawei", providerCode: code })
+    expectPrivate(d)
+  })
+
+  it("a hanging platform costs one deadline and is degraded (refuse when so configured)", async () => {
+    const s = await service({ ...fast, degradedDecision: "refuse" })
+    const { req } = axbBinding()
+    emu.setFault("axbQuery", { hang: { rate: 1 } })
+    const started = performance.now()
+    const d = await s.decide(req)
+    expect(performance.now() - started).toBeLessThan(600 + 200)
+    expect(d).toMatchObject({ decision: "refuse", dial: null, source: "degraded", provider: "huawei", providerCode: "Transport.Timeout" })
+    expectPrivate(d)
+  })
+
+  it("nothing listening at the endpoint → degraded within the deadline", async () => {
+    const s = await service({ ...fast, huaweiEndpoint: "http://127.0.0.1:9" })
+    const started = performance.now()
+    const d = await s.decide({ provider: "huawei", poolKey: "huawei", subsId: "2a7c0c1e-6d2c-4bd6-a4b8-fe2a3c8d8f01", phoneNoX: "17000000001", callerNo: A })
+    expect(performance.now() - started).toBeLessThan(600 + 200)
+    expect(d).toMatchObject({ decision: "use-x", dial: "17000000001", source: "degraded", provider: "huawei" })
+  })
+})
