@@ -24,6 +24,7 @@ const rows: ReadonlyArray<readonly [ReadonlyArray<string>, HuaweiCodeKind, Error
   [["1011004", "1012001"], "binding-gone", "binding"],
   [["1011005"], "pool", "pool"],
   [["1012007", "1016001"], "binding-gone", "binding"],
+  [["1012008"], "pool", "pool"], // the emulator's "no free X in the area" (not in §3.4)
   [["1012010"], "conflict", "binding"],
   [["1012102"], "x-broken", "pool"],
   [["1016002"], "conflict", "binding"],
