@@ -2,7 +2,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { statusOf } from "../../src/domain/evidence.ts"
-import { accountBlockedCodes, bindingGoneCodes, type HuaweiFacts, huaweiEvidence, NEAR_EXPIRY_MS, needsBindingQuery } from "../../src/providers/huawei/evidence.ts"
+import { accountBlockedCodes, bindingGoneCodes, type HuaweiFacts, huaweiEvidence, NEAR_EXPIRY_MS, needsBindingQuery, X_REFUSED_STATUS } from "../../src/providers/huawei/evidence.ts"
 
 const NOW = Date.UTC(2026, 11, 4, 3, 0, 0)
 const factsArb: fc.Arbitrary<HuaweiFacts> = fc.record({
@@ -76,6 +76,10 @@ describe("examples, one per row", () => {
     assert.deepStrictEqual(tag({ xStatus: { status: "9", cause: "5", at: NOW } }).verdict, { _tag: "XBroken", temporary: true })
     assert.deepStrictEqual(tag({ xStatus: { status: "9", cause: "6", at: NOW } }).verdict, { _tag: "UseX" })
     assert.deepStrictEqual(tag({ lastCallCode: "stateCode:8055" }).verdict, { _tag: "XBroken", temporary: false })
+    // a bind or modify refused with 1012102 marked the X: broken, and the source says it was no push
+    assert.deepStrictEqual(tag({ xStatus: { status: X_REFUSED_STATUS, cause: null, at: NOW } }).verdict, { _tag: "XBroken", temporary: false })
+    assert.strictEqual(tag({ xStatus: { status: X_REFUSED_STATUS, cause: null, at: NOW } }).source, "X refused by bind/modify with 1012102 at 2026-12-04T03:00:00Z")
+    assert.deepStrictEqual(tag({ accountBlocked: "1010007", xStatus: { status: X_REFUSED_STATUS, cause: null, at: NOW } }).verdict, { _tag: "NothingDialable" })
     assert.strictEqual(tag({ xStatus: { status: "11", cause: null, at: NOW } }).verdict._tag, "UseX")
     assert.strictEqual(tag({ lastCallCode: "stateCode:8016" }).verdict._tag, "UseX")
     assert.strictEqual(tag({ lastCallCode: "q850:17" }).verdict._tag, "UseX")

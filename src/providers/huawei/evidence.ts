@@ -30,6 +30,13 @@ export const bindingGoneCodes: ReadonlySet<string> = new Set(["1012007", "101600
 /** Result codes and hang-up codes that mean the account cannot call at all (§6 rule 1). */
 export const accountBlockedCodes: ReadonlySet<string> = new Set(["1010007", "1010008", "1010029", "stateCode:7108"])
 
+/**
+ * The X status the adapter records for an X that a bind or modify refused with `1012102` (X
+ * abnormal or blacklisted, §6 rule 3): not a pushed status, so it cannot be confused with one; a later
+ * `numStatus` push replaces it.
+ */
+export const X_REFUSED_STATUS = "reply:1012102"
+
 /** A cache entry this close to expiry is checked with the platform before it is believed. */
 export const NEAR_EXPIRY_MS = 60_000
 
@@ -56,6 +63,7 @@ const verdictOf = (f: HuaweiFacts): Pick<Evidence, "verdict" | "source"> => {
       source: `X status push ${x.status}${x.cause === null ? "" : ` (cause ${x.cause})`} at ${iso(x.at)}`
     }
   }
+  if (x?.status === X_REFUSED_STATUS) return { verdict: { _tag: "XBroken", temporary: false }, source: `X refused by bind/modify with 1012102 at ${iso(x.at)}` }
   if (f.lastCallCode === "stateCode:8055") return { verdict: { _tag: "XBroken", temporary: false }, source: "last call: stateCode 8055 (X has no call right)" }
   // 4. bindings frozen on the X: the existing binding still calls
   if (x?.status === "11") return { verdict: { _tag: "UseX" }, source: `X status push 11 (bindings frozen) at ${iso(x.at)}` }

@@ -18,7 +18,7 @@ import type { BindingDetail, BindingRef, BindRequest, EvidenceProvider, NewBindi
 import { PrivacyNumberProvider } from "../Provider.ts"
 import { HUAWEI_PROVIDER, huaweiActions, type HuaweiClient, type HuaweiClientConfig, makeHuaweiClient } from "./client.ts"
 import { huaweiCodeKind } from "./codes.ts"
-import { type BindingQueryFact, huaweiEvidence, needsBindingQuery } from "./evidence.ts"
+import { type BindingQueryFact, huaweiEvidence, needsBindingQuery, X_REFUSED_STATUS } from "./evidence.ts"
 import { fromHuaweiNumber, toHuaweiNumber } from "./numbers.ts"
 
 export interface HuaweiProviderConfig extends HuaweiClientConfig {
@@ -74,6 +74,7 @@ const refusal = (action: string, code: string, errorClass: ErrorClass, message: 
 
 const isGone = (e: ProviderError) => huaweiCodeKind(e.code) === "binding-gone"
 const isAccountBlocked = (e: ProviderError) => huaweiCodeKind(e.code) === "account-blocked"
+const isXBroken = (e: ProviderError) => huaweiCodeKind(e.code) === "x-broken"
 
 /** The provider's names for its actions: the engine keys limits, breakers and metrics by them. */
 export const huaweiProviderActions = {
@@ -113,6 +114,15 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
             : Effect.void
         )
       )
+
+    /**
+     * §6 rule 3: a bind or modify refused with 1012102 says the X is abnormal or blacklisted. It is
+     * recorded in the shared store as the X's status, so every later decision on it (any instance)
+     * moves off it, until a `numStatus` push says otherwise.
+     */
+    const markingX = <A>(x: string | undefined, effect: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> =>
+      x === undefined ? effect : Effect.tapError(effect, (e) =>
+        isXBroken(e) ? store.recordXStatus(HUAWEI_PROVIDER, x, { availability: "unavailable", status: X_REFUSED_STATUS, cause: null }) : Effect.void)
 
     const axbLookup = (subsId: string): Effect.Effect<Lookup, ProviderError> =>
       watched(client.axbQuery(subsId)).pipe(
@@ -190,7 +200,7 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
           read.verdict._tag !== "UseX" || lastCall?.code !== "stateCode:8016" || mode !== "AXB" ||
           !(yield* store.firstSeen(`huawei:direction:${q.subsId}:${lastCall.at}`, DIRECTION_CLAIM_MS))
         ) return read
-        const opened = yield* modify(q.subsId, { callDirection: 0 }).pipe(
+        const opened = yield* modifyOn(q.subsId, { callDirection: 0 }, q.phoneNoX).pipe(
           Effect.as(true),
           Effect.catch((e) => Effect.as(Effect.logWarning({ msg: "callDirection 0 not set", provider: HUAWEI_PROVIDER, code: e.code }), false))
         )
@@ -229,17 +239,17 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
         if (mode === "AXB") {
           const calleeNum = yield* wire(action, "party B", req.phoneNoB)
           const durationS = Math.min(MAX_DURATION_S, Math.max(1, Math.ceil((req.expiresAt - now) / 1000)))
-          const r = yield* watched(client.axbBind({ callerNum, calleeNum, relationNum: givenX, ...byArea, duration: durationS }))
+          const r = yield* markingX(givenX, watched(client.axbBind({ callerNum, calleeNum, relationNum: givenX, ...byArea, duration: durationS })))
           return yield* bound(action, "AXB", r.subscriptionId, r.relationNum, durationS, now)
         }
         // AX bindings never expire: a short second binding would outlive the break it stands in for
         if (req.temporary === true) {
           return yield* refusal(action, "Local.AxNeverExpires", "bad-input", "AX bindings never expire: no short second binding can stand in for a temporary X")
         }
-        const r = yield* watched(client.axBind({
+        const r = yield* markingX(givenX, watched(client.axBind({
           origNum: callerNum, privateNum: givenX, ...(givenX === undefined ? { ...byArea, privateNumType: "mobile-virtual" as const } : {}),
           calleeNumDisplay: "0" // carriers require X to be shown to A
-        }))
+        })))
         return yield* bound(action, "AX", r.subscriptionId, r.privateNum, 0, now)
       })
 
@@ -265,16 +275,25 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
         yield* store.forgetBinding(HUAWEI_PROVIDER, ref.subsId)
       })
 
-    /** AXB modify (PUT): a new duration restarts the binding's clock from now (§3.1), and the cache says so. */
-    const modify = (subsId: string, change: { readonly callDirection?: 0 | 1 | 2; readonly durationS?: number }) =>
+    /**
+     * AXB modify (PUT): a new duration restarts the binding's clock from now (§3.1), and the cache says
+     * so. A 1012102 refusal marks the binding's X (the cached one, else `x`) broken.
+     */
+    const modifyOn = (subsId: string, change: { readonly callDirection?: 0 | 1 | 2; readonly durationS?: number }, x: string | undefined) =>
       Effect.gen(function*() {
         const at = yield* Clock.currentTimeMillis
-        yield* watched(client.axbModify({ subscriptionId: subsId, callDirection: change.callDirection, duration: change.durationS }))
+        const before = yield* store.binding(HUAWEI_PROVIDER, subsId)
+        yield* markingX(
+          before?.phoneNoX ?? x,
+          watched(client.axbModify({ subscriptionId: subsId, callDirection: change.callDirection, duration: change.durationS }))
+        )
         const cached = yield* store.binding(HUAWEI_PROVIDER, subsId)
         if (change.durationS !== undefined && cached !== undefined) {
           yield* store.rememberBinding({ provider: HUAWEI_PROVIDER, subsId, phoneNoX: cached.phoneNoX, mode: cached.mode, durationS: change.durationS, at })
         }
       })
+
+    const modify = (subsId: string, change: { readonly callDirection?: 0 | 1 | 2; readonly durationS?: number }) => modifyOn(subsId, change, undefined)
 
     return {
       name: HUAWEI_PROVIDER,
