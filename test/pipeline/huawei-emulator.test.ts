@@ -9,6 +9,7 @@ import { Effect } from "effect"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { Decision } from "../../src/index.ts"
 import { DEMO_AXB_APP_KEY, DEMO_X_POOL, type RunningHuaweiEmulator, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
+import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { auditSettings, type Instance, type Relay, serviceInstance, startRelay } from "./huaweiSupport.ts"
 import type { SettingsInput } from "../../src/policy/settings.ts"
 
@@ -319,5 +320,59 @@ describe("§6 row 9: provider unreachable, flow control, deadline", () => {
     const d = await s.decide({ provider: "huawei", poolKey: "huawei", subsId: "2a7c0c1e-6d2c-4bd6-a4b8-fe2a3c8d8f01", phoneNoX: "17000000001", callerNo: A })
     expect(performance.now() - started).toBeLessThan(600 + 200)
     expect(d).toMatchObject({ decision: "use-x", dial: "17000000001", source: "degraded", provider: "huawei" })
+  })
+})
+
+describe("1012102 on modify marks the X broken for later decisions", () => {
+  it("the direction fix refused with 1012102: this call still dials X, the next one moves off it", async () => {
+    const s = await service()
+    const { b, x, req } = axbBinding({ callDirection: 1 })
+    emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
+    await emu.settlePushes()
+    emu.setFault("axbModify", { errors: [{ code: "1012102", rate: 1 }] })
+    const first = await s.decide({ ...req, callerNo: B })
+    expect(first).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
+    expect(first.reason).toContain("setting callDirection 0 failed")
+    const next = await s.decide({ ...req, callerNo: B })
+    expect(next).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
+    expect(next.reason).toContain("1012102")
+    expect(next.dial).not.toBe(x)
+    gone(b.subscriptionId)
+    expectPrivate(next)
+  })
+})
+
+describe("PRECALL_REBIND_PROVIDERS between Aliyun and Huawei", () => {
+  let aliyun: RunningAliyunEmulator
+  beforeAll(async () => {
+    aliyun = await startAliyunEmulator({ seed: 3, pools: [{ poolKey: "FCTINY", numbers: ["17100000000"] }, { poolKey: "FCBIG", numbers: ["17100000001", "17100000002"] }] })
+  })
+  afterAll(() => aliyun.close())
+  beforeEach(() => aliyun.reset())
+
+  it("Aliyun's pool empty on an expired binding → a new binding on Huawei, and the decision says so", async () => {
+    const s = await service({ aliyunEndpoint: aliyun.url, rebindProviders: ["huawei"] })
+    const old = aliyun.createBinding({ mode: "AXB", poolKey: "FCTINY", phoneNoA: A, phoneNoB: B, ttlSeconds: 60 })
+    aliyun.advanceClock(120)
+    // the only X of the pool is taken by A with someone else
+    aliyun.createBinding({ mode: "AXB", poolKey: "FCTINY", phoneNoA: A, phoneNoB: "13600136000", ttlSeconds: 3600 })
+    const d = await s.decide({ provider: "aliyun", poolKey: "FCTINY", subsId: old.subsId, phoneNoX: old.phoneNoX, callerNo: A, binding: parties })
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: old.subsId })
+    expect(d.reason).toMatch(/on huawei \(aliyun could not bind/)
+    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    expectPrivate(d)
+  })
+
+  it("Huawei without a free X (1012008) → a new binding on Aliyun", async () => {
+    const s = await service({ aliyunEndpoint: aliyun.url, aliyunPoolKey: "FCBIG", rebindProviders: ["aliyun"] })
+    const { b, req } = axbBinding({ duration: 60 })
+    for (const n of DEMO_X_POOL.filter((p) => p.appKey === DEMO_AXB_APP_KEY)) emu.setXBlacklisted(n.number, true)
+    emu.advanceClock(61)
+    const d = await s.decide({ ...req, binding: parties })
+    expect(d).toMatchObject({ decision: "rebind", provider: "aliyun", previousSubsId: b.subscriptionId })
+    expect(d.reason).toContain("on aliyun (huawei could not bind")
+    expect(d.reason).toContain("1012008")
+    expect(aliyun.binding(d.subsId!)).toMatchObject({ phoneNoA: A, phoneNoB: B, phoneNoX: d.dial })
+    expectPrivate(d)
   })
 })
