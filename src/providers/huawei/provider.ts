@@ -42,6 +42,14 @@ export const ACCOUNT_RECHECK_MS = 60_000
 /** A direction fix is claimed per refused call for as long as the store keeps a binding's last call. */
 const DIRECTION_CLAIM_MS = 24 * 3600 * 1000
 
+/**
+ * The account's state in the shared evidence store, so every instance knows what one instance's
+ * call was told: kept as the "X status" of the AXB app key under this provider name (one record:
+ * the last refusal code, or `ok` once a re-check succeeded).
+ */
+const ACCOUNT_STORE = "huawei-account"
+const ACCOUNT_OK = "ok"
+
 /** A sign that the account is blocked: the code and when it came. */
 interface AccountSignal {
   readonly code: string
@@ -104,13 +112,20 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
     /** What this instance's own calls said of the account: the last account-level refusal, and the time of the last success. */
     const account = yield* Ref.make<{ readonly refusal: AccountSignal | undefined; readonly okAt: number }>({ refusal: undefined, okAt: -Infinity })
 
-    /** Every call teaches whether the account is usable: a refusal is remembered, a success outdates every earlier signal. */
+    /** The account's state for every instance: the last refusal, or that a re-check succeeded. */
+    const shareAccount = (status: string, at: number) =>
+      store.recordXStatus(ACCOUNT_STORE, config.axb.appKey, { availability: status === ACCOUNT_OK ? "available" : "unavailable", status, cause: null, at })
+
+    /**
+     * Every call teaches whether the account is usable: a success outdates every earlier signal of
+     * this instance; a refusal is remembered here and in the shared store.
+     */
     const watched = <A>(effect: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> =>
       effect.pipe(
         Effect.tap(() => Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(account, (a) => ({ ...a, okAt: at })))),
         Effect.tapError((e) =>
           isAccountBlocked(e)
-            ? Effect.flatMap(Clock.currentTimeMillis, (at) => Ref.update(account, (a) => ({ ...a, refusal: { code: e.code, at } })))
+            ? Effect.flatMap(Clock.currentTimeMillis, (at) => Effect.andThen(Ref.update(account, (a) => ({ ...a, refusal: { code: e.code, at } })), shareAccount(e.code, at)))
             : Effect.void
         )
       )
@@ -156,12 +171,20 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
     const evidence = (q: StatusQuery) =>
       Effect.gen(function*() {
         const now = yield* Clock.currentTimeMillis
-        const [cached, xStatus, lastCall, known] = yield* Effect.all([
+        const [cached, xStatus, lastCall, mine, shared] = yield* Effect.all([
           store.binding(HUAWEI_PROVIDER, q.subsId),
           store.xStatus(HUAWEI_PROVIDER, q.phoneNoX),
           store.lastCall(HUAWEI_PROVIDER, q.subsId),
-          Ref.get(account)
+          Ref.get(account),
+          store.xStatus(ACCOUNT_STORE, config.axb.appKey)
         ], { concurrency: "unbounded" })
+        // what any instance learnt: a refusal, or a later successful re-check
+        const known = {
+          refusal: shared !== undefined && shared.status !== ACCOUNT_OK && (mine.refusal === undefined || shared.at > mine.refusal.at)
+            ? { code: shared.status, at: shared.at }
+            : mine.refusal,
+          okAt: Math.max(mine.okAt, shared?.status === ACCOUNT_OK ? shared.at : -Infinity)
+        }
         // the newest sign of a blocked account not outdated by a later success: a refusal, or a call torn down with 7108
         const signal = [known.refusal, lastCall?.code === "stateCode:7108" ? { code: lastCall.code, at: lastCall.at } : undefined]
           .filter((x): x is AccountSignal => x !== undefined && x.at > known.okAt)
@@ -176,6 +199,8 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
             Effect.catchIf(isAccountBlocked, (e) => Effect.succeed({ r: undefined, refusedWith: e.code }))
           )
           accountBlocked = found.refusedWith
+          // a re-check the platform answered: every instance stops believing the older sign
+          if (signal !== undefined && found.refusedWith === undefined) yield* shareAccount(ACCOUNT_OK, yield* Clock.currentTimeMillis)
           if (found.r?._tag === "Gone") query = { _tag: "Gone", code: found.r.code }
           else if (found.r?._tag === "Found") {
             query = { _tag: "InEffect" }
