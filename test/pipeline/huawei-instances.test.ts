@@ -100,6 +100,22 @@ describe("two service instances on one Redis, pushed by the Huawei emulator", ()
     expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
   })
 
+  it("an account refusal one instance got (1010007) is known to the other: it refuses without asking the platform", async () => {
+    const { one, two } = await twoInstances()
+    const { req } = bindingOn(A, B)
+    const other = bindingOn("13700137000", "13600136000")
+    emu.setAccountState("arrears")
+    const first = await one.decide(req)
+    expect(first).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
+    expect(first.reason).toContain("account blocked: 1010007")
+    emu.resetStats()
+    // another binding (no decision to share): the account is what the other instance knows
+    const second = await two.decide(other.req)
+    expect(second).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
+    expect(second.reason).toContain("account blocked: 1010007")
+    expect(emu.stats().actions["axbQuery"]).toBeUndefined()
+  })
+
   it("a forged or unsigned push is refused with 401 and changes no decision", async () => {
     const { one, two } = await twoInstances()
     const { x, req } = bindingOn(A, B)
