@@ -193,6 +193,20 @@ describe("§6 row 3: X broken", () => {
     expectPrivate(d)
   })
 
+  it("a call through a blacklisted X (no push) ends in 8055: the next decision moves off the X", async () => {
+    const s = await service()
+    const { b, x, req } = axbBinding()
+    emu.setXBlacklisted(e164(x), true)
+    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A) })).toMatchObject({ stateCode: 8055 })
+    await emu.settlePushes()
+    const d = await s.decide(req)
+    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
+    expect(d.reason).toContain("stateCode 8055")
+    expect(d.dial).not.toBe(x)
+    gone(b.subscriptionId)
+    expectPrivate(d)
+  })
+
   it("status 9 cause 5 → a short second binding on another X (use-temporary-x); the original stays", async () => {
     const s = await service({ temporaryBindingS: 300 })
     const { b, x, req } = axbBinding()
@@ -292,6 +306,7 @@ describe("§6 row 9: provider unreachable, flow control, deadline", () => {
   it.each([
     ["1010010 flow control", { errors: [{ code: "1010010", rate: 1 }] }, "1010010"],
     ["1010001 internal error", { errors: [{ code: "1010001", rate: 1 }] }, "1010001"],
+    ["1023002 platform timeout", { errors: [{ code: "1023002", rate: 1 }] }, "1023002"],
     ["an HTML 502", { malformed: { rate: 1, kind: "html-502" as const } }, "Reply.HttpStatus502"],
     ["a connection reset", { reset: { rate: 1 } }, "Transport.ConnectionError"]
   ])("%s → the degraded decision (use-x), with the code", async (_, fault, code) => {
