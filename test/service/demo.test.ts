@@ -121,6 +121,9 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       assert.strictEqual(res.json.checks.provider.ok, true)
       assert.deepStrictEqual(res.json.checks.sharedState, { store: "memory", redisConfigured: false, since: null, lastError: null })
       assert.deepInclude(res.json.checks.chatapp, { ok: true, custSpaceId: "demo-space", senders: 4, usable: 2, lastError: null })
+      // the demo allows real-number fallback, so its audit file is required, and answers
+      assert.deepInclude(res.json.checks.exposureAudit, { ok: true, store: "file", required: true })
+      assert.match(res.json.checks.exposureAudit.where, /precall-demo-.*exposures\.jsonl$/)
       // the demo's decisions went to both emulators, so their breakers are known and closed
       assert.deepStrictEqual(res.json.checks.circuits.map((c: { state: string }) => c.state), ["closed", "closed"])
     }))
