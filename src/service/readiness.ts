@@ -21,6 +21,7 @@ import { ChatappSenders, type SenderList } from "../alternative/ChatappSenders.t
 import { isUsable } from "../alternative/senders.ts"
 import { ExposureStore, type ExposureStoreShape } from "../audit/ExposureStore.ts"
 import type { Settings } from "../policy/settings.ts"
+import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
 import { type RedisHealth, SharedRedis } from "../redis/SharedRedis.ts"
 
 const PROBE_TIMEOUT_MS = 1000
@@ -133,6 +134,7 @@ export const probeAuditStore = (store: ExposureStoreShape, required: boolean): E
 const describe = (s: Settings) =>
   `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); deadline ${s.deadlineMs} ms, ` +
   `${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
+  (resolveHuaweiApps(s) === undefined ? "" : `; huawei at ${s.huaweiEndpoint} (${s.huaweiAuth})`) +
   (s.chatappCustSpaceId === undefined ? "" : `; ChatApp senders at ${s.chatappEndpoint}, refreshed every ${s.chatappRefreshS} s`)
 
 const sharedStateOf = (h: RedisHealth) => ({

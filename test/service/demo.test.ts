@@ -119,6 +119,7 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       const res = yield* send("/readyz")
       assert.strictEqual(res.status, 200)
       assert.strictEqual(res.json.checks.provider.ok, true)
+      assert.match(res.json.checks.configuration.detail, /; huawei at http:\/\/127\.0\.0\.1:\d+ \(aksk\)/)
       assert.deepStrictEqual(res.json.checks.sharedState, { store: "memory", redisConfigured: false, since: null, lastError: null })
       assert.deepInclude(res.json.checks.chatapp, { ok: true, custSpaceId: "demo-space", senders: 4, usable: 2, lastError: null })
       // the demo allows real-number fallback, so its audit file is required, and answers
