@@ -154,9 +154,14 @@ export const seedHuaweiDemo = (emulator: RunningHuaweiEmulator, serviceUrl: stri
     ]
     if (!pushes) return { cases, push: undefined }
     const unavailable = huaweiCase(emulator, 3, HUAWEI_X.unavailable, day)
-    emulator.setXStatus(HUAWEI_X.unavailable, "10")
+    const { pushId } = emulator.setXStatus(HUAWEI_X.unavailable, "10")
     const push = huaweiCase(emulator, 4, HUAWEI_X.push, day)
     yield* Effect.promise(() => emulator.settlePushes())
+    const sent = emulator.pushes().find((p) => p.id === pushId)
+    if (sent?.state !== "delivered") {
+      // the case would then decide use-x: say why rather than show a wrong label
+      yield* Effect.logWarning({ msg: "demo: the service did not accept the Huawei emulator's numStatus push", state: sent?.state ?? "unknown", status: sent?.attempts.at(-1)?.status ?? null })
+    }
     cases.push({ label: "Huawei: a numStatus push said its X is unavailable (status 10) -> rebind onto another X", request: unavailable })
     return {
       cases,

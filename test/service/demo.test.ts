@@ -91,7 +91,8 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
         ["rebind", "provider", false, true],
         ["rebind", "provider", false, true]
       ])
-      // the expiry came from the binding query, the broken X from the push the emulator sent at start
+      // the expiry came from the binding query, the broken X from the push the emulator sent at start (which the service accepted)
+      assert.isFalse(logged.some((l) => String(l["msg"]).startsWith("demo: the service did not accept")))
       assert.match(reasons[1]!, /binding query: 1012007/)
       assert.match(reasons[2]!, /X status push 10/)
     }))
