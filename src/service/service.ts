@@ -35,7 +35,7 @@ const banner = (url: string, config: ServiceConfig, provider: string, cases: Rea
   }
   if (huawei !== undefined) {
     for (const c of huawei.cases) lines.push(`  # ${c.label}`, `  ${curlLine(url, c.request, keys)}`)
-    if (huawei.push === undefined) lines.push("  # (no Huawei push step: the emulator pushes to loopback URLs only, and this service has none)")
+    if (huawei.push === undefined) lines.push("  # (no Huawei push cases: the emulator pushes to loopback URLs only, and this service listens on none)")
     else {
       const decide = curlLine(url, huawei.push.request, keys)
       lines.push(`  # ${huawei.push.label}`, `  ${decide}`, `  ${controlCurlLine(huawei.push)}`, `  ${decide}`)
