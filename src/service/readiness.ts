@@ -8,13 +8,20 @@
  * runs on in-memory state; taking instances out of rotation would help neither. The same holds for
  * the ChatApp sender list: when its refresh fails, the report says so and decisions go on with the
  * last good list.
+ *
+ * The exposure audit store is probed too, with a one-record query (cached like the provider probe).
+ * A failing store makes the instance unready only when real-number fallback is allowed: then every
+ * fallback-real would be refused for want of its record, and another instance may have a working
+ * store. With fallback off nothing is written, so the report shows the failure and stays ready.
  */
-import { Clock, Context, Duration, Effect, Layer, Schema } from "effect"
+import { Clock, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 import { HttpClient } from "effect/http"
 import { ProviderBreakers } from "../breaker/ProviderBreakers.ts"
 import { ChatappSenders, type SenderList } from "../alternative/ChatappSenders.ts"
 import { isUsable } from "../alternative/senders.ts"
+import { ExposureStore, type ExposureStoreShape } from "../audit/ExposureStore.ts"
 import type { Settings } from "../policy/settings.ts"
+import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
 import { type RedisHealth, SharedRedis } from "../redis/SharedRedis.ts"
 
 const PROBE_TIMEOUT_MS = 1000
@@ -61,6 +68,20 @@ const ChatappCheck = Schema.Struct({
   lastError: Schema.NullOr(Schema.Struct({ code: Schema.String, message: Schema.String, at: Schema.String }))
 })
 
+export const AuditCheck = Schema.Struct({
+  ok: Schema.Boolean,
+  store: Schema.Literals(["postgres", "file", "memory"]),
+  /** The file's path, or PostgreSQL's host and database (never a password). */
+  where: Schema.String,
+  /** Real-number fallback is allowed (PRECALL_ALLOW_REAL_FALLBACK): the instance is ready only while the store answers. */
+  required: Schema.Boolean,
+  detail: Schema.String,
+  /** Duration of the probe; null when it timed out. */
+  latencyMs: Schema.NullOr(Schema.Number),
+  checkedAt: Schema.String
+})
+export type AuditCheck = typeof AuditCheck.Type
+
 export const ReadinessReport = Schema.Struct({
   ready: Schema.Boolean,
   checks: Schema.Struct({
@@ -69,7 +90,9 @@ export const ReadinessReport = Schema.Struct({
     circuits: Schema.Array(CircuitCheck),
     sharedState: SharedStateCheck,
     /** Present when ChatApp is configured (PRECALL_CHATAPP_CUST_SPACE_ID). */
-    chatapp: Schema.optionalKey(ChatappCheck)
+    chatapp: Schema.optionalKey(ChatappCheck),
+    /** The exposure audit store; present when the service has one (`precall serve` always does). */
+    exposureAudit: Schema.optionalKey(AuditCheck)
   })
 })
 export type ReadinessReport = typeof ReadinessReport.Type
@@ -92,9 +115,26 @@ export const probeEndpoint = (client: HttpClient.HttpClient, endpoint: string): 
       : { ok: false, detail: `no answer within ${PROBE_TIMEOUT_MS} ms`, endpoint, latencyMs: null, checkedAt: new Date(ended).toISOString() }
   })
 
+/** A one-record query of the exposure store: it answers, fails (with its reason) or times out; never fails itself. */
+export const probeAuditStore = (store: ExposureStoreShape, required: boolean): Effect.Effect<AuditCheck> =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    const answer = yield* store.query({ limit: 1 }).pipe(
+      Effect.map(() => ({ ok: true, detail: "answers (one-record query)" })),
+      Effect.catch((e) => Effect.succeed({ ok: false, detail: `${e.reason}: ${e.message}` })),
+      Effect.timeoutOption(Duration.millis(PROBE_TIMEOUT_MS))
+    )
+    const ended = yield* Clock.currentTimeMillis
+    const common = { store: store.kind, where: store.where, required, checkedAt: new Date(ended).toISOString() }
+    return answer._tag === "Some"
+      ? { ...answer.value, ...common, latencyMs: ended - started }
+      : { ok: false, detail: `no answer within ${PROBE_TIMEOUT_MS} ms`, ...common, latencyMs: null }
+  })
+
 const describe = (s: Settings) =>
   `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); deadline ${s.deadlineMs} ms, ` +
   `${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
+  (resolveHuaweiApps(s) === undefined ? "" : `; huawei at ${s.huaweiEndpoint} (${s.huaweiAuth})`) +
   (s.chatappCustSpaceId === undefined ? "" : `; ChatApp senders at ${s.chatappEndpoint}, refreshed every ${s.chatappRefreshS} s`)
 
 const sharedStateOf = (h: RedisHealth) => ({
@@ -123,6 +163,10 @@ export const readinessLayer = (
     const shared = yield* SharedRedis
     const chatapp = yield* ChatappSenders
     const probe = yield* Effect.cachedWithTTL(probeEndpoint(client, settings.aliyunEndpoint), Duration.millis(PROBE_CACHE_MS))
+    const store = yield* Effect.serviceOption(ExposureStore)
+    const auditProbe = Option.isSome(store)
+      ? yield* Effect.cachedWithTTL(probeAuditStore(store.value, settings.allowRealFallback), Duration.millis(PROBE_CACHE_MS))
+      : Effect.succeed(undefined)
     const configuration = { ok: true, detail: describe(settings) }
     return Readiness.of({
       check: Effect.gen(function*() {
@@ -130,9 +174,14 @@ export const readinessLayer = (
         const circuits = yield* breakers.breakerStates
         const sharedState = sharedStateOf(yield* shared.health)
         const senders = yield* chatapp.list
+        const audit = yield* auditProbe
         return {
-          ready: configuration.ok && provider.ok,
-          checks: { configuration, provider, circuits, sharedState, ...(senders === undefined ? {} : { chatapp: chatappOf(senders) }) }
+          ready: configuration.ok && provider.ok && (audit === undefined || audit.ok || !audit.required),
+          checks: {
+            configuration, provider, circuits, sharedState,
+            ...(senders === undefined ? {} : { chatapp: chatappOf(senders) }),
+            ...(audit === undefined ? {} : { exposureAudit: audit })
+          }
         }
       })
     })

@@ -270,3 +270,16 @@ describe("callback configuration", () => {
     await expect(startHuaweiEmulator({ callbackUrl: "https://example.com/push" })).rejects.toThrow(/loopback/)
   })
 })
+
+describe("callback URL set after start", () => {
+  it("pushes created after setCallbackUrl go there (the state says where); a non-loopback URL is refused", async () => {
+    const emu = await start({ callbackUrl: undefined })
+    expect(() => emu.setCallbackUrl("https://example.com/push")).toThrow(/loopback/)
+    emu.setCallbackUrl(receiver.url)
+    expect(emu.state().callbackUrl).toBe(receiver.url)
+    emu.setXStatus("+8617000000000", "10")
+    await emu.settlePushes()
+    expect(emu.pushes().map((p) => p.state)).toEqual(["delivered"])
+    expect(receiver.received.map((r) => r.body["eventType"])).toEqual(["numStatus"])
+  })
+})

@@ -313,7 +313,7 @@ export class HuaweiEmulatorCore {
       bindings: { count: this.state.size, truncated: items.length > STATE_VIEW_LIMIT, items: items.slice(0, STATE_VIEW_LIMIT).map((b) => bindingView(b, now)) },
       cec: { calls: this.cec.callCount, liveTokens: this.cec.tokenCount },
       faults: Object.fromEntries(this.faults),
-      callbackUrl: this.options.callbackUrl ?? null,
+      callbackUrl: this.outbox.url ?? null,
       rememberedNonces: this.nonces.size
     }
   }

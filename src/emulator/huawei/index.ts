@@ -5,6 +5,7 @@
  * fault injection. See docs/emulator.md.
  */
 import { Context, Effect, Layer } from "effect"
+import { isLoopbackEndpoint } from "../../policy/endpoint.ts"
 import type { Scope } from "effect"
 import type { FaultSpec } from "../aliyun/faults.ts"
 import type { CallScript } from "./calls.ts"
@@ -54,6 +55,11 @@ export interface RunningHuaweiEmulator {
   /** Scripts what CEC's queryCallState answers for a serial number. */
   readonly setCecCall: (callSerialNo: string, script: CecCallScript) => CecCall
   readonly pushes: () => ReadonlyArray<PushView>
+  /**
+   * Where pushes go from now on (loopback only; throws otherwise), for a receiver that learns its own
+   * port after the emulator started (the `precall serve --demo` service); undefined stops sending.
+   */
+  readonly setCallbackUrl: (url: string | undefined) => void
   /** Resolves once every push try under way has finished: await it instead of sleeping. */
   readonly settlePushes: () => Promise<void>
   /** Replaces the fault of an action (or `*`, or `<action>@<subscriptionId>`); throws EmulatorControlError on an invalid spec. */
@@ -92,6 +98,10 @@ export const startHuaweiEmulator = async (options: HuaweiEmulatorOptions = {}): 
     endCall: (script) => core.endCall(script),
     setCecCall: (serial, script) => core.setCecCall(serial, script),
     pushes: () => core.pushes(),
+    setCallbackUrl: (url) => {
+      if (url !== undefined && !isLoopbackEndpoint(url)) throw new Error("huawei emulator callbackUrl: loopback http(s) URLs only (127.0.0.0/8, localhost, [::1])")
+      core.outbox.setCallbackUrl(url)
+    },
     settlePushes: () => core.outbox.settle(),
     setFault: (action, spec) => void core.setFault(action, spec),
     clearFaults: (action) => core.clearFaults(action),

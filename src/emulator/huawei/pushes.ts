@@ -85,9 +85,21 @@ export class PushOutbox {
   private timer: NodeJS.Timeout | undefined
   private abort = new AbortController()
   private generation = 0
+  /** Where pushes go; set after start by `setCallbackUrl` when the receiver learns its port later. */
+  private callbackUrl: string | undefined
 
   constructor(options: OutboxOptions) {
     this.options = options
+    this.callbackUrl = options.callbackUrl
+  }
+
+  get url(): string | undefined {
+    return this.callbackUrl
+  }
+
+  /** Pushes created from now on go to `url` (already validated); earlier ones keep their state. */
+  setCallbackUrl(url: string | undefined): void {
+    this.callbackUrl = url
   }
 
   /** Queues a push and its first try; answers its id. */
@@ -96,7 +108,7 @@ export class PushOutbox {
     this.log.push(p)
     if (this.log.length > LOG_LIMIT) this.log.shift()
     this.counts.created++
-    if (this.options.callbackUrl === undefined) p.state = "no-callback"
+    if (this.callbackUrl === undefined) p.state = "no-callback"
     else this.enqueue(p)
     return p.id
   }
@@ -158,7 +170,7 @@ export class PushOutbox {
   }
 
   private async attempt(p: Push): Promise<void> {
-    const url = this.options.callbackUrl
+    const url = this.callbackUrl
     if (url === undefined || this.abort.signal.aborted || p.generation !== this.generation) return
     const at = new Date(this.options.clock.now()).toISOString()
     const app = { ...huaweiApp(p.app), auth: this.options.pushAuth ?? p.app.auth }
