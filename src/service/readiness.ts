@@ -21,6 +21,7 @@ import { ChatappSenders, type SenderList } from "../alternative/ChatappSenders.t
 import { isUsable } from "../alternative/senders.ts"
 import { ExposureStore, type ExposureStoreShape } from "../audit/ExposureStore.ts"
 import type { Settings } from "../policy/settings.ts"
+import { resolveCredentials } from "../providers/aliyun/credentials.ts"
 import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
 import { type RedisHealth, SharedRedis } from "../redis/SharedRedis.ts"
 
@@ -131,9 +132,16 @@ export const probeAuditStore = (store: ExposureStoreShape, required: boolean): E
       : { ok: false, detail: `no answer within ${PROBE_TIMEOUT_MS} ms`, ...common, latencyMs: null }
   })
 
+const aliyunConfigured = (s: Settings): boolean =>
+  resolveCredentials(s.aliyunEndpoint, s.aliyunAccessKeyId, s.aliyunAccessKeySecret) !== undefined
+
+/** The default provider's endpoint (src/precall.ts: Aliyun when configured, else Huawei): the one probed. */
+export const probedEndpoint = (s: Settings): string =>
+  aliyunConfigured(s) || resolveHuaweiApps(s) === undefined ? s.aliyunEndpoint : s.huaweiEndpoint
+
 const describe = (s: Settings) =>
-  `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); deadline ${s.deadlineMs} ms, ` +
-  `${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
+  (aliyunConfigured(s) ? `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); ` : "") +
+  `deadline ${s.deadlineMs} ms, ${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
   (resolveHuaweiApps(s) === undefined ? "" : `; huawei at ${s.huaweiEndpoint} (${s.huaweiAuth})`) +
   (s.chatappCustSpaceId === undefined ? "" : `; ChatApp senders at ${s.chatappEndpoint}, refreshed every ${s.chatappRefreshS} s`)
 
@@ -162,7 +170,7 @@ export const readinessLayer = (
     const breakers = yield* ProviderBreakers
     const shared = yield* SharedRedis
     const chatapp = yield* ChatappSenders
-    const probe = yield* Effect.cachedWithTTL(probeEndpoint(client, settings.aliyunEndpoint), Duration.millis(PROBE_CACHE_MS))
+    const probe = yield* Effect.cachedWithTTL(probeEndpoint(client, probedEndpoint(settings)), Duration.millis(PROBE_CACHE_MS))
     const store = yield* Effect.serviceOption(ExposureStore)
     const auditProbe = Option.isSome(store)
       ? yield* Effect.cachedWithTTL(probeAuditStore(store.value, settings.allowRealFallback), Duration.millis(PROBE_CACHE_MS))

@@ -12,7 +12,7 @@ import { providerBreakersLayer } from "../../src/breaker/ProviderBreakers.ts"
 import { aliyunEmulatorScoped } from "../../src/emulator/aliyun/index.ts"
 import { settingsFromObject } from "../../src/policy/settings.ts"
 import { noRedis, SharedRedis } from "../../src/redis/SharedRedis.ts"
-import { probeAuditStore, probeEndpoint, Readiness, readinessLayer } from "../../src/service/readiness.ts"
+import { probeAuditStore, probedEndpoint, probeEndpoint, Readiness, readinessLayer } from "../../src/service/readiness.ts"
 
 /** Port 1 (tcpmux): nothing on this machine listens there. */
 const UNREACHABLE = "http://127.0.0.1:1"
@@ -26,6 +26,14 @@ it.live("an unreachable endpoint is reported not ok with the reason, and the pro
     assert.strictEqual(check.endpoint, UNREACHABLE)
     assert.isNotNull(check.latencyMs)
   }).pipe(Effect.provide(NodeHttpClient.layerUndici)))
+
+it.effect("the probe goes to the default provider: Aliyun when it is configured, Huawei when it is the only one", () =>
+  Effect.gen(function*() {
+    const both = yield* Effect.orDie(settingsFromObject({ aliyunEndpoint: "http://127.0.0.1:8931", huaweiEndpoint: "http://127.0.0.1:8932" }))
+    assert.strictEqual(probedEndpoint(both), "http://127.0.0.1:8931")
+    const huaweiOnly = yield* Effect.orDie(settingsFromObject({ huaweiEndpoint: "http://127.0.0.1:8932" }))
+    assert.strictEqual(probedEndpoint(huaweiOnly), "http://127.0.0.1:8932")
+  }))
 
 /** A store that cannot be reached, as PostgreSQL down would be. */
 const downStore = Layer.succeed(ExposureStore, ExposureStore.of({
