@@ -15,6 +15,7 @@ import { guardLayer } from "./engine/guard.ts"
 import { InvalidSettings, type Settings, settingsFromEnv, settingsFromObject, type SettingsInput } from "./policy/settings.ts"
 import { resolveCredentials } from "./providers/aliyun/credentials.ts"
 import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
+import { undiciTransportLayer } from "./providers/aliyun/transport.ts"
 import { MoreProviders, PrivacyNumberProvider, type ProviderShape } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
@@ -86,7 +87,12 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
       })
     }
     return Context.make(PrivacyNumberProvider, built[0]!).pipe(Context.add(MoreProviders, built.slice(1)))
-  })).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  })).pipe(
+    // Provider calls go straight to undici (providers/aliyun/transport.ts says why); the HttpClient
+    // stays in context for adapters that use one, on the same Agent.
+    Layer.provide(Layer.merge(undiciTransportLayer, NodeHttpClient.layerUndiciNoDispatcher)),
+    Layer.provide(NodeHttpClient.layerDispatcher)
+  )
 
 /**
  * The engine over the configured provider, with everything around it: the layer an Effect program
