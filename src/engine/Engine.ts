@@ -20,6 +20,7 @@ import { canBind, type Parties, partiesOfDetail, partiesOfRequest, realCalleeOf,
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 import { EvidenceStore } from "../evidence/EvidenceStore.ts"
+import { SharedRedis } from "../redis/SharedRedis.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
 import {
   type BindingDetail,
@@ -117,7 +118,9 @@ export const makeEngine = (settings: Settings) =>
     const store = Option.getOrUndefined(yield* Effect.serviceOption(EvidenceStore))
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
-    const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings))
+    // Without a Redis (precall's own composition, none configured) the keys never leave the process.
+    const shared = Option.getOrUndefined(yield* Effect.serviceOption(SharedRedis))
+    const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings), shared !== undefined && shared.redis === undefined)
     const policy = decisionPolicy(settings)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
     // Throttled replies back off four times longer, and never sooner than the server asks
