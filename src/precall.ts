@@ -3,7 +3,7 @@
  * `decide`) and for everyone else (`createPrecall`, promises only).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Context, Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Result, Schema, SchemaIssue } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
@@ -41,6 +41,11 @@ export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, Inva
   Schema.decodeUnknownEffect(DecideRequest)(input, { errors: "all" }).pipe(
     Effect.mapError((e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
   )
+
+const decodeRequestResult = Schema.decodeUnknownResult(DecideRequest)
+/** `decodeRequest` without running an effect: the Promise API decodes before it enters the runtime. */
+const decodeRequestNow = (input: unknown): Result.Result<DecideRequest, InvalidRequest> =>
+  Result.mapError(decodeRequestResult(input, { errors: "all" }), (e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
 
 /** The Aliyun key pair to use, or why there is none. */
 export const aliyunCredentials = (settings: Settings) => {
@@ -214,7 +219,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   return {
     decide: async (request) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
-      const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
+      const decoded = decodeRequestNow(request)
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
       const decision = runtime.runPromise(engine.decide(decoded.success))
       inFlight.add(decision)
