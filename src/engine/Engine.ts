@@ -33,6 +33,7 @@ import {
 } from "../providers/Provider.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
+import { timeoutOption } from "./timeout.ts"
 import { recordAttemptUnsafe, recordDecision, recordDecisionUnsafe, recordProviderErrorUnsafe } from "./metrics.ts"
 
 export interface EngineShape {
@@ -183,12 +184,15 @@ export const makeEngine = (settings: Settings) =>
             learnt.attempts++
             const start = clock.currentTimeMillisUnsafe()
             // One span per provider attempt, a child of the decision's; no number in any attribute.
-            const timed = Effect.timeoutOrElse(
-              Effect.withSpan(effect, "precall.provider.call", {
-                attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts },
-                captureStackTrace: false
-              }),
-              { duration: attemptTimeout, orElse: () => Effect.fail(attemptTimedOut(p.name, action)) }
+            const timed = Effect.flatMap(
+              timeoutOption(
+                Effect.withSpan(effect, "precall.provider.call", {
+                  attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts },
+                  captureStackTrace: false
+                }),
+                attemptTimeout
+              ),
+              (answered) => Option.isSome(answered) ? Effect.succeed(answered.value) : Effect.fail(attemptTimedOut(p.name, action))
             )
             return Effect.flatMap(Effect.exit(timed), (exit) =>
               Effect.contextWith((context: Context.Context<never>): Effect.Effect<A, ProviderError> => {
@@ -330,7 +334,7 @@ export const makeEngine = (settings: Settings) =>
             : Effect.flatMap(asked, fromEvidence)
         const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
 
-        return Effect.flatMap(Effect.timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
+        return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
           Effect.contextWith((context: Context.Context<never>) => {
             const facts: DecisionFacts = {
               provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
