@@ -3,7 +3,7 @@
  * `decide`) and for everyone else (`createPrecall`, promises only).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Context, Effect, Layer, ManagedRuntime, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Result, Schema, SchemaIssue } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
@@ -19,6 +19,7 @@ import { makeAliyunProvider } from "./providers/aliyun/provider.ts"
 import { makeCecCallState } from "./providers/huawei/cec.ts"
 import { resolveCecCredentials, resolveHuaweiApps } from "./providers/huawei/credentials.ts"
 import { makeHuaweiProvider } from "./providers/huawei/provider.ts"
+import { undiciTransportLayer } from "./providers/aliyun/transport.ts"
 import { MoreProviders, PrivacyNumberProvider, type ProviderShape } from "./providers/Provider.ts"
 import { type SharedRedis, sharedRedisLayer } from "./redis/SharedRedis.ts"
 import type { EvidenceStore } from "./evidence/EvidenceStore.ts"
@@ -47,6 +48,12 @@ export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, Inva
   Schema.decodeUnknownEffect(DecideRequest)(input, { errors: "all" }).pipe(
     Effect.mapError((e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
   )
+
+const decodeRequestResult = Schema.decodeUnknownResult(DecideRequest)
+/** `decodeRequest` without running an effect: the Promise API decodes before it enters the runtime. */
+const decodeRequestNow = (input: unknown): Result.Result<DecideRequest, InvalidRequest> =>
+  Result.mapError(decodeRequestResult(input, { errors: "all" }), (e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
+
 
 /** The services the composed precall layers provide. */
 export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes | ExposureStore
@@ -112,7 +119,12 @@ export const providerLayer = (settings: Settings): Layer.Layer<PrivacyNumberProv
       })
     }
     return Context.make(PrivacyNumberProvider, built[0]!).pipe(Context.add(MoreProviders, built.slice(1)))
-  })).pipe(Layer.provide(NodeHttpClient.layerUndici))
+  })).pipe(
+    // Provider calls go straight to undici (providers/aliyun/transport.ts says why); the HttpClient
+    // stays in context for adapters that use one, on the same Agent.
+    Layer.provide(Layer.merge(undiciTransportLayer, NodeHttpClient.layerUndiciNoDispatcher)),
+    Layer.provide(NodeHttpClient.layerDispatcher)
+  )
 
 /**
  * The engine over the configured provider, with everything around it: the layer an Effect program
@@ -257,7 +269,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   return {
     decide: async (request) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
-      const decoded = await Effect.runPromise(Effect.result(decodeRequest(request)))
+      const decoded = decodeRequestNow(request)
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
       const decision = runtime.runPromise(engine.decide(decoded.success))
       inFlight.add(decision)

@@ -4,7 +4,7 @@
  * instances. The engine is correct without them; they save provider calls.
  */
 import { Context, Effect, Layer } from "effect"
-import { createHmac } from "node:crypto"
+import { createHmac, createSecretKey } from "node:crypto"
 import { deriveKey, sharedStateSecret } from "../redis/sealed.ts"
 import type { Decision } from "../domain/decision.ts"
 import type { DecideRequest } from "../domain/request.ts"
@@ -39,10 +39,14 @@ export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer
 /**
  * The keys shared state is stored under: HMAC-SHA256 with a secret the instances share, so no phone
  * number is ever written to a shared store in clear, and a plain hash of the few fields (which could
- * be searched through all mainland numbers) is not either.
+ * be searched through all mainland numbers) is not either. `inProcessOnly`: nothing is shared (no
+ * Redis configured), so the keys only name entries of this process' own maps and are the fields
+ * themselves (JSON), which costs no HMAC per decision.
  */
-export const sharingKeys = (secret: string | Buffer) => {
-  const mac = (text: string) => createHmac("sha256", secret).update(text).digest("base64url")
+export const sharingKeys = (secret: string | Buffer, inProcessOnly = false) => {
+  // A KeyObject made once: createHmac with a string or Buffer key builds one per call (about 8 µs).
+  const key = createSecretKey(typeof secret === "string" ? Buffer.from(secret) : secret)
+  const mac = inProcessOnly ? (text: string) => text : (text: string) => createHmac("sha256", key).update(text).digest("base64url")
   return {
     /** The status cache key: the provider, the binding and who is calling. */
     statusKey: (poolKey: string, subsId: string, callerNo: string | undefined, provider: string): string =>

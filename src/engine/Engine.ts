@@ -11,7 +11,7 @@
  * deadline cuts the steps short the facts gathered so far still decide: an expired binding is
  * never dialled just because the rebind was slow.
  */
-import { Clock, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, type Exit, Layer, Option, Schedule } from "effect"
 import { decide, type DecisionFacts, type FailureFact, type RebindFact } from "../domain/decide.ts"
 import type { Decision } from "../domain/decision.ts"
 import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
@@ -20,6 +20,7 @@ import { canBind, type Parties, partiesOfDetail, partiesOfRequest, realCalleeOf,
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 import { EvidenceStore } from "../evidence/EvidenceStore.ts"
+import { SharedRedis } from "../redis/SharedRedis.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
 import {
   type BindingDetail,
@@ -32,7 +33,8 @@ import {
 } from "../providers/Provider.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
-import { recordAttempt, recordDecision, recordProviderError } from "./metrics.ts"
+import { timeoutOption } from "./timeout.ts"
+import { recordAttemptUnsafe, recordDecision, recordDecisionUnsafe, recordProviderErrorUnsafe } from "./metrics.ts"
 
 export interface EngineShape {
   /** Always succeeds, within `deadlineMs`: provider trouble becomes a degraded decision. */
@@ -66,18 +68,26 @@ const cannotBind = (e: ProviderError): boolean =>
 
 const toFact = (e: ProviderError): FailureFact => ({ code: e.code, errorClass: e.errorClass, message: e.message })
 
-/** Records the attempt's duration and, on failure, its provider code. */
-const measured = (providerName: string, action: string) => <A>(attempt: Effect.Effect<A, ProviderError>) =>
-  Effect.gen(function*() {
-    const start = yield* Clock.currentTimeMillis
-    const exit = yield* Effect.exit(attempt)
-    yield* recordAttempt(providerName, action, (yield* Clock.currentTimeMillis) - start)
-    if (exit._tag === "Failure") {
-      const failure = exit.cause.reasons.find((r) => r._tag === "Fail")
-      if (failure !== undefined) yield* recordProviderError(failure.error)
-    }
-    return yield* exit
+/** The first typed failure of an exit, if it failed with one. */
+const failureOf = (exit: Exit.Exit<unknown, ProviderError>): ProviderError | undefined => {
+  if (exit._tag === "Success") return undefined
+  for (const r of exit.cause.reasons) if (r._tag === "Fail") return r.error
+  return undefined
+}
+
+/**
+ * Fails with `first` the first time it runs, then runs `effect`: an attempt that already failed,
+ * handed to `Effect.retry` so the schedule sees that failure exactly as if the retry had run it.
+ * The success path then builds no retry machinery at all.
+ */
+const replaying = <A>(first: ProviderError, effect: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> => {
+  let replayed = false
+  return Effect.suspend(() => {
+    if (replayed) return effect
+    replayed = true
+    return Effect.fail(first)
   })
+}
 
 const actionsOf = (p: ProviderShape): ProviderActions => ({ ...genericActions, ...p.actions })
 
@@ -109,7 +119,9 @@ export const makeEngine = (settings: Settings) =>
     const store = Option.getOrUndefined(yield* Effect.serviceOption(EvidenceStore))
     const guard = yield* ProviderGuard
     const sharing = yield* DecisionSharing
-    const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings))
+    // Without a Redis (precall's own composition, none configured) the keys never leave the process.
+    const shared = Option.getOrUndefined(yield* Effect.serviceOption(SharedRedis))
+    const { statusKey, requestKey } = sharingKeys(sharingKeySecret(settings), shared !== undefined && shared.redis === undefined)
     const policy = decisionPolicy(settings)
     const attemptTimeout = Duration.millis(settings.attemptTimeoutMs)
     // Throttled replies back off four times longer, and never sooner than the server asks
@@ -120,6 +132,21 @@ export const makeEngine = (settings: Settings) =>
       Schedule.modifyDelay(({ input, duration }) =>
         Effect.succeed(input.errorClass === "throttled" ? Math.max(Duration.toMillis(duration) * 4, input.retryAfterMs ?? 0) : duration))
     )
+    /**
+     * Class-aware retries. A non-idempotent action (Bind*) is retried only when the provider said it
+     * did not act; after a timeout, a reset or an unreadable reply the binding may exist, and a
+     * retry would make a second one.
+     */
+    const retryIdempotent = {
+      schedule: backoff, times: settings.maxAttempts - 1, while: (e: ProviderError) => isRetryable(e.errorClass)
+    }
+    const retryNotIdempotent = {
+      schedule: backoff, times: settings.maxAttempts - 1, while: (e: ProviderError) => isRetryable(e.errorClass) && !outcomeUnknown(e)
+    }
+    const attemptTimedOut = (provider: string, action: string) =>
+      new ProviderError({
+        provider, action, code: LocalCodes.timeout, errorClass: "transient", message: `no reply within ${settings.attemptTimeoutMs} ms`
+      })
 
     /** X health from call outcomes: when number-class failures crossed the threshold, the X is broken whatever a query says. */
     const healthVerdict = (p: ProviderShape, phoneNoX: string): Effect.Effect<Evidence | undefined> =>
@@ -142,51 +169,57 @@ export const makeEngine = (settings: Settings) =>
       cacheKey: string,
       cached: StatusAnswer | undefined,
       arrivedAt: number
-    ) =>
-      Effect.gen(function*() {
-        const deadlineAt = (yield* Clock.currentTimeMillis) + budgetMs
+    ): Effect.Effect<Decision> =>
+      Effect.clockWith((clock) => {
+        const deadlineAt = clock.currentTimeMillisUnsafe() + budgetMs
         const learnt: Learnt = {
           evidence: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
           attempts: 0, requestIds: []
         }
 
-        /**
-         * One provider action with per-attempt timeout and class-aware retries. A non-idempotent action
-         * (Bind*) is retried only when the provider said it did not act; after a timeout, a reset or an
-         * unreadable reply the binding may exist, and a retry would make a second one.
-         */
+        /** One provider action with per-attempt timeout and class-aware retries (`retryIdempotent`, `retryNotIdempotent`). */
         const call = <A>(p: ProviderShape, action: string, effect: Effect.Effect<A, ProviderError>, idempotent = true) => {
-          const attempt = Effect.suspend(() => {
+          // Inside the guard: counted, timed (metrics) and cut at the attempt timeout.
+          const attempt: Effect.Effect<A, ProviderError> = Effect.clockWith((clock) => {
             learnt.attempts++
+            const start = clock.currentTimeMillisUnsafe()
             // One span per provider attempt, a child of the decision's; no number in any attribute.
-            return Effect.withSpan(effect, "precall.provider.call", { attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts } })
-          }).pipe(
-            Effect.timeoutOrElse({
-              duration: attemptTimeout,
-              orElse: () => Effect.fail(new ProviderError({
-                provider: p.name, action, code: LocalCodes.timeout, errorClass: "transient",
-                message: `no reply within ${settings.attemptTimeoutMs} ms`
+            const timed = Effect.flatMap(
+              timeoutOption(
+                Effect.withSpan(effect, "precall.provider.call", {
+                  attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts },
+                  captureStackTrace: false
+                }),
+                attemptTimeout
+              ),
+              (answered) => Option.isSome(answered) ? Effect.succeed(answered.value) : Effect.fail(attemptTimedOut(p.name, action))
+            )
+            return Effect.flatMap(Effect.exit(timed), (exit) =>
+              Effect.contextWith((context: Context.Context<never>): Effect.Effect<A, ProviderError> => {
+                recordAttemptUnsafe(p.name, action, clock.currentTimeMillisUnsafe() - start, context)
+                const failure = failureOf(exit)
+                if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
+                return exit
               }))
-            }),
-            measured(p.name, action)
-          )
-          return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-            guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - now }, attempt)
-          ).pipe(
-            Effect.tap((a) => Effect.sync(() => {
-              const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
-              if (typeof id === "string") learnt.requestIds.push(id)
-            })),
-            Effect.tapError((e) => Effect.sync(() => {
-              learnt.failure = e
-              if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
-            })),
-            Effect.retry({
-              schedule: backoff,
-              times: settings.maxAttempts - 1,
-              while: (e) => isRetryable(e.errorClass) && (idempotent || !outcomeUnknown(e))
-            })
-          )
+          })
+          // One try: the guard (limit, breaker) around the attempt, and what it taught.
+          const once: Effect.Effect<A, ProviderError> = Effect.clockWith((clock) =>
+            Effect.matchEffect(guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - clock.currentTimeMillisUnsafe() }, attempt), {
+              onFailure: (e) => {
+                learnt.failure = e
+                if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
+                return Effect.fail(e)
+              },
+              onSuccess: (a) => {
+                const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
+                if (typeof id === "string") learnt.requestIds.push(id)
+                return Effect.succeed(a)
+              }
+            }))
+          if (settings.maxAttempts <= 1) return once
+          const retry = idempotent ? retryIdempotent : retryNotIdempotent
+          // Retries only after a failure that allows one; the schedule then sees that failure first.
+          return Effect.catch(once, (e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
         }
 
         const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
@@ -279,42 +312,47 @@ export const makeEngine = (settings: Settings) =>
           }
         }
 
-        const gather = Effect.gen(function*() {
-          const health = yield* healthVerdict(provider, request.phoneNoX)
-          if (health !== undefined) return health
-          if (cached !== undefined) return evidenceOfStatus(cached, actionsOf(provider).queryCallStatus)
-          const asked = yield* call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })).pipe(
-            Effect.option
-          )
-          if (Option.isNone(asked)) return undefined
-          const reusable = reusableAnswer(asked.value)
-          if (reusable !== undefined) yield* sharing.offerStatus(cacheKey, reusable)
-          return asked.value
+        /** The provider's evidence, offered for reuse when it is a reusable status 1; undefined when it could not be had. */
+        const asked = Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
+          onFailure: () => Effect.succeed(undefined),
+          onSuccess: (evidence): Effect.Effect<Evidence | undefined> => {
+            const reusable = reusableAnswer(evidence)
+            return reusable === undefined ? Effect.succeed(evidence) : Effect.as(sharing.offerStatus(cacheKey, reusable), evidence)
+          }
         })
-
-        const pipeline = Effect.gen(function*() {
-          const evidence = yield* gather
-          if (evidence === undefined) return
+        const fromEvidence = (evidence: Evidence | undefined): Effect.Effect<void> => {
+          if (evidence === undefined) return Effect.void
           learnt.evidence = evidence
           learnt.failure = undefined
-          yield* act(evidence)
-        })
-
-        const timedOut = Option.isNone(yield* Effect.timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))))
-        const facts: DecisionFacts = {
-          provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
-          evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut,
-          realCallee: learnt.realCallee, rebind: learnt.rebind,
-          fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
+          return act(evidence)
         }
-        const ended = yield* Clock.currentTimeMillis
-        const decision = {
-          ...decide(facts, policy),
-          poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: ended - arrivedAt, requestIds: learnt.requestIds
-        } as Decision
-        yield* recordDecision(decision)
-        return decision
+        const gathered = (health: Evidence | undefined): Effect.Effect<void> =>
+          health !== undefined
+            ? fromEvidence(health)
+            : cached !== undefined
+            ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
+            : Effect.flatMap(asked, fromEvidence)
+        const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
+
+        return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
+          Effect.contextWith((context: Context.Context<never>) => {
+            const facts: DecisionFacts = {
+              provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
+              evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut: Option.isNone(finished),
+              realCallee: learnt.realCallee, rebind: learnt.rebind,
+              fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
+            }
+            const decision = {
+              ...decide(facts, policy),
+              poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: clock.currentTimeMillisUnsafe() - arrivedAt, requestIds: learnt.requestIds
+            } as Decision
+            recordDecisionUnsafe(decision, decision.provider, context)
+            return Effect.succeed(decision)
+          }))
       })
+
+    /** The decision's span: no stack trace captured (a `new Error()` per decision, for a frame inside precall). */
+    const decideSpan = { captureStackTrace: false } as const
 
     /** A request naming a provider that is not configured: nothing can be asked, nothing dialled. */
     const unknownProvider = (request: DecideRequest, name: string) =>
@@ -333,23 +371,29 @@ export const makeEngine = (settings: Settings) =>
       // A reusable answer needs no provider call, so it is looked up before coalescing: only the
       // requests that will call the provider wait for each other.
       // The deadline counts from arrival: the time the lookup took comes off the budget.
-      decide: (request) =>
-        Effect.gen(function*() {
-          const name = request.provider ?? primary.name
-          const provider = providers.get(name)
-          if (provider === undefined) return yield* unknownProvider(request, name)
-          const arrivedAt = yield* Clock.currentTimeMillis
-          const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
-          const cached = yield* sharing.cachedStatus(cacheKey)
-          const left = settings.deadlineMs - ((yield* Clock.currentTimeMillis) - arrivedAt)
-          const decision = yield* cached !== undefined
-            ? decideOne(provider, request, left, cacheKey, cached, arrivedAt)
-            : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(provider, request, budgetMs, cacheKey, undefined, arrivedAt))
-          yield* Effect.annotateCurrentSpan({
-            "precall.provider": provider.name, "precall.decision": decision.decision, "precall.source": decision.source, "precall.attempts": decision.attempts
-          })
-          return decision
-        }).pipe(Effect.withSpan("precall.decide"))
+      decide: (request) => {
+        const name = request.provider ?? primary.name
+        const provider = providers.get(name)
+        if (provider === undefined) return Effect.withSpan(unknownProvider(request, name), "precall.decide", decideSpan)
+        return Effect.withSpan(
+          Effect.clockWith((clock) => {
+            const arrivedAt = clock.currentTimeMillisUnsafe()
+            const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
+            return Effect.flatMap(sharing.cachedStatus(cacheKey), (cached) => {
+              const left = settings.deadlineMs - (clock.currentTimeMillisUnsafe() - arrivedAt)
+              const decision = cached !== undefined
+                ? decideOne(provider, request, left, cacheKey, cached, arrivedAt)
+                : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(provider, request, budgetMs, cacheKey, undefined, arrivedAt))
+              return Effect.tap(decision, (d) =>
+                Effect.annotateCurrentSpan({
+                  "precall.provider": provider.name, "precall.decision": d.decision, "precall.source": d.source, "precall.attempts": d.attempts
+                }))
+            })
+          }),
+          "precall.decide",
+          decideSpan
+        )
+      }
     })
   })
 

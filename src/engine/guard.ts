@@ -16,8 +16,10 @@ const makeGuard = (settings: Settings) =>
     const limits = yield* makeProviderLimits(settings)
     const breakers = yield* ProviderBreakers
     const guard: ProviderGuardShape = {
+      // An action without a limit has no turn to queue for and no limit to slow down: the breaker
+      // alone (which refuses at once while open, with the same error) is the whole guard.
       run: (call, attempt) =>
-        breakers.rejectIfOpen(call).pipe(
+        !limits.limited(call.action) ? breakers.run(call, attempt) : breakers.rejectIfOpen(call).pipe(
           Effect.andThen(limits.admit(call)),
           Effect.andThen(breakers.run(call, attempt)),
           Effect.tapError((e) => (e.errorClass === "throttled" ? limits.throttled(call, e.retryAfterMs) : Effect.void))

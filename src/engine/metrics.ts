@@ -2,7 +2,7 @@
  * The engine's metrics, as effect Metrics (rendered as Prometheus text by the service's /metrics).
  * Attributes are bounded sets (kinds, sources, actions, provider codes), never numbers or ids.
  */
-import { Effect, Metric } from "effect"
+import { type Context, Effect, Metric } from "effect"
 import type { Decision } from "../domain/decision.ts"
 import type { ProviderError } from "../domain/errors.ts"
 
@@ -49,23 +49,34 @@ const attemptsBy = taggedOnce(providerAttemptsTotal)
 const callDurationBy = taggedOnce(providerCallDurationMs)
 const errorsBy = taggedOnce(providerErrorsTotal)
 
-/** `provider` is a configured provider's name (never a name taken from a request, which could grow the series). */
-export const recordDecision = (d: Decision, provider: string = d.provider) =>
-  Effect.andThen(
-    Metric.update(decisionsBy({ decision: d.decision, source: d.source, provider }), 1),
-    Metric.update(decisionDurationMs, d.elapsedMs)
-  )
+/**
+ * The updates below in their unsafe form, for a caller that already holds the fiber's context
+ * (`Effect.contextWith`): one effect operation per decision or attempt instead of one per metric.
+ */
+export const recordDecisionUnsafe = (d: Decision, provider: string, context: Context.Context<never>): void => {
+  decisionsBy({ decision: d.decision, source: d.source, provider }).updateUnsafe(1, context)
+  decisionDurationMs.updateUnsafe(d.elapsedMs, context)
+}
 
-export const recordAttempt = (provider: string, action: string, durationMs: number) =>
-  Effect.andThen(
-    Metric.update(attemptsBy({ provider, action }), 1),
-    Metric.update(callDurationBy({ provider, action }), durationMs)
-  )
+export const recordAttemptUnsafe = (provider: string, action: string, durationMs: number, context: Context.Context<never>): void => {
+  attemptsBy({ provider, action }).updateUnsafe(1, context)
+  callDurationBy({ provider, action }).updateUnsafe(durationMs, context)
+}
 
 const errorSeries = new Set<string>()
-export const recordProviderError = (e: ProviderError) => {
+export const recordProviderErrorUnsafe = (e: ProviderError, context: Context.Context<never>): void => {
   const series = `${e.provider}\u0000${e.action}\u0000${e.code}`
   if (!errorSeries.has(series) && errorSeries.size < MAX_ERROR_SERIES) errorSeries.add(series)
   const code = errorSeries.has(series) ? e.code : "other"
-  return Metric.update(errorsBy({ provider: e.provider, action: e.action, code, class: e.errorClass }), 1)
+  errorsBy({ provider: e.provider, action: e.action, code, class: e.errorClass }).updateUnsafe(1, context)
 }
+
+/** `provider` is a configured provider's name (never a name taken from a request, which could grow the series). */
+export const recordDecision = (d: Decision, provider: string = d.provider): Effect.Effect<void> =>
+  Effect.contextWith((context) => Effect.sync(() => recordDecisionUnsafe(d, provider, context)))
+
+export const recordAttempt = (provider: string, action: string, durationMs: number): Effect.Effect<void> =>
+  Effect.contextWith((context) => Effect.sync(() => recordAttemptUnsafe(provider, action, durationMs, context)))
+
+export const recordProviderError = (e: ProviderError): Effect.Effect<void> =>
+  Effect.contextWith((context) => Effect.sync(() => recordProviderErrorUnsafe(e, context)))

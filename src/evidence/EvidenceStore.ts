@@ -207,7 +207,11 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   // key names and seals under the instances' shared secret, as every shared value (src/redis/sealed.ts)
   const { sealer } = shared
   const windowMs = options.xFailureWindowS * 1000
-  const key = (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.keyName(`evidence|${kind}|${parts.join("|")}`)}`
+  // Without Redis nothing leaves the process, so the in-memory maps are keyed by the plain text
+  // (an HMAC per lookup, on every decision's X-health check, buys nothing there).
+  const key = shared.redis === undefined
+    ? (kind: string, ...parts: ReadonlyArray<string>) => `ev:${kind}:${JSON.stringify(parts)}`
+    : (kind: string, ...parts: ReadonlyArray<string>) => `${shared.prefix}ev:${kind}:${sealer.keyName(`evidence|${kind}|${parts.join("|")}`)}`
   /** An X is the same X however it is written (+86..., 86..., national digits). */
   const xKey = (kind: string, provider: string, phoneNoX: string) => key(kind, provider, normalizePhone(phoneNoX))
   const xStatuses = makeTtlMap<XStatusRecord>(memoryCapacity)

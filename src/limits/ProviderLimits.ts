@@ -22,6 +22,8 @@ export interface ProviderLimitsShape {
   readonly admit: (call: GuardedCall) => Effect.Effect<void, ProviderError>
   /** A throttling reply from the provider: slows the action down for everyone sharing the account. */
   readonly throttled: (call: GuardedCall, retryAfterMs: number | undefined) => Effect.Effect<void>
+  /** Whether the action has a limit; without one `admit` and `throttled` do nothing. */
+  readonly limited: (action: string) => boolean
 }
 
 export const rateLimitedTotal = Metric.counter("precall_rate_limited_total", {
@@ -119,5 +121,10 @@ export const makeProviderLimits = (settings: Settings) =>
         ))
     }
 
-    return { admit, throttled } satisfies ProviderLimitsShape
+    const limited = (action: string): boolean => {
+      const perSecond = perSecondOf(limits, action)
+      return perSecond !== undefined && perSecond > 0
+    }
+
+    return { admit, throttled, limited } satisfies ProviderLimitsShape
   })

@@ -11,5 +11,13 @@ export const httpRequestsTotal = Metric.counter("precall_http_requests_total", {
 
 const knownPaths = new Set(routeTable.map((r) => r.path))
 
-export const recordHttpRequest = (method: string, path: string, status: number) =>
-  Metric.update(Metric.withAttributes(httpRequestsTotal, { method, route: knownPaths.has(path) ? path : "other", status: String(status) }), 1)
+/** The counter tagged once per (method, route, status): tagging on every request re-made the tagged metric and its key. */
+const tagged = new Map<string, Metric.Metric<number, unknown>>()
+
+export const recordHttpRequest = (method: string, path: string, status: number) => {
+  const route = knownPaths.has(path) ? path : "other"
+  const key = `${method} ${route} ${status}`
+  let metric = tagged.get(key)
+  if (metric === undefined) tagged.set(key, metric = Metric.withAttributes(httpRequestsTotal, { method, route, status: String(status) }))
+  return Metric.update(metric, 1)
+}

@@ -1,13 +1,14 @@
 /**
- * Signed Aliyun POP RPC over the effect HttpClient (undici in production). One call is one attempt:
+ * Signed Aliyun POP RPC over an AliyunTransport (transport.ts: undici in production, else the HttpClient). One call is one attempt:
  * every call signs afresh with a new nonce and timestamp, so retries by the engine are never replays.
  */
 import { Clock, Effect, Redacted } from "effect"
-import { HttpClient, HttpClientRequest } from "effect/http"
-import { randomUUID } from "node:crypto"
+import { HttpClient } from "effect/http"
+import { createSecretKey, type KeyObject, randomUUID } from "node:crypto"
 import { LocalCodes, ProviderError } from "../../domain/errors.ts"
 import { classifyAliyunCode } from "./codes.ts"
 import { aliyunTimestamp, authorizationV3, percentEncode, sha256Hex, signV1 } from "./signature.ts"
+import { type AliyunHttpRequest, AliyunTransport, httpClientTransport } from "./transport.ts"
 
 export interface AliyunCredentials {
   readonly accessKeyId: string
@@ -29,7 +30,6 @@ export type AliyunReply = Readonly<Record<string, unknown>>
 export type AliyunRpc = (action: string, params: Readonly<Record<string, string | undefined>>) => Effect.Effect<AliyunReply, ProviderError>
 
 const EMPTY_BODY_SHA256 = sha256Hex("")
-const untraced = () => true
 
 const defined = (params: Readonly<Record<string, string | undefined>>): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -41,17 +41,16 @@ const query = (params: Readonly<Record<string, string>>): string =>
   Object.keys(params).sort().map((k) => `${percentEncode(k)}=${percentEncode(params[k]!)}`).join("&")
 
 /** Builds the request for one attempt: V3 puts business parameters in the query and auth in headers; v1 signs a form body. */
-const signedRequest = (config: AliyunRpcConfig, host: string, action: string, params: Record<string, string>, now: number) => {
+const signedRequest = (config: AliyunRpcConfig, signing: SigningKeys, host: string, action: string, params: Record<string, string>, now: number): AliyunHttpRequest => {
   const nonce = randomUUID()
   const timestamp = aliyunTimestamp(now)
-  const secret = Redacted.value(config.credentials.accessKeySecret)
   if (config.signature === "v1") {
     const all: Record<string, string> = {
       ...params, Action: action, Version: config.version, Format: "JSON", AccessKeyId: config.credentials.accessKeyId,
       SignatureMethod: "HMAC-SHA1", SignatureVersion: "1.0", SignatureNonce: nonce, Timestamp: timestamp
     }
-    const body = `${query(all)}&Signature=${percentEncode(signV1("POST", all, secret))}`
-    return HttpClientRequest.post(`${config.endpoint}/`).pipe(HttpClientRequest.bodyText(body, "application/x-www-form-urlencoded"))
+    const body = `${query(all)}&Signature=${percentEncode(signV1("POST", all, signing.v1))}`
+    return { origin: config.endpoint, path: "/", headers: { "content-type": "application/x-www-form-urlencoded" }, body }
   }
   const headers: Record<string, string> = {
     host,
@@ -64,13 +63,20 @@ const signedRequest = (config: AliyunRpcConfig, host: string, action: string, pa
   const authorization = authorizationV3(
     { method: "POST", path: "/", query: params, headers, signedHeaders: Object.keys(headers), hashedPayload: EMPTY_BODY_SHA256 },
     config.credentials.accessKeyId,
-    secret
+    signing.v3
   )
   const { host: _host, ...sent } = headers // undici derives host from the URL; it is signed, not set twice
   const qs = query(params)
-  return HttpClientRequest.post(`${config.endpoint}/${qs === "" ? "" : `?${qs}`}`).pipe(
-    HttpClientRequest.setHeaders({ ...sent, authorization })
-  )
+  return { origin: config.endpoint, path: qs === "" ? "/" : `/?${qs}`, headers: { ...sent, authorization }, body: undefined }
+}
+
+/**
+ * The secret as HMAC keys made once: `createHmac` with a string or Buffer key builds a KeyObject on
+ * every call (about 8 µs), with a KeyObject it does not.
+ */
+interface SigningKeys {
+  readonly v1: KeyObject
+  readonly v3: KeyObject
 }
 
 const retryAfterMs = (header: string | undefined): number | undefined => {
@@ -125,28 +131,24 @@ export const interpretReply = (
   })
 }
 
-/** A signed RPC caller for one product and version, using the HttpClient in context. */
+/**
+ * A signed RPC caller for one product and version: over the `AliyunTransport` when one is set
+ * (precall's composition sets undici's, see transport.ts), else over the HttpClient in context.
+ */
 export const makeAliyunRpc = (config: AliyunRpcConfig): Effect.Effect<AliyunRpc, never, HttpClient.HttpClient> =>
   Effect.gen(function*() {
-    const client = yield* HttpClient.HttpClient
+    const transport = (yield* AliyunTransport) ?? httpClientTransport(yield* HttpClient.HttpClient)
     const host = new URL(config.endpoint).host
+    const secret = Redacted.value(config.credentials.accessKeySecret)
+    const signing: SigningKeys = { v1: createSecretKey(Buffer.from(`${secret}&`)), v3: createSecretKey(Buffer.from(secret)) }
     return (action, params) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const response = yield* client.execute(signedRequest(config, host, action, defined(params), now)).pipe(
-          // No client span and no trace headers to Aliyun: one span per provider call costs more CPU
-          // than the signing, and the engine's metrics already time every attempt.
-          Effect.provideService(HttpClient.TracerDisabledWhen, untraced),
-          Effect.provideService(HttpClient.TracerPropagationEnabled, false)
-        )
-        const text = yield* response.text
-        const reply = interpretReply(action, response.status, text, response.headers["x-acs-retry-after"])
-        return reply instanceof ProviderError ? yield* reply : reply
-      }).pipe(
-        Effect.catchTag("HttpClientError", (e) =>
-          Effect.fail(new ProviderError({
-            provider: "aliyun", action, code: LocalCodes.connection, errorClass: "transient",
-            message: `${e.reason._tag}: ${e.reason.description ?? e.message}`
-          })))
-      )
+      Effect.flatMap(Clock.currentTimeMillis, (now) =>
+        Effect.matchEffect(transport.send(signedRequest(config, signing, host, action, defined(params), now)), {
+          onFailure: (e) =>
+            Effect.fail(new ProviderError({ provider: "aliyun", action, code: LocalCodes.connection, errorClass: "transient", message: e.description })),
+          onSuccess: (r) => {
+            const reply = interpretReply(action, r.status, r.text, r.retryAfter)
+            return reply instanceof ProviderError ? Effect.fail(reply) : Effect.succeed(reply)
+          }
+        }))
   })

@@ -5,7 +5,7 @@
  * (verification), so both sides agree by construction and the test vectors of
  * shared/providers/aliyun.md §3-§4 pin the common code.
  */
-import { createHash, createHmac, timingSafeEqual } from "node:crypto"
+import { createHash, createHmac, type KeyObject, timingSafeEqual } from "node:crypto"
 
 /** RFC 3986 percent-encoding as Aliyun uses it: upper-case hex, space is %20, `~` kept, `*` encoded. */
 export const percentEncode = (s: string): string =>
@@ -24,9 +24,12 @@ export const canonicalQueryV1 = (params: Readonly<Record<string, string>>): stri
 export const stringToSignV1 = (method: string, params: Readonly<Record<string, string>>): string =>
   `${method.toUpperCase()}&${percentEncode("/")}&${percentEncode(canonicalQueryV1(params))}`
 
-/** Base64 HMAC-SHA1 over the v1 string to sign; the key is the secret followed by `&`. */
-export const signV1 = (method: string, params: Readonly<Record<string, string>>, accessKeySecret: string): string =>
-  createHmac("sha1", `${accessKeySecret}&`).update(stringToSignV1(method, params)).digest("base64")
+/**
+ * Base64 HMAC-SHA1 over the v1 string to sign; the key is the secret followed by `&`. A KeyObject
+ * is taken as that whole key (secret and `&`), made once by a caller that signs often.
+ */
+export const signV1 = (method: string, params: Readonly<Record<string, string>>, accessKeySecret: string | KeyObject): string =>
+  createHmac("sha1", typeof accessKeySecret === "string" ? `${accessKeySecret}&` : accessKeySecret).update(stringToSignV1(method, params)).digest("base64")
 
 const safeEqual = (a: string, b: string): boolean => {
   const x = Buffer.from(a)
@@ -70,11 +73,11 @@ export const canonicalRequestV3 = (input: V3Input): string => {
 
 export const stringToSignV3 = (input: V3Input): string => `${V3_ALGORITHM}\n${sha256Hex(canonicalRequestV3(input))}`
 
-/** Lower-case hex HMAC-SHA256; unlike v1 the key is the bare secret. */
-export const signV3 = (input: V3Input, accessKeySecret: string): string =>
+/** Lower-case hex HMAC-SHA256; unlike v1 the key is the bare secret (or a KeyObject of it, made once). */
+export const signV3 = (input: V3Input, accessKeySecret: string | KeyObject): string =>
   createHmac("sha256", accessKeySecret).update(stringToSignV3(input)).digest("hex")
 
-export const authorizationV3 = (input: V3Input, accessKeyId: string, accessKeySecret: string): string =>
+export const authorizationV3 = (input: V3Input, accessKeyId: string, accessKeySecret: string | KeyObject): string =>
   `${V3_ALGORITHM} Credential=${accessKeyId},SignedHeaders=${[...input.signedHeaders].map((h) => h.toLowerCase()).sort().join(";")},Signature=${signV3(input, accessKeySecret)}`
 
 export interface ParsedAuthorizationV3 {

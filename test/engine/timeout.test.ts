@@ -1,0 +1,54 @@
+/**
+ * src/engine/timeout.ts against effect's own timeoutOption: the same answers on the TestClock, the
+ * effect interrupted (and awaited) when the timer wins or the caller gives up.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Exit, Fiber, Option } from "effect"
+import { TestClock } from "effect/testing"
+import { timeoutOption } from "../../src/engine/timeout.ts"
+
+const ms = Duration.millis
+
+describe("timeoutOption (engine)", () => {
+  it.effect("an effect that answers in time: Some", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(timeoutOption(Effect.as(Effect.sleep(ms(100)), "a"), ms(300)))
+      yield* TestClock.adjust(ms(100))
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Option.some("a"))
+      // the spent timer changes nothing later
+      yield* TestClock.adjust(ms(1000))
+    }))
+
+  it.effect("an effect that answers at once: Some, without a timer", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* timeoutOption(Effect.succeed(1), ms(300)), Option.some(1))
+      assert.deepStrictEqual(yield* Effect.exit(timeoutOption(Effect.fail("e"), ms(300))), Exit.fail("e"))
+    }))
+
+  it.effect("an effect still running at the timeout: None, after it was interrupted and its finalizer ran", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const slow = Effect.sleep(ms(1000)).pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true))))
+      const fiber = yield* Effect.forkChild(timeoutOption(slow, ms(300)))
+      yield* TestClock.adjust(ms(300))
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Option.none())
+      assert.isTrue(finalized)
+    }))
+
+  it.effect("a failure in time is the effect's failure", () =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkChild(Effect.exit(timeoutOption(Effect.andThen(Effect.sleep(ms(10)), Effect.fail("boom")), ms(300))))
+      yield* TestClock.adjust(ms(10))
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Exit.fail("boom"))
+    }))
+
+  it.effect("a caller that is interrupted interrupts the effect", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const slow = Effect.sleep(ms(1000)).pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true))))
+      const fiber = yield* Effect.forkChild(timeoutOption(slow, ms(300)))
+      yield* TestClock.adjust(ms(50))
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(finalized)
+    }))
+})
