@@ -248,11 +248,13 @@ export const makeEngine = (settings: Settings) =>
           Effect.gen(function*() {
             const now = yield* Clock.currentTimeMillis
             const lifetimeS = temporary ? settings.temporaryBindingS : settings.bindingTtlS
-            // a binding moved to another provider goes into that provider's own pool
-            const poolKey = p === provider ? request.poolKey : p.rebindPoolKey ?? request.poolKey
+            // a binding moved to another provider goes into that provider's own pool, on its own X numbers
+            const own = p === provider
+            const poolKey = own ? request.poolKey : p.rebindPoolKey ?? request.poolKey
             return yield* call(p, actionsOf(p).bind(who.mode), p.bind({
               poolKey, mode: who.mode, phoneNoA: who.phoneNoA, phoneNoB: who.phoneNoB,
-              expiresAt: now + lifetimeS * 1000, avoidX, temporary
+              expiresAt: now + lifetimeS * 1000, avoidX, temporary,
+              previousX: own && avoidX.length === 0 ? request.phoneNoX : undefined
             }), false).pipe(Effect.result)
           })
 

@@ -58,6 +58,12 @@ export interface BindRequest {
   readonly extension?: string | undefined
   /** X numbers the new binding must not use (the broken X being moved away from). */
   readonly avoidX?: ReadonlyArray<string> | undefined
+  /**
+   * The X of the expired binding this one replaces. A provider whose X numbers carry many bindings
+   * may bind on it again, so the parties keep the number they know (Huawei §6 rule 2, when that X is
+   * healthy); others ignore it.
+   */
+  readonly previousX?: string | undefined
   /** A short-lived second binding standing in for a temporary X; the original binding is kept. */
   readonly temporary?: boolean | undefined
 }

@@ -126,10 +126,13 @@ describe("§6 row 1: account in arrears or frozen", () => {
 describe("§6 row 2: binding gone", () => {
   it("AXB expired on the emulator clock: the query says 1012007 → rebind with the same parties and mode, visible in the emulator", async () => {
     const s = await service()
-    const { b, req } = axbBinding({ duration: 60 })
+    // on the city's second X, so a pick by area (the first free X) would land elsewhere
+    const { b, x, req } = axbBinding({ duration: 60, relationNum: "+8617000000001" })
+    expect(x).toBe("17000000001")
     emu.advanceClock(61)
     const d = await s.decide({ ...req, binding: parties })
-    expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId, status: 4 })
+    // made again on its own X, healthy: the parties keep the number they know
+    expect(d).toMatchObject({ decision: "rebind", dial: x, provider: "huawei", previousSubsId: b.subscriptionId, status: 4 })
     expect(d.reason).toContain("binding query: 1012007")
     const fresh = emu.binding(d.subsId!)
     expect(fresh).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
@@ -160,6 +163,8 @@ describe("§6 row 2: binding gone", () => {
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
     expect(d.reason).toContain("stateCode 8014")
     expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
+    // the platform still holds A and B on the old X (1012010 there), so the new binding is by area, on another X
+    expect(d.dial).not.toBe(x)
     expectPrivate(d)
   })
 })

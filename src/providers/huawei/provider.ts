@@ -258,25 +258,43 @@ export const makeHuaweiProvider = (config: HuaweiProviderConfig): Effect.Effect<
         if (mode === undefined) return yield* refusal(action, "Local.UnsupportedMode", "bad-input", `Huawei binds AXB and AX, not ${req.mode}`)
         const now = yield* Clock.currentTimeMillis
         const callerNum = yield* wire(action, "party A", req.phoneNoA)
-        // an X to bind on: only one the request names and does not ask to avoid; else the platform picks by area
-        const givenX = req.phoneNoX !== undefined && !(req.avoidX ?? []).includes(req.phoneNoX) ? toHuaweiNumber(req.phoneNoX) : undefined
-        const byArea = givenX === undefined ? { areaCode: config.areaCode, areaMatchMode: "1" as const } : {}
+        const avoided = req.avoidX ?? []
+        // an X to bind on: one the request names and does not ask to avoid; else the platform picks by area
+        const givenX = req.phoneNoX !== undefined && !avoided.includes(req.phoneNoX) ? toHuaweiNumber(req.phoneNoX) : undefined
+        // §6 rule 2: an expired binding is made again on its own X while that X is healthy, so the parties keep the number they know
+        const previousX = givenX === undefined && req.previousX !== undefined && !avoided.includes(req.previousX) && (yield* healthyX(req.previousX))
+          ? toHuaweiNumber(req.previousX)
+          : undefined
+        const byArea = { areaCode: config.areaCode, areaMatchMode: "1" as const }
+        /** On `x` when there is one; when the platform refuses it outright (taken, pair there already), once more by area. */
+        const onXElseByArea = <A>(x: string | undefined, send: (x: string | undefined) => Effect.Effect<A, ProviderError>) =>
+          x === undefined
+            ? send(undefined)
+            : givenX !== undefined
+            ? send(x)
+            : Effect.catchIf(send(x), (e) => e.errorClass === "pool" || e.errorClass === "binding", () => send(undefined))
         if (mode === "AXB") {
           const calleeNum = yield* wire(action, "party B", req.phoneNoB)
           const durationS = Math.min(MAX_DURATION_S, Math.max(1, Math.ceil((req.expiresAt - now) / 1000)))
-          const r = yield* markingX(givenX, watched(client.axbBind({ callerNum, calleeNum, relationNum: givenX, ...byArea, duration: durationS })))
+          const r = yield* onXElseByArea(givenX ?? previousX, (x) =>
+            markingX(x, watched(client.axbBind({ callerNum, calleeNum, relationNum: x, ...(x === undefined ? byArea : {}), duration: durationS }))))
           return yield* bound(action, "AXB", r.subscriptionId, r.relationNum, durationS, now)
         }
         // AX bindings never expire: a short second binding would outlive the break it stands in for
         if (req.temporary === true) {
           return yield* refusal(action, "Local.AxNeverExpires", "bad-input", "AX bindings never expire: no short second binding can stand in for a temporary X")
         }
-        const r = yield* markingX(givenX, watched(client.axBind({
-          origNum: callerNum, privateNum: givenX, ...(givenX === undefined ? { ...byArea, privateNumType: "mobile-virtual" as const } : {}),
-          calleeNumDisplay: "0" // carriers require X to be shown to A
-        })))
+        const r = yield* onXElseByArea(givenX ?? previousX, (x) =>
+          markingX(x, watched(client.axBind({
+            origNum: callerNum, privateNum: x, ...(x === undefined ? { ...byArea, privateNumType: "mobile-virtual" as const } : {}),
+            calleeNumDisplay: "0" // carriers require X to be shown to A
+          }))))
         return yield* bound(action, "AX", r.subscriptionId, r.privateNum, 0, now)
       })
+
+    /** No push or refusal has marked the X unusable (none received: assume normal, §6 note 2). */
+    const healthyX = (phoneNoX: string): Effect.Effect<boolean> =>
+      Effect.map(store.xStatus(HUAWEI_PROVIDER, phoneNoX), (x) => x === undefined || x.availability === "available")
 
     /** The new binding, remembered with its computed expiry. */
     const bound = (action: string, mode: HuaweiMode, subsId: string, x: string, durationS: number, at: number) =>
