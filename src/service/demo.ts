@@ -150,7 +150,7 @@ export const seedHuaweiDemo = (emulator: RunningHuaweiEmulator, serviceUrl: stri
     const normal = huaweiCase(emulator, 1, HUAWEI_X.normal, day)
     const cases: Array<DemoCase> = [
       { label: "Huawei: AXB binding in effect (binding query) -> use-x", request: normal },
-      { label: "Huawei: binding expired on the emulator clock (binding query: 1012007) -> rebind on a new X binding", request: expired }
+      { label: "Huawei: binding expired on the emulator clock (binding query: 1012007) -> rebind: a new binding, on the same X while it is healthy", request: expired }
     ]
     if (!pushes) return { cases, push: undefined }
     const unavailable = huaweiCase(emulator, 3, HUAWEI_X.unavailable, day)

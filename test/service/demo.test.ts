@@ -88,7 +88,8 @@ layer(DemoService, { excludeTestServices: true })("demo on the emulator", (it) =
       }
       assert.deepStrictEqual(decisions, [
         ["use-x", "provider", true, false],
-        ["rebind", "provider", false, true],
+        // made again on its own X, which is healthy (§6 rule 2)
+        ["rebind", "provider", true, true],
         ["rebind", "provider", false, true]
       ])
       // the expiry came from the binding query, the broken X from the push the emulator sent at start (which the service accepted)
