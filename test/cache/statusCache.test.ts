@@ -131,6 +131,28 @@ describe("status cache against X health", () => {
     }))
 })
 
+describe("status cache and provider evidence", () => {
+  it.effect("a status 1 the provider's own table marks as not reusable (pushed evidence) is read fresh every time", () =>
+    Effect.gen(function*() {
+      const settings = settingsSync({ statusTtlMs: 60_000, maxAttempts: 1 })
+      let asked = 0
+      const provider = {
+        name: "pushes", endpoint: "fake://pushes",
+        evidence: () => Effect.sync(() => {
+          asked++
+          return { verdict: { _tag: "UseX" as const, calledNo: X }, source: "X status push", requestId: undefined, reusable: false }
+        }),
+        bindingDetail: () => Effect.die("not asked"),
+        bind: () => Effect.die("not asked")
+      }
+      const engine = yield* cachedEngine(settings, provider)
+      const first = yield* decideNow(engine, request())
+      const second = yield* decideNow(engine, request())
+      assert.deepStrictEqual([first.source, second.source], ["provider", "provider"])
+      assert.strictEqual(asked, 2)
+    }))
+})
+
 describe("StatusCache and TtlMap", () => {
   const one = { status: 1, calledNo: X, extension: undefined, requestId: "r1" } as const
 

@@ -316,6 +316,14 @@ describe("moving a binding: which providers are asked, and in what order", () =>
       assert.deepStrictEqual(other.recorded.binds.map((b) => [b.poolKey, b.avoidX, b.temporary]), [["FC100000000001", [], false]])
     }))
 
+  it.effect("a binding made again on its own provider stays in the request's pool, even when that provider has a rebind pool", () =>
+    Effect.gen(function*() {
+      const own = scripted("aliyun", expired)
+      const d = yield* decideWith({}, { ...own.provider, rebindPoolKey: "FCREBIND01" }, [], () => Effect.void, request())
+      assert.strictEqual(d.decision, "rebind")
+      assert.deepStrictEqual(own.recorded.binds.map((b) => b.poolKey), ["FC100000000001"])
+    }))
+
   it.effect("a provider that cannot bind hands on to the next; one whose outcome is unknown ends the search", () =>
     Effect.gen(function*() {
       const timeout = { code: LocalCodes.timeout, errorClass: "transient" as const }
