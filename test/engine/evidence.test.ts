@@ -5,7 +5,8 @@
  * Providers are scripted in memory; the evidence store is the real one on memory.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Fiber, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { Decision } from "../../src/domain/decision.ts"
 import { type ErrorClass, LocalCodes, ProviderError } from "../../src/domain/errors.ts"
@@ -366,6 +367,40 @@ describe("after the new binding", () => {
       const moved = yield* decideWith({}, withoutUnbind, [], () => Effect.void, request({ provider: "huawei" }))
       assert.strictEqual(moved.decision, "rebind")
       assert.strictEqual(moved.attempts, 2)
+    }))
+
+  it.effect("an Unbind whose outcome is unknown is not sent again; one the provider refused is retried; neither changes the decision", () =>
+    Effect.gen(function*() {
+      const unbindFailingOnce = (code: string) => {
+        const broken = scripted("huawei", { _tag: "XBroken", temporary: false })
+        const sent: Array<string> = []
+        const provider: EvidenceProvider = {
+          ...broken.provider,
+          unbind: (ref) =>
+            Effect.suspend(() => {
+              sent.push(ref.subsId)
+              return sent.length === 1
+                ? Effect.fail(new ProviderError({ provider: "huawei", action: "Unbind", code, errorClass: "transient", message: "" }))
+                : Effect.void
+            })
+        }
+        return { provider, sent }
+      }
+      const unknown = unbindFailingOnce(LocalCodes.timeout)
+      // the retry's backoff runs on the TestClock
+      const onClock = <A>(effect: Effect.Effect<A>) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.forkChild(effect)
+          yield* TestClock.adjust(1000)
+          return yield* Fiber.join(fiber)
+        })
+      const d = yield* onClock(decideWith({ maxAttempts: 3, retryBaseMs: 1 }, unknown.provider, [], () => Effect.void, request({ provider: "huawei" })))
+      assert.strictEqual(d.decision, "rebind")
+      assert.strictEqual(unknown.sent.length, 1)
+      const refused = unbindFailingOnce("isp.SYSTEM_ERROR")
+      const again = yield* onClock(decideWith({ maxAttempts: 3, retryBaseMs: 1 }, refused.provider, [], () => Effect.void, request({ provider: "huawei" })))
+      assert.strictEqual(again.decision, "rebind")
+      assert.strictEqual(refused.sent.length, 2)
     }))
 
   it.effect("a new binding is dialled without looking up the real callee, even when fallback is allowed and the caller is a stranger", () =>
