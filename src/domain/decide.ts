@@ -73,7 +73,6 @@ const realOrRefuse = (facts: DecisionFacts, policy: DecisionPolicy, base: Base, 
 }
 
 const degraded = (facts: DecisionFacts, policy: DecisionPolicy): DecisionCore => {
-  // Stryker disable next-line ConditionalExpression: forced false, the template below yields the same "no provider answer within the deadline" for this case
   const why = facts.timedOut && facts.failure === undefined
     ? "no provider answer within the deadline"
     : `no provider answer${facts.timedOut ? " within the deadline" : ""}${failureText(facts.failure)}`

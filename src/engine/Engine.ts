@@ -270,10 +270,12 @@ export const makeEngine = (settings: Settings) =>
             case "NothingDialable":
               return learnRealCallee
             case "Expired":
+              // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
               return Effect.andThen(rebind([], false), Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee))
             case "XBroken":
               return Effect.andThen(
                 rebind([request.phoneNoX], v.temporary),
+                // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
                 Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee)
               )
           }

@@ -33,7 +33,6 @@ const taggedOnce = <M extends Metric.Metric<number, unknown>>(metric: M) => {
   return (attributes: Readonly<Record<string, string>>): M => {
     const key = Object.values(attributes).join("\u0000")
     let m = tagged.get(key)
-    // Stryker disable next-line ConditionalExpression: tagging again on every update gives the same series; the memo only saves the allocation
     if (m === undefined) tagged.set(key, (m = Metric.withAttributes(metric, attributes) as M))
     return m
   }
