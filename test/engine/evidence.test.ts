@@ -248,6 +248,18 @@ describe("requests name their provider", () => {
       assert.strictEqual(byDefault.provider, "aliyun")
     }))
 
+  it.effect("the engine names its configured providers, the default one first", () =>
+    Effect.gen(function*() {
+      const settings = yield* Effect.orDie(settingsFromObject({}))
+      const engine = yield* Effect.service(Engine).pipe(Effect.provide(
+        engineLayer(settings).pipe(Layer.provide(Layer.mergeAll(
+          Layer.succeed(PrivacyNumberProvider, scripted("huawei", { _tag: "UseX" }).provider),
+          Layer.succeed(MoreProviders, [scripted("aliyun", { _tag: "UseX" }).provider, scripted("tencent", { _tag: "UseX" }).provider])
+        )))
+      ))
+      assert.deepStrictEqual(engine.providers, ["huawei", "aliyun", "tencent"])
+    }))
+
   it.effect("a provider that is not configured is refused, naming the configured ones", () =>
     Effect.gen(function*() {
       const d = yield* decideWith({}, scripted("aliyun", { _tag: "UseX" }).provider, [], () => Effect.void, request({ provider: "huawei" }))
