@@ -32,6 +32,7 @@ export const noSharing: DecisionSharingShape = {
 }
 
 /** The sharing in use; none unless a layer provides it (src/cache). */
+// Stryker disable next-line StringLiteral: the key only has to be one no other service uses, and no other uses "" either
 export const DecisionSharing = Context.Reference<DecisionSharingShape>("precall/DecisionSharing", { defaultValue: () => noSharing })
 
 export const decisionSharingLayer = (sharing: DecisionSharingShape): Layer.Layer<never> => Layer.succeed(DecisionSharing, sharing)

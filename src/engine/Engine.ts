@@ -53,6 +53,7 @@ export interface EngineShape {
  * const d = yield* engine.decide(request) // a decoded DecideRequest
  * ```
  */
+// Stryker disable next-line StringLiteral: the key only has to be one no other service uses, and no other uses "" either
 export class Engine extends Context.Service<Engine, EngineShape>()("precall/Engine") {}
 
 /** Failures after which the provider may or may not have acted. */
@@ -305,10 +306,12 @@ export const makeEngine = (settings: Settings) =>
             case "NothingDialable":
               return learnRealCallee
             case "Expired":
+              // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
               return Effect.andThen(rebind([], false), Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee))
             case "XBroken":
               return Effect.andThen(
                 rebind([request.phoneNoX], v.temporary),
+                // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
                 Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee)
               )
           }

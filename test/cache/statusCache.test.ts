@@ -4,7 +4,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { deriveKey } from "../../src/redis/sealed.ts"
-import { Effect, Fiber } from "effect"
+import { Effect, Fiber, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import type { Decision } from "../../src/domain/decision.ts"
 import type { DecideRequest } from "../../src/domain/request.ts"
@@ -15,6 +15,11 @@ import { makeTtlMap } from "../../src/cache/TtlMap.ts"
 import { noRedis } from "../../src/redis/SharedRedis.ts"
 import { sharingKeys, sharingKeySecret } from "../../src/engine/DecisionSharing.ts"
 import { settingsFromObject } from "../../src/policy/settings.ts"
+import { Engine, engineLayer } from "../../src/engine/Engine.ts"
+import { cacheLayer } from "../../src/cache/cacheLayer.ts"
+import { EvidenceStore, makeEvidenceStore } from "../../src/evidence/EvidenceStore.ts"
+import { PrivacyNumberProvider } from "../../src/providers/Provider.ts"
+import { SharedRedis } from "../../src/redis/SharedRedis.ts"
 import { fail, failWith, makeFakeProvider, ok, type Outcome, script } from "../engine/fakeProvider.ts"
 import { cachedEngine, request, settingsSync, X } from "./support.ts"
 
@@ -100,6 +105,51 @@ describe("status cache", () => {
       yield* decideNow(engine, request())
       assert.strictEqual((yield* decideNow(engine, request())).source, "provider")
       assert.strictEqual(statusCalls(), 2)
+    }))
+})
+
+describe("status cache against X health", () => {
+  it.effect("a kept status 1 does not outvote number-class failures on X: the new binding is the provider's decision, not the cache's", () =>
+    Effect.gen(function*() {
+      const settings = settingsSync({ statusTtlMs: 60_000, maxAttempts: 1 })
+      const { log, provider } = makeFakeProvider(script({ status: [ok(status(1, X))], bind: [ok(newBinding)] }))
+      const store = makeEvidenceStore({ xFailureThreshold: 3, xFailureWindowS: 600 }, noRedis)
+      const engine = yield* Effect.service(Engine).pipe(Effect.provide(
+        engineLayer(settings).pipe(
+          Layer.provide(Layer.mergeAll(Layer.succeed(PrivacyNumberProvider, provider), cacheLayer(settings), Layer.succeed(EvidenceStore, store))),
+          Layer.provide(Layer.succeed(SharedRedis, noRedis))
+        )
+      ))
+      const known = request({ binding: { phoneNoA: "13800138000", phoneNoB: "13900139000", mode: "AXB" } })
+      assert.deepInclude(yield* decideNow(engine, known), { decision: "use-x", source: "provider" })
+      assert.deepInclude(yield* decideNow(engine, known), { decision: "use-x", source: "cache" })
+      for (let i = 0; i < 3; i++) yield* store.recordOutcome({ provider: "fake", phoneNoX: X, outcomeClass: "number", code: `q850:${i}`, callId: `call-${i}` })
+      const moved = yield* decideNow(engine, known)
+      assert.deepInclude(moved, { decision: "rebind", source: "provider", dial: newBinding.phoneNoX })
+      assert.notInclude(moved.reason, "status cache")
+      assert.strictEqual(log.filter((c) => c.action === "QueryCallStatus").length, 1)
+    }))
+})
+
+describe("status cache and provider evidence", () => {
+  it.effect("a status 1 the provider's own table marks as not reusable (pushed evidence) is read fresh every time", () =>
+    Effect.gen(function*() {
+      const settings = settingsSync({ statusTtlMs: 60_000, maxAttempts: 1 })
+      let asked = 0
+      const provider = {
+        name: "pushes", endpoint: "fake://pushes",
+        evidence: () => Effect.sync(() => {
+          asked++
+          return { verdict: { _tag: "UseX" as const, calledNo: X }, source: "X status push", requestId: undefined, reusable: false }
+        }),
+        bindingDetail: () => Effect.die("not asked"),
+        bind: () => Effect.die("not asked")
+      }
+      const engine = yield* cachedEngine(settings, provider)
+      const first = yield* decideNow(engine, request())
+      const second = yield* decideNow(engine, request())
+      assert.deepStrictEqual([first.source, second.source], ["provider", "provider"])
+      assert.strictEqual(asked, 2)
     }))
 })
 

@@ -711,3 +711,40 @@ describe("engine examples", () => {
     })
   })
 })
+
+describe("what the provider is asked, and what the reason says", () => {
+  it.effect("the status query names the binding (pool, subsId, X) and the caller", () =>
+    Effect.gen(function*() {
+      const run = yield* runOnce(fast, script({ status: [ok(status(1, X))] }), request({ callerNo: A }))
+      assert.deepStrictEqual(callsOf(run, "QueryCallStatus").map((c) => c.input), [
+        { poolKey: baseRequest.poolKey, subsId: baseRequest.subsId, phoneNoX: X, callerNo: A }
+      ])
+    }))
+
+  it.effect("an attempt that times out is named in the reason with the attempt timeout", () =>
+    Effect.gen(function*() {
+      const s = settingsSync({ deadlineMs: 1000, attemptTimeoutMs: 300, maxAttempts: 1 })
+      const d = decisionOf(yield* runOnce(s, script({}), request()))
+      assert.strictEqual(d.providerCode, "Transport.Timeout")
+      assert.include(d.reason, "Transport.Timeout (transient) no reply within 300 ms")
+    }))
+
+  it.effect("parties unknown because the detail lookup failed: the decision carries that failure's code", () =>
+    Effect.gen(function*() {
+      const run = yield* runOnce(fast, script({ status: [ok(status(4))], detail: [fail(failWith("configuration"))] }), request())
+      const d = decisionOf(run)
+      assert.strictEqual(d.decision, "refuse")
+      assert.strictEqual(d.providerCode, failWith("configuration").code)
+      assert.include(d.reason, `the binding's parties are unknown: ${failWith("configuration").code} (configuration)`)
+    }))
+
+  it.effect("parties unknown although the detail answered: no failure to name", () =>
+    Effect.gen(function*() {
+      const run = yield* runOnce(fast, script({ status: [ok(status(4))], detail: [ok(detailOf({ phoneNoA: undefined, phoneNoB: undefined }))] }), request())
+      const d = decisionOf(run)
+      assert.strictEqual(d.decision, "refuse")
+      assert.isNull(d.providerCode)
+      assert.lengthOf(callsOf(run, "Bind"), 0)
+      assert.include(d.reason, "rebind failed: the binding's parties are unknown; refused")
+    }))
+})

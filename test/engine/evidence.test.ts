@@ -5,9 +5,10 @@
  * Providers are scripted in memory; the evidence store is the real one on memory.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Clock, Effect, Layer } from "effect"
+import { Clock, Effect, Fiber, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
-import type { Decision } from "../../src/domain/decision.ts"
+import { Decision } from "../../src/domain/decision.ts"
 import { type ErrorClass, LocalCodes, ProviderError } from "../../src/domain/errors.ts"
 import type { Evidence, Verdict } from "../../src/domain/evidence.ts"
 import type { DecideRequest } from "../../src/domain/request.ts"
@@ -29,6 +30,7 @@ interface Recorded {
   readonly binds: Array<BindRequest>
   readonly unbinds: Array<BindingRef>
   evidenceCalls: number
+  detailCalls: number
 }
 
 /** A provider whose evidence is fixed and whose binds succeed on X numbers 171..., or fail as told. */
@@ -38,7 +40,7 @@ const scripted = (
   bindFailure?: { readonly code: string; readonly errorClass: ErrorClass },
   detail?: { readonly phoneNoA: string; readonly phoneNoB: string | undefined }
 ) => {
-  const recorded: Recorded = { binds: [], unbinds: [], evidenceCalls: 0 }
+  const recorded: Recorded = { binds: [], unbinds: [], evidenceCalls: 0, detailCalls: 0 }
   const provider: EvidenceProvider = {
     name,
     endpoint: `fake://${name}`,
@@ -48,9 +50,12 @@ const scripted = (
         return { verdict, source: `${name} evidence`, requestId: undefined, reusable: false }
       }),
     bindingDetail: (ref) =>
-      detail === undefined
-        ? Effect.fail(new ProviderError({ provider: name, action: "Detail", code: "gone", errorClass: "binding", message: "gone" }))
-        : Effect.succeed({ subsId: ref.subsId, ...detail, phoneNoX: ref.phoneNoX, extension: undefined, active: true, requestId: undefined }),
+      Effect.suspend(() => {
+        recorded.detailCalls++
+        return detail === undefined
+          ? Effect.fail(new ProviderError({ provider: name, action: "Detail", code: "gone", errorClass: "binding", message: "gone" }))
+          : Effect.succeed({ subsId: ref.subsId, ...detail, phoneNoX: ref.phoneNoX, extension: undefined, active: true, requestId: undefined })
+      }),
     bind: (r) =>
       Effect.suspend(() => {
         recorded.binds.push(r)
@@ -243,6 +248,18 @@ describe("requests name their provider", () => {
       assert.strictEqual(byDefault.provider, "aliyun")
     }))
 
+  it.effect("the engine names its configured providers, the default one first", () =>
+    Effect.gen(function*() {
+      const settings = yield* Effect.orDie(settingsFromObject({}))
+      const engine = yield* Effect.service(Engine).pipe(Effect.provide(
+        engineLayer(settings).pipe(Layer.provide(Layer.mergeAll(
+          Layer.succeed(PrivacyNumberProvider, scripted("huawei", { _tag: "UseX" }).provider),
+          Layer.succeed(MoreProviders, [scripted("aliyun", { _tag: "UseX" }).provider, scripted("tencent", { _tag: "UseX" }).provider])
+        )))
+      ))
+      assert.deepStrictEqual(engine.providers, ["huawei", "aliyun", "tencent"])
+    }))
+
   it.effect("a provider that is not configured is refused, naming the configured ones", () =>
     Effect.gen(function*() {
       const d = yield* decideWith({}, scripted("aliyun", { _tag: "UseX" }).provider, [], () => Effect.void, request({ provider: "huawei" }))
@@ -295,4 +312,144 @@ describe("properties over verdicts × bind outcomes × policy", () => {
       }),
       { numRuns: 200, seed: 77 }
     ))
+})
+
+describe("moving a binding: which providers are asked, and in what order", () => {
+  const expired: Verdict = { _tag: "Expired" }
+  const pool = { code: "isv.NO_AVAILABLE_NUMBER", errorClass: "pool" as const }
+
+  it.effect("the binding's own provider and providers that are not configured are skipped; the next one gets the request's pool and nothing to avoid", () =>
+    Effect.gen(function*() {
+      const own = scripted("aliyun", expired, pool)
+      const other = scripted("huawei", expired)
+      const d = yield* decideWith({ rebindProviders: ["tencent", "aliyun", "huawei"] }, own.provider, [other.provider], () => Effect.void, request())
+      assert.strictEqual(d.decision, "rebind")
+      assert.strictEqual(d.provider, "huawei")
+      assert.strictEqual(own.recorded.binds.length, 1, "the own provider is asked once, not again as a rebind provider")
+      assert.deepStrictEqual(other.recorded.binds.map((b) => [b.poolKey, b.avoidX, b.temporary]), [["FC100000000001", [], false]])
+    }))
+
+  it.effect("a binding made again on its own provider stays in the request's pool, even when that provider has a rebind pool", () =>
+    Effect.gen(function*() {
+      const own = scripted("aliyun", expired)
+      const d = yield* decideWith({}, { ...own.provider, rebindPoolKey: "FCREBIND01" }, [], () => Effect.void, request())
+      assert.strictEqual(d.decision, "rebind")
+      assert.deepStrictEqual(own.recorded.binds.map((b) => b.poolKey), ["FC100000000001"])
+    }))
+
+  it.effect("a provider that cannot bind hands on to the next; one whose outcome is unknown ends the search", () =>
+    Effect.gen(function*() {
+      const timeout = { code: LocalCodes.timeout, errorClass: "transient" as const }
+      const settings = { rebindProviders: ["huawei", "tencent"] }
+      const onThird = scripted("tencent", expired)
+      const moved = yield* decideWith(settings, scripted("aliyun", expired, pool).provider, [scripted("huawei", expired, pool).provider, onThird.provider], () => Effect.void, request())
+      assert.strictEqual(moved.decision, "rebind")
+      assert.strictEqual(moved.provider, "tencent")
+      assert.strictEqual(onThird.recorded.binds.length, 1)
+
+      const notAsked = scripted("tencent", expired)
+      const stopped = yield* decideWith(settings, scripted("aliyun", expired, pool).provider, [scripted("huawei", expired, timeout).provider, notAsked.provider], () => Effect.void, request())
+      assert.strictEqual(stopped.decision, "refuse")
+      assert.strictEqual(stopped.provider, "aliyun")
+      assert.strictEqual(stopped.providerCode, LocalCodes.timeout)
+      assert.include(stopped.reason, "rebind failed: neither aliyun nor huawei could make a new binding")
+      assert.strictEqual(notAsked.recorded.binds.length, 0, "a bind that may have happened is not made a second time elsewhere")
+    }))
+
+  it.effect("a refused new binding on the own provider says so in the reason", () =>
+    Effect.gen(function*() {
+      const d = yield* decideWith({}, scripted("aliyun", expired, pool).provider, [], () => Effect.void, request())
+      assert.strictEqual(d.decision, "refuse")
+      assert.include(d.reason, "rebind failed: the provider refused the new binding: isv.NO_AVAILABLE_NUMBER (pool)")
+    }))
+})
+
+describe("after the new binding", () => {
+  it.effect("an expired binding is not unbound (it is gone already); a broken X's binding is, when the provider can unbind", () =>
+    Effect.gen(function*() {
+      const expired = scripted("aliyun", { _tag: "Expired" })
+      const d = yield* decideWith({}, expired.provider, [], () => Effect.void, request())
+      assert.strictEqual(d.decision, "rebind")
+      assert.deepStrictEqual(expired.recorded.unbinds, [])
+      assert.strictEqual(d.attempts, 2, "the evidence and one Bind, nothing else")
+
+      // a provider without Unbind still moves away from a broken X
+      const broken = scripted("huawei", { _tag: "XBroken", temporary: false })
+      const { unbind: _, ...withoutUnbind } = broken.provider
+      const moved = yield* decideWith({}, withoutUnbind, [], () => Effect.void, request({ provider: "huawei" }))
+      assert.strictEqual(moved.decision, "rebind")
+      assert.strictEqual(moved.attempts, 2)
+    }))
+
+  it.effect("an Unbind whose outcome is unknown is not sent again; one the provider refused is retried; neither changes the decision", () =>
+    Effect.gen(function*() {
+      const unbindFailingOnce = (code: string) => {
+        const broken = scripted("huawei", { _tag: "XBroken", temporary: false })
+        const sent: Array<string> = []
+        const provider: EvidenceProvider = {
+          ...broken.provider,
+          unbind: (ref) =>
+            Effect.suspend(() => {
+              sent.push(ref.subsId)
+              return sent.length === 1
+                ? Effect.fail(new ProviderError({ provider: "huawei", action: "Unbind", code, errorClass: "transient", message: "" }))
+                : Effect.void
+            })
+        }
+        return { provider, sent }
+      }
+      const unknown = unbindFailingOnce(LocalCodes.timeout)
+      // the retry's backoff runs on the TestClock
+      const onClock = <A>(effect: Effect.Effect<A>) =>
+        Effect.gen(function*() {
+          const fiber = yield* Effect.forkChild(effect)
+          yield* TestClock.adjust(1000)
+          return yield* Fiber.join(fiber)
+        })
+      const d = yield* onClock(decideWith({ maxAttempts: 3, retryBaseMs: 1 }, unknown.provider, [], () => Effect.void, request({ provider: "huawei" })))
+      assert.strictEqual(d.decision, "rebind")
+      assert.strictEqual(unknown.sent.length, 1)
+      const refused = unbindFailingOnce("isp.SYSTEM_ERROR")
+      const again = yield* onClock(decideWith({ maxAttempts: 3, retryBaseMs: 1 }, refused.provider, [], () => Effect.void, request({ provider: "huawei" })))
+      assert.strictEqual(again.decision, "rebind")
+      assert.strictEqual(refused.sent.length, 2)
+    }))
+
+  it.effect("a new binding is dialled without looking up the real callee, even when fallback is allowed and the caller is a stranger", () =>
+    Effect.gen(function*() {
+      for (const verdict of [{ _tag: "Expired" }, { _tag: "XBroken", temporary: false }, { _tag: "XBroken", temporary: true }] as const) {
+        const { provider, recorded } = scripted("aliyun", verdict, undefined, { phoneNoA: A, phoneNoB: B })
+        const d = yield* decideWith({ allowRealFallback: true }, provider, [], () => Effect.void, request({ callerNo: "13600136000" }))
+        assert.include(["rebind", "use-temporary-x"], d.decision, verdict._tag)
+        assert.strictEqual(recorded.detailCalls, 0, `${verdict._tag}: detail looked up after a successful rebind`)
+      }
+    }))
+
+  it.effect("request ids: only the ids providers gave, none for calls that returned none (Unbind returns nothing)", () =>
+    Effect.gen(function*() {
+      const broken = scripted("huawei", { _tag: "XBroken", temporary: false })
+      const d = yield* decideWith({}, broken.provider, [], () => Effect.void, request({ provider: "huawei" }))
+      assert.strictEqual(broken.recorded.unbinds.length, 1)
+      assert.deepStrictEqual(d.requestIds, [])
+      assert.isTrue(Schema.is(Decision)(d))
+      // a failed Bind without a request id adds none either
+      const refused = yield* decideWith({}, scripted("aliyun", { _tag: "Expired" }, { code: "isv.NO_AVAILABLE_NUMBER", errorClass: "pool" }).provider, [], () => Effect.void, request())
+      assert.deepStrictEqual(refused.requestIds, [])
+      assert.isTrue(Schema.is(Decision)(refused))
+    }))
+})
+
+describe("a provider that is not configured", () => {
+  it.effect("is refused at once with every configured provider named and no provider call", () =>
+    Effect.gen(function*() {
+      const aliyun = scripted("aliyun", { _tag: "UseX" })
+      const huawei = scripted("huawei", { _tag: "UseX" })
+      const d = yield* decideWith({}, aliyun.provider, [huawei.provider], () => Effect.void, request({ provider: "tencent" }))
+      assert.deepStrictEqual(d, {
+        decision: "refuse", dial: null, extension: null, subsId: null, provider: "tencent", poolKey: "FC100000000001", status: null,
+        source: "degraded", providerCode: "Local.UnknownProvider", attempts: 0, elapsedMs: 0, requestIds: [],
+        reason: "provider tencent is not configured (configured: aliyun, huawei); refused"
+      })
+      assert.deepStrictEqual([aliyun.recorded.evidenceCalls, huawei.recorded.evidenceCalls], [0, 0])
+    }))
 })
