@@ -27,13 +27,3 @@ export type BindingMode = typeof BindingMode.Type
 export const Extension = Schema.String.pipe(
   Schema.check(Schema.makeFilter((s: string) => /^\d{1,4}$/.test(s), { expected: "an extension of 1-4 digits" }))
 )
-
-/** The real parties of a binding, as far as the caller knows them; enough to bind again. */
-// BindingParties is used nowhere (not in src/index.ts, no importer): no behaviour can tell the emptied struct apart; delete it rather than test it.
-// Stryker disable next-line ObjectLiteral: unused, see above
-export const BindingParties = Schema.Struct({
-  phoneNoA: PhoneNumber,
-  phoneNoB: Schema.optionalKey(PhoneNumber),
-  mode: BindingMode
-})
-export type BindingParties = typeof BindingParties.Type

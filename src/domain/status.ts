@@ -7,16 +7,6 @@ import { Schema } from "effect"
 export const CallStatus = Schema.Literals([1, 2, 3, 4])
 export type CallStatus = typeof CallStatus.Type
 
-// Stryker disable ObjectLiteral,StringLiteral: CallStatusMeaning is used nowhere (not in src/index.ts, no importer), so no behaviour can
-// tell its texts apart; the fix is to delete it, not to test it.
-export const CallStatusMeaning: Readonly<Record<CallStatus, string>> = {
-  1: "normal: dial X",
-  2: "call fault: the platform assigned a temporary X",
-  3: "call fault: no temporary X could be assigned",
-  4: "binding expired"
-}
-// Stryker restore ObjectLiteral,StringLiteral
-
 /** What a provider answered about a binding, reduced to what the decision needs. */
 export interface StatusAnswer {
   readonly status: CallStatus
