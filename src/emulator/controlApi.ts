@@ -6,7 +6,7 @@
 import { timingSafeEqual } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { isLoopbackHost } from "../policy/endpoint.ts"
-import { EmulatorControlError } from "./aliyun/emulator.ts"
+import { EmulatorControlError } from "./errors.ts"
 
 export const CONTROL_PREFIX = "/_emulator"
 

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { formatBeijing, parseAliyunTimestamp, parseBeijing } from "../../src/emulator/aliyun/clock.ts"
-import { drawPlan, makeRandom, ThrottleWindow } from "../../src/emulator/aliyun/faults.ts"
+import { drawPlan, makeRandom, ThrottleWindow } from "../../src/emulator/faults.ts"
 import { NonceStore } from "../../src/emulator/aliyun/nonces.ts"
 import { parseForm } from "../../src/emulator/aliyun/wire.ts"
 

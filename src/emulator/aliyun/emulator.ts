@@ -3,8 +3,9 @@
  * stats, plus the operations the control API and the programmatic API share.
  */
 import { formatBeijing, EmulatorClock } from "./clock.ts"
-import { makeRandom, parseFaultSpec, ThrottleWindow } from "./faults.ts"
-import type { FaultSpec } from "./faults.ts"
+import { EmulatorControlError } from "../errors.ts"
+import { FaultTable, makeRandom } from "../faults.ts"
+import type { FaultSpec } from "../faults.ts"
 import { TIMESTAMP_WINDOW_MS } from "./gateway.ts"
 import { NonceStore } from "./nonces.ts"
 import { ACTION_NAMES } from "./actions.ts"
@@ -16,17 +17,7 @@ import type { Binding, BindingMode, CallFault } from "./state.ts"
 import { Stats } from "./stats.ts"
 import type { StatsView } from "./stats.ts"
 
-/** A refused control operation; `status` is the HTTP status the control API answers with. */
-export class EmulatorControlError extends Error {
-  readonly status: number
-  readonly code: string
-  constructor(status: number, code: string, message: string) {
-    super(message)
-    this.name = "EmulatorControlError"
-    this.status = status
-    this.code = code
-  }
-}
+export { EmulatorControlError }
 
 export interface CreateBindingInput {
   readonly mode: BindingMode
@@ -91,8 +82,7 @@ export class EmulatorCore {
   readonly state: BindingState
   /** ChatApp sender numbers by CustSpaceId (cams, served beside Dyplsapi). */
   readonly chatapp = new ChatappState()
-  readonly faults = new Map<string, FaultSpec>()
-  readonly throttles = new Map<string, ThrottleWindow>()
+  readonly faultTable: FaultTable
   readonly nonces: NonceStore
   readonly stats = new Stats()
   /** Actions the emulator plays as not served (InvalidAction.NotFound), like Aliyun's withdrawn QueryCallStatus. */
@@ -104,7 +94,7 @@ export class EmulatorCore {
     this.state = new BindingState({ pools: options.pools, expiredRetentionMs: options.expiredRetentionMs })
     this.nonces = new NonceStore(TIMESTAMP_WINDOW_MS, options.maxNonces)
     this.random = makeRandom(options.seed)
-    for (const [action, spec] of options.faults) this.faults.set(action, spec)
+    this.faultTable = new FaultTable(options.faults, faultTargetError)
     for (const action of options.withdrawnActions) this.withdrawn.add(action)
   }
 
@@ -112,9 +102,7 @@ export class EmulatorCore {
   reset(): void {
     this.state.clear()
     this.chatapp.clear()
-    this.faults.clear()
-    for (const [action, spec] of this.options.faults) this.faults.set(action, spec)
-    this.throttles.clear()
+    this.faultTable.reset()
     this.nonces.clear()
     this.clock.reset()
     this.random = makeRandom(this.options.seed)
@@ -157,25 +145,11 @@ export class EmulatorCore {
   }
 
   setFault(action: string, spec: unknown): FaultSpec {
-    const unknownAction = faultTargetError(action)
-    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
-    const parsed = parseFaultSpec(spec)
-    if (!parsed.ok) throw new EmulatorControlError(400, "InvalidFault", parsed.message)
-    this.faults.set(action, parsed.spec)
-    this.throttles.delete(action)
-    return parsed.spec
+    return this.faultTable.set(action, spec)
   }
 
   clearFaults(action?: string): void {
-    if (action === undefined) {
-      this.faults.clear()
-      this.throttles.clear()
-      return
-    }
-    const unknownAction = faultTargetError(action)
-    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
-    this.faults.delete(action)
-    this.throttles.delete(action)
+    this.faultTable.clear(action)
   }
 
   createBinding(input: CreateBindingInput): CreatedBinding {
@@ -236,7 +210,7 @@ export class EmulatorCore {
         truncated: items.length > STATE_VIEW_LIMIT,
         items: items.slice(0, STATE_VIEW_LIMIT).map((b) => bindingView(b, now, this.clock.offset))
       },
-      faults: Object.fromEntries(this.faults),
+      faults: Object.fromEntries(this.faultTable.specs),
       rememberedNonces: this.nonces.size
     }
   }

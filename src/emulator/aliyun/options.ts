@@ -1,8 +1,8 @@
 /** Options of the Aliyun emulator and how they default. */
 import { DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET } from "../../providers/aliyun/credentials.ts"
 import { ACTION_NAMES } from "./actions.ts"
-import { ALL_ACTIONS, parseFaultSpec } from "./faults.ts"
-import type { FaultSpec } from "./faults.ts"
+import { ALL_ACTIONS, parseFaultSpec } from "../faults.ts"
+import type { FaultSpec } from "../faults.ts"
 import { effectivePools, validatePools } from "./state.ts"
 import type { PoolConfig } from "./state.ts"
 

@@ -10,8 +10,8 @@ import { ACTIONS, API_VERSION } from "./actions.ts"
 import type { Params, ReplyFields } from "./actions.ts"
 import { CAMS_ACTIONS, CAMS_API_VERSION, CAMS_HOST_ID, CAMS_PRODUCT, type Quota } from "./cams.ts"
 import type { EmulatorCore } from "./emulator.ts"
-import { drawPlan, effectiveFaults, ThrottleWindow } from "./faults.ts"
-import type { InjectedError, MalformedKind } from "./faults.ts"
+import { drawPlan, effectiveFaults } from "../faults.ts"
+import type { InjectedError, MalformedKind } from "../faults.ts"
 import { authenticate } from "./gateway.ts"
 import { defaultMessageOf, defaultStatusOf, gatewayError, gatewayErrorBody, HOST_ID, HTML_502, missingParam, newRequestId, PRODUCT, renderBody } from "./render.ts"
 import type { GatewayError, ReplyFormat } from "./render.ts"
@@ -170,16 +170,14 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
   if (spec.quota !== undefined) {
     // the published limit holds whatever the faults say; its window is kept apart from fault throttles
     const key = `quota:${action}`
-    let window = core.throttles.get(key)
-    if (window === undefined) core.throttles.set(key, (window = new ThrottleWindow()))
+    const window = core.faultTable.window(key)
     const retryAfterMs = window.admit(spec.quota.qps, performance.now())
     if (retryAfterMs > 0) return reply.gateway(gatewayError(spec.quota.code), { "x-acs-retry-after": String(retryAfterMs) })
   }
 
-  const faults = effectiveFaults(core.faults, action, params["SubsId"])
+  const faults = effectiveFaults(core.faultTable.specs, action, params["SubsId"])
   if (faults.throttleKey !== undefined) {
-    let window = core.throttles.get(faults.throttleKey)
-    if (window === undefined) core.throttles.set(faults.throttleKey, (window = new ThrottleWindow()))
+    const window = core.faultTable.window(faults.throttleKey)
     const retryAfterMs = window.admit(faults.spec!.throttle!.qps, performance.now())
     if (retryAfterMs > 0) return reply.gateway(gatewayError("Throttling.User"), { "x-acs-retry-after": String(retryAfterMs) })
   }

@@ -4,7 +4,7 @@
  * API, for tests, benchmarks and the demo running the emulator in another process.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { EmulatorControlError } from "../aliyun/emulator.ts"
+import { EmulatorControlError } from "../errors.ts"
 import { asObject, badRequest, handleControl, parseJson, routeList } from "../controlApi.ts"
 import type { ControlRoute } from "../controlApi.ts"
 import { CALL_EVENT_TYPES } from "./calls.ts"
@@ -65,7 +65,7 @@ const ROUTES: ReadonlyArray<ControlRoute<HuaweiEmulatorCore>> = [
   ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
   ["GET", "clock", (core) => [200, core.clockView()]],
   ["POST", "clock/advance", (core, _, body) => [200, core.advanceClock(Number(asObject(parseJson(body))["seconds"]))]],
-  ["GET", "faults", (core) => [200, Object.fromEntries(core.faults)]],
+  ["GET", "faults", (core) => [200, Object.fromEntries(core.faultTable.specs)]],
   ["PUT", "faults/:action", (core, [action], body) => [200, { action, fault: core.setFault(action!, parseJson(body)) }]],
   ["DELETE", "faults", (core) => (core.clearFaults(), [200, {}])],
   ["DELETE", "faults/:action", (core, [action]) => (core.clearFaults(action), [200, {}])],

@@ -5,9 +5,9 @@
  */
 import { randomUUID } from "node:crypto"
 import { EmulatorClock } from "../aliyun/clock.ts"
-import { EmulatorControlError } from "../aliyun/emulator.ts"
-import { makeRandom, parseFaultSpec, ThrottleWindow } from "../aliyun/faults.ts"
-import type { FaultSpec } from "../aliyun/faults.ts"
+import { EmulatorControlError } from "../errors.ts"
+import { FaultTable, makeRandom } from "../faults.ts"
+import type { FaultSpec } from "../faults.ts"
 import { NonceStore } from "../aliyun/nonces.ts"
 import { Stats } from "../aliyun/stats.ts"
 import type { StatsView } from "../aliyun/stats.ts"
@@ -109,8 +109,7 @@ export class HuaweiEmulatorCore {
   readonly clock = new EmulatorClock()
   readonly state: BindingState
   readonly cec = new CecState()
-  readonly faults = new Map<string, FaultSpec>()
-  readonly throttles = new Map<string, ThrottleWindow>()
+  readonly faultTable: FaultTable
   readonly nonces: NonceStore
   readonly stats = new Stats()
   readonly outbox: PushOutbox
@@ -126,16 +125,14 @@ export class HuaweiEmulatorCore {
     this.nonces = new NonceStore(options.clockSkewMs, options.maxNonces)
     this.random = makeRandom(options.seed)
     this.outbox = new PushOutbox({ callbackUrl: options.callbackUrl, pushAuth: options.pushAuth, timeoutMs: options.pushTimeoutMs, clock: this.clock })
-    for (const [action, spec] of options.faults) this.faults.set(action, spec)
+    this.faultTable = new FaultTable(options.faults, faultTargetError)
   }
 
   /** Back to just-started: no bindings or pushes, every X normal, account active, start faults, clock offset 0. */
   reset(): void {
     this.state.clear()
     this.cec.clear()
-    this.faults.clear()
-    for (const [action, spec] of this.options.faults) this.faults.set(action, spec)
-    this.throttles.clear()
+    this.faultTable.reset()
     this.nonces.clear()
     this.clock.reset()
     this.random = makeRandom(this.options.seed)
@@ -150,25 +147,11 @@ export class HuaweiEmulatorCore {
   }
 
   setFault(action: string, spec: unknown): FaultSpec {
-    const unknownAction = faultTargetError(action)
-    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
-    const parsed = parseFaultSpec(spec)
-    if (!parsed.ok) throw new EmulatorControlError(400, "InvalidFault", parsed.message)
-    this.faults.set(action, parsed.spec)
-    this.throttles.delete(action)
-    return parsed.spec
+    return this.faultTable.set(action, spec)
   }
 
   clearFaults(action?: string): void {
-    if (action === undefined) {
-      this.faults.clear()
-      this.throttles.clear()
-      return
-    }
-    const unknownAction = faultTargetError(action)
-    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
-    this.faults.delete(action)
-    this.throttles.delete(action)
+    this.faultTable.clear(action)
   }
 
   /** A binding made as the wire would make it (same checks, same codes), without signing a request. */
@@ -312,7 +295,7 @@ export class HuaweiEmulatorCore {
       pool: this.state.pool(),
       bindings: { count: this.state.size, truncated: items.length > STATE_VIEW_LIMIT, items: items.slice(0, STATE_VIEW_LIMIT).map((b) => bindingView(b, now)) },
       cec: { calls: this.cec.callCount, liveTokens: this.cec.tokenCount },
-      faults: Object.fromEntries(this.faults),
+      faults: Object.fromEntries(this.faultTable.specs),
       callbackUrl: this.outbox.url ?? null,
       rememberedNonces: this.nonces.size
     }

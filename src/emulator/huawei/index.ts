@@ -7,7 +7,7 @@
 import { Context, Effect, Layer } from "effect"
 import { isLoopbackEndpoint } from "../../policy/endpoint.ts"
 import type { Scope } from "effect"
-import type { FaultSpec } from "../aliyun/faults.ts"
+import type { FaultSpec } from "../faults.ts"
 import type { CallScript } from "./calls.ts"
 import type { CecCall, CecCallScript } from "./cec.ts"
 import { HuaweiEmulatorCore } from "./emulator.ts"

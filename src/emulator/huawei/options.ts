@@ -1,7 +1,7 @@
 /** Options of the Huawei emulator, their defaults and the demo apps, keys and X pool. */
 import { isLoopbackEndpoint } from "../../policy/endpoint.ts"
-import { ALL_ACTIONS, parseFaultSpec } from "../aliyun/faults.ts"
-import type { FaultSpec } from "../aliyun/faults.ts"
+import { ALL_ACTIONS, parseFaultSpec } from "../faults.ts"
+import type { FaultSpec } from "../faults.ts"
 import {
   DEMO_APP_KEY as DEMO_AXB_APP_KEY, DEMO_APP_SECRET as DEMO_AXB_APP_SECRET, DEMO_AX_APP_KEY, DEMO_AX_APP_SECRET, DEMO_CEC_AK, DEMO_CEC_SK
 } from "../../providers/huawei/credentials.ts"

@@ -7,8 +7,8 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { performance } from "node:perf_hooks"
-import { drawPlan, effectiveFaults, ThrottleWindow } from "../aliyun/faults.ts"
-import type { InjectedError, MalformedKind } from "../aliyun/faults.ts"
+import { drawPlan, effectiveFaults } from "../faults.ts"
+import type { InjectedError, MalformedKind } from "../faults.ts"
 import { UNKNOWN_ACTION } from "../aliyun/stats.ts"
 import { parseForm } from "../aliyun/wire.ts"
 import type { Schedule } from "../httpServer.ts"
@@ -211,10 +211,9 @@ const withFaults = (
   subscriptionId: string | undefined,
   render: Renderers
 ): void => {
-  const faults = effectiveFaults(core.faults, action, subscriptionId)
+  const faults = effectiveFaults(core.faultTable.specs, action, subscriptionId)
   if (faults.throttleKey !== undefined) {
-    let window = core.throttles.get(faults.throttleKey)
-    if (window === undefined) core.throttles.set(faults.throttleKey, (window = new ThrottleWindow()))
+    const window = core.faultTable.window(faults.throttleKey)
     if (window.admit(faults.spec!.throttle!.qps, performance.now()) > 0) {
       const t = render.throttled()
       return reply.json(t.status, t.body, t.code)

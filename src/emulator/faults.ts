@@ -3,6 +3,7 @@
  * connection resets, malformed bodies and a QPS ceiling. Draws come from a seeded PRNG so a test that
  * sends requests in a fixed order sees the same faults every run.
  */
+import { EmulatorControlError } from "./errors.ts"
 
 export type Latency =
   | { readonly kind: "fixed"; readonly ms: number }
@@ -186,4 +187,63 @@ export const parseFaultSpec = (u: unknown): { readonly ok: true; readonly spec: 
     return bad('throttle must be {"qps": integer 1..1000000}')
   }
   return { ok: true, spec: u as FaultSpec }
+}
+
+/**
+ * The faults in force, per action (or `*`, or `action@<binding id>`), with the throttle window of
+ * each: what both emulators' control APIs change. The start faults come back on reset.
+ */
+export class FaultTable {
+  readonly specs = new Map<string, FaultSpec>()
+  readonly throttles = new Map<string, ThrottleWindow>()
+
+  private readonly start: Iterable<readonly [string, FaultSpec]>
+  /** Why an action name is no fault target of this emulator, or undefined when it is one. */
+  private readonly targetError: (action: string) => string | undefined
+
+  constructor(start: Iterable<readonly [string, FaultSpec]>, targetError: (action: string) => string | undefined) {
+    this.start = start
+    this.targetError = targetError
+    this.reset()
+  }
+
+  reset(): void {
+    this.specs.clear()
+    for (const [action, spec] of this.start) this.specs.set(action, spec)
+    this.throttles.clear()
+  }
+
+  /** Replaces the fault of an action; an unknown action is 404, an invalid spec 400. */
+  set(action: string, spec: unknown): FaultSpec {
+    this.checkTarget(action)
+    const parsed = parseFaultSpec(spec)
+    if (!parsed.ok) throw new EmulatorControlError(400, "InvalidFault", parsed.message)
+    this.specs.set(action, parsed.spec)
+    this.throttles.delete(action)
+    return parsed.spec
+  }
+
+  /** Clears the fault of one action, or every fault. */
+  clear(action?: string): void {
+    if (action === undefined) {
+      this.specs.clear()
+      this.throttles.clear()
+      return
+    }
+    this.checkTarget(action)
+    this.specs.delete(action)
+    this.throttles.delete(action)
+  }
+
+  /** The throttle window under `key`, made on first use. */
+  window(key: string): ThrottleWindow {
+    let window = this.throttles.get(key)
+    if (window === undefined) this.throttles.set(key, (window = new ThrottleWindow()))
+    return window
+  }
+
+  private checkTarget(action: string): void {
+    const unknownAction = this.targetError(action)
+    if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
+  }
 }
