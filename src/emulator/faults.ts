@@ -247,3 +247,38 @@ export class FaultTable {
     if (unknownAction !== undefined) throw new EmulatorControlError(404, "UnknownAction", unknownAction)
   }
 }
+
+/** What a played plan does to the request, by its kind. */
+export interface PlanHandlers {
+  /** Counts the request under a fault label, `(hang)` or `(reset)`, that never reaches the action. */
+  readonly answered: (label: "(hang)" | "(reset)") => void
+  readonly socket: { readonly resetAndDestroy: () => void }
+  readonly malformed: (kind: MalformedKind) => void
+  readonly error: (error: InjectedError) => void
+  readonly answer: () => void
+}
+
+/**
+ * Plays a drawn plan: a hang answers nothing (the server's close() destroys the socket if the client
+ * never gives up); the rest happen after the plan's delay: a reset, a malformed body, an injected
+ * error or the action's own answer.
+ */
+export const playPlan = (plan: FaultPlan, schedule: (ms: number, fn: () => void) => void, on: PlanHandlers): void => {
+  const outcome = plan.outcome
+  if (outcome.kind === "hang") return on.answered("(hang)")
+  const finish = (): void => {
+    switch (outcome.kind) {
+      case "reset":
+        on.answered("(reset)")
+        return on.socket.resetAndDestroy()
+      case "malformed":
+        return on.malformed(outcome.malformed)
+      case "error":
+        return on.error(outcome.error)
+      case "answer":
+        return on.answer()
+    }
+  }
+  if (plan.delayMs > 0) schedule(plan.delayMs, finish)
+  else finish()
+}

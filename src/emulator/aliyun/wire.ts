@@ -10,7 +10,7 @@ import { ACTIONS, API_VERSION } from "./actions.ts"
 import type { Params, ReplyFields } from "./actions.ts"
 import { CAMS_ACTIONS, CAMS_API_VERSION, CAMS_HOST_ID, CAMS_PRODUCT, type Quota } from "./cams.ts"
 import type { EmulatorCore } from "./emulator.ts"
-import { drawPlan, effectiveFaults } from "../faults.ts"
+import { drawPlan, effectiveFaults, playPlan } from "../faults.ts"
 import type { InjectedError, MalformedKind } from "../faults.ts"
 import { authenticate } from "./gateway.ts"
 import { defaultMessageOf, defaultStatusOf, gatewayError, gatewayErrorBody, HOST_ID, HTML_502, missingParam, newRequestId, PRODUCT, renderBody } from "./render.ts"
@@ -182,29 +182,13 @@ export const handleApiRequest = (core: EmulatorCore, schedule: Schedule, req: In
     if (retryAfterMs > 0) return reply.gateway(gatewayError("Throttling.User"), { "x-acs-retry-after": String(retryAfterMs) })
   }
 
-  const plan = drawPlan(faults.spec, core.random)
-  const outcome = plan.outcome
-  if (outcome.kind === "hang") {
-    // No answer at all; the server's close() destroys the socket if the client never gives up.
-    core.stats.answered(action, "(hang)")
-    return
-  }
-  const finish = (): void => {
-    switch (outcome.kind) {
-      case "reset":
-        core.stats.answered(action, "(reset)")
-        req.socket.resetAndDestroy()
-        return
-      case "malformed":
-        return malformed(reply, outcome.malformed, () => run(core, spec, params, reply))
-      case "error":
-        return injected(reply, outcome.error)
-      case "answer":
-        return respond(reply, run(core, spec, params, reply))
-    }
-  }
-  if (plan.delayMs > 0) schedule(plan.delayMs, finish)
-  else finish()
+  playPlan(drawPlan(faults.spec, core.random), schedule, {
+    answered: (label) => core.stats.answered(action, label),
+    socket: req.socket,
+    malformed: (kind) => malformed(reply, kind, () => run(core, spec, params, reply)),
+    error: (error) => injected(reply, error),
+    answer: () => respond(reply, run(core, spec, params, reply))
+  })
 }
 
 /** Runs the action on the emulator clock; the state changes even if the reply is then mangled. */

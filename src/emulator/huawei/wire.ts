@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { performance } from "node:perf_hooks"
-import { drawPlan, effectiveFaults } from "../faults.ts"
+import { drawPlan, effectiveFaults, playPlan } from "../faults.ts"
 import type { InjectedError, MalformedKind } from "../faults.ts"
 import { UNKNOWN_ACTION } from "../aliyun/stats.ts"
 import { parseForm } from "../aliyun/wire.ts"
@@ -219,33 +219,19 @@ const withFaults = (
       return reply.json(t.status, t.body, t.code)
     }
   }
-  const plan = drawPlan(faults.spec, core.random)
-  const outcome = plan.outcome
-  if (outcome.kind === "hang") {
-    // no answer at all; close() destroys the socket if the client never gives up
-    core.stats.answered(action, "(hang)")
-    return
-  }
-  const finish = (): void => {
-    switch (outcome.kind) {
-      case "reset":
-        core.stats.answered(action, "(reset)")
-        req.socket.resetAndDestroy()
-        return
-      case "malformed":
-        return malformed(reply, outcome.malformed, render.answer)
-      case "error": {
-        const e = render.injected(outcome.error)
-        return reply.json(e.status, e.body, e.code)
-      }
-      case "answer": {
-        const a = render.answer()
-        return reply.json(a.status, a.body, a.code)
-      }
+  playPlan(drawPlan(faults.spec, core.random), schedule, {
+    answered: (label) => core.stats.answered(action, label),
+    socket: req.socket,
+    malformed: (kind) => malformed(reply, kind, render.answer),
+    error: (error) => {
+      const e = render.injected(error)
+      reply.json(e.status, e.body, e.code)
+    },
+    answer: () => {
+      const a = render.answer()
+      reply.json(a.status, a.body, a.code)
     }
-  }
-  if (plan.delayMs > 0) schedule(plan.delayMs, finish)
-  else finish()
+  })
 }
 
 const malformed = (reply: Reply, kind: MalformedKind, run: () => Rendered): void => {
