@@ -44,6 +44,30 @@ export type ControlRoute<Core> = readonly [string, string, (core: Core, params: 
 export const routeList = <Core>(routes: ReadonlyArray<ControlRoute<Core>>): ControlAnswer =>
   [200, { routes: routes.map(([m, pattern]) => `${m} ${CONTROL_PREFIX}/${pattern}`) }]
 
+/** What every emulator core offers the routes all emulators share. */
+export interface CommonControls {
+  readonly faultTable: { readonly specs: ReadonlyMap<string, unknown> }
+  stateView(): unknown
+  reset(): void
+  clockView(): unknown
+  advanceClock(seconds: number): unknown
+  setFault(action: string, spec: unknown): unknown
+  clearFaults(action?: string): void
+}
+
+/** The routes every emulator serves the same way: health, state and reset, the clock and the faults. */
+export const commonRoutes = <Core extends CommonControls>(): ReadonlyArray<ControlRoute<Core>> => [
+  ["GET", "health", () => [200, { ok: true }]],
+  ["GET", "state", (core) => [200, core.stateView()]],
+  ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
+  ["GET", "clock", (core) => [200, core.clockView()]],
+  ["POST", "clock/advance", (core, _, body) => [200, core.advanceClock(Number(asObject(parseJson(body))["seconds"]))]],
+  ["GET", "faults", (core) => [200, Object.fromEntries(core.faultTable.specs)]],
+  ["PUT", "faults/:action", (core, [action], body) => [200, { action, fault: core.setFault(action!, parseJson(body)) }]],
+  ["DELETE", "faults", (core) => (core.clearFaults(), [200, {}])],
+  ["DELETE", "faults/:action", (core, [action]) => (core.clearFaults(action), [200, {}])]
+]
+
 const match = (pattern: string, segments: ReadonlyArray<string>): ReadonlyArray<string> | undefined => {
   const parts = pattern === "" ? [] : pattern.split("/")
   if (parts.length !== segments.length) return undefined

@@ -4,7 +4,7 @@
  * in another process.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { asObject, badRequest, handleControl, parseJson, routeList } from "../controlApi.ts"
+import { asObject, badRequest, commonRoutes, handleControl, parseJson, routeList } from "../controlApi.ts"
 import type { ControlRoute } from "../controlApi.ts"
 import { CHATAPP_QUALITY_RATINGS, CHATAPP_STATUSES, CHATAPP_TIERS, type ChatappNumberPatch } from "./cams.ts"
 import type { CallStatusOverride, CreateBindingInput, EmulatorCore } from "./emulator.ts"
@@ -75,15 +75,7 @@ const parseChatappNumber = (u: unknown): ChatappNumberPatch => {
 
 const ROUTES: ReadonlyArray<ControlRoute<EmulatorCore>> = [
   ["GET", "", () => routeList(ROUTES)],
-  ["GET", "health", () => [200, { ok: true }]],
-  ["GET", "state", (core) => [200, core.stateView()]],
-  ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
-  ["GET", "clock", (core) => [200, core.clockView()]],
-  ["POST", "clock/advance", (core, _, body) => [200, core.advanceClock(Number(asObject(parseJson(body))["seconds"]))]],
-  ["GET", "faults", (core) => [200, Object.fromEntries(core.faultTable.specs)]],
-  ["PUT", "faults/:action", (core, [action], body) => [200, { action, fault: core.setFault(action!, parseJson(body)) }]],
-  ["DELETE", "faults", (core) => (core.clearFaults(), [200, {}])],
-  ["DELETE", "faults/:action", (core, [action]) => (core.clearFaults(action), [200, {}])],
+  ...commonRoutes<EmulatorCore>(),
   ["POST", "bindings", (core, _, body) => [201, core.createBinding(parseCreateBinding(parseJson(body)))]],
   ["GET", "bindings/:subsId", (core, [subsId]) => [200, core.binding(subsId!)]],
   [

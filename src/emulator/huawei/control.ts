@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { EmulatorControlError } from "../errors.ts"
-import { asObject, badRequest, handleControl, parseJson, routeList } from "../controlApi.ts"
+import { asObject, badRequest, commonRoutes, handleControl, parseJson, routeList } from "../controlApi.ts"
 import type { ControlRoute } from "../controlApi.ts"
 import { CALL_EVENT_TYPES } from "./calls.ts"
 import type { CallEventType, CallScript } from "./calls.ts"
@@ -60,15 +60,7 @@ const parseCecCall = (u: unknown): CecCallScript => {
 
 const ROUTES: ReadonlyArray<ControlRoute<HuaweiEmulatorCore>> = [
   ["GET", "", () => routeList(ROUTES)],
-  ["GET", "health", () => [200, { ok: true }]],
-  ["GET", "state", (core) => [200, core.stateView()]],
-  ["POST", "reset", (core) => (core.reset(), [200, core.stateView()])],
-  ["GET", "clock", (core) => [200, core.clockView()]],
-  ["POST", "clock/advance", (core, _, body) => [200, core.advanceClock(Number(asObject(parseJson(body))["seconds"]))]],
-  ["GET", "faults", (core) => [200, Object.fromEntries(core.faultTable.specs)]],
-  ["PUT", "faults/:action", (core, [action], body) => [200, { action, fault: core.setFault(action!, parseJson(body)) }]],
-  ["DELETE", "faults", (core) => (core.clearFaults(), [200, {}])],
-  ["DELETE", "faults/:action", (core, [action]) => (core.clearFaults(action), [200, {}])],
+  ...commonRoutes<HuaweiEmulatorCore>(),
   ["POST", "bindings", (core, _, body) => [201, core.createBinding(asObject(parseJson(body)) as CreateBindingInput)]],
   ["GET", "bindings/:subscriptionId", (core, [id]) => [200, core.binding(id!)]],
   ["DELETE", "bindings/:subscriptionId", (core, [id]) => [200, core.unbind(id!)]],
