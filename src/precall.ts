@@ -59,9 +59,17 @@ const decodeRequestNow = (input: unknown): Result.Result<DecideRequest, InvalidR
 export type PrecallServices = Engine | ProviderBreakers | SharedRedis | EvidenceStore | Outcomes | ExposureStore
 
 /**
- * Every provider the settings configure, each built over undici, the default one first: Aliyun when
- * it has a key pair (or a loopback emulator endpoint), then Huawei when it has an AXB app key (or a
- * loopback endpoint). Each is its own name and endpoint, so limits, breakers and metrics are its own.
+ * The providers the settings configure, the default one first: Aliyun when it has a key pair (or a
+ * loopback emulator endpoint), then Huawei when it has an AXB app key (or a loopback endpoint).
+ */
+export const configuredProviderEndpoints = (settings: Settings): ReadonlyArray<{ readonly name: "aliyun" | "huawei"; readonly endpoint: string }> => [
+  ...(resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret) === undefined ? [] : [{ name: "aliyun" as const, endpoint: settings.aliyunEndpoint }]),
+  ...(resolveHuaweiApps(settings) === undefined ? [] : [{ name: "huawei" as const, endpoint: settings.huaweiEndpoint }])
+]
+
+/**
+ * Every provider the settings configure (in the order of `configuredProviderEndpoints`), each built
+ * over undici. Each is its own name and endpoint, so limits, breakers and metrics are its own.
  */
 const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> => {
   const providers: Array<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>> = []

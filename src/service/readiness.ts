@@ -21,8 +21,7 @@ import { ChatappSenders, type SenderList } from "../alternative/ChatappSenders.t
 import { isUsable } from "../alternative/senders.ts"
 import { ExposureStore, type ExposureStoreShape } from "../audit/ExposureStore.ts"
 import type { Settings } from "../policy/settings.ts"
-import { resolveCredentials } from "../providers/aliyun/credentials.ts"
-import { resolveHuaweiApps } from "../providers/huawei/credentials.ts"
+import { configuredProviderEndpoints } from "../precall.ts"
 import { type RedisHealth, SharedRedis } from "../redis/SharedRedis.ts"
 
 const PROBE_TIMEOUT_MS = 1000
@@ -132,18 +131,16 @@ export const probeAuditStore = (store: ExposureStoreShape, required: boolean): E
       : { ok: false, detail: `no answer within ${PROBE_TIMEOUT_MS} ms`, ...common, latencyMs: null }
   })
 
-const aliyunConfigured = (s: Settings): boolean =>
-  resolveCredentials(s.aliyunEndpoint, s.aliyunAccessKeyId, s.aliyunAccessKeySecret) !== undefined
+/** The default provider's endpoint (the first configured one): the one probed. */
+export const probedEndpoint = (s: Settings): string => configuredProviderEndpoints(s)[0]?.endpoint ?? s.aliyunEndpoint
 
-/** The default provider's endpoint (src/precall.ts: Aliyun when configured, else Huawei): the one probed. */
-export const probedEndpoint = (s: Settings): string =>
-  aliyunConfigured(s) || resolveHuaweiApps(s) === undefined ? s.aliyunEndpoint : s.huaweiEndpoint
-
-const describe = (s: Settings) =>
-  (aliyunConfigured(s) ? `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); ` : "") +
+const describe = (s: Settings) => {
+  const names = configuredProviderEndpoints(s).map((p) => p.name)
+  return (names.includes("aliyun") ? `aliyun at ${s.aliyunEndpoint} (signature ${s.aliyunSignature}); ` : "") +
   `deadline ${s.deadlineMs} ms, ${s.maxAttempts} attempts of ${s.attemptTimeoutMs} ms, degraded decision ${s.degradedDecision}` +
-  (resolveHuaweiApps(s) === undefined ? "" : `; huawei at ${s.huaweiEndpoint} (${s.huaweiAuth})`) +
+  (names.includes("huawei") ? `; huawei at ${s.huaweiEndpoint} (${s.huaweiAuth})` : "") +
   (s.chatappCustSpaceId === undefined ? "" : `; ChatApp senders at ${s.chatappEndpoint}, refreshed every ${s.chatappRefreshS} s`)
+}
 
 const sharedStateOf = (h: RedisHealth) => ({
   store: h.configured && h.up ? "redis" as const : "memory" as const,
