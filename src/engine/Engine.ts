@@ -34,6 +34,7 @@ import {
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
 import { timeoutOption } from "./timeout.ts"
+import { spansReceived } from "../telemetry/spans.ts"
 import { recordAttemptUnsafe, recordDecision, recordDecisionUnsafe, recordProviderErrorUnsafe } from "./metrics.ts"
 
 export interface EngineShape {
@@ -161,7 +162,9 @@ export const makeEngine = (settings: Settings) =>
 
     /**
      * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
-     * a reusable status-1 answer when one is at hand, else from the provider's evidence.
+     * a reusable status-1 answer when one is at hand, else from the provider's evidence. Called when
+     * the decision runs (its deadline counts from then), on the clock of the fiber that runs it;
+     * `traced`: spans are made (telemetry/spans.ts).
      */
     const decideOne = (
       provider: ProviderShape,
@@ -169,61 +172,69 @@ export const makeEngine = (settings: Settings) =>
       budgetMs: number,
       cacheKey: string,
       cached: StatusAnswer | undefined,
-      arrivedAt: number
-    ): Effect.Effect<Decision> =>
-      Effect.clockWith((clock) => {
-        const deadlineAt = clock.currentTimeMillisUnsafe() + budgetMs
-        const learnt: Learnt = {
-          evidence: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
-          attempts: 0, requestIds: []
-        }
+      arrivedAt: number,
+      clock: Clock.Clock,
+      traced: boolean
+    ): Effect.Effect<Decision> => {
+      const deadlineAt = clock.currentTimeMillisUnsafe() + budgetMs
+      const learnt: Learnt = {
+        evidence: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
+        attempts: 0, requestIds: []
+      }
 
-        /** One provider action with per-attempt timeout and class-aware retries (`retryIdempotent`, `retryNotIdempotent`). */
-        const call = <A>(p: ProviderShape, action: string, effect: Effect.Effect<A, ProviderError>, idempotent = true) => {
-          // Inside the guard: counted, timed (metrics) and cut at the attempt timeout.
-          const attempt: Effect.Effect<A, ProviderError> = Effect.clockWith((clock) => {
-            learnt.attempts++
-            const start = clock.currentTimeMillisUnsafe()
-            // One span per provider attempt, a child of the decision's; no number in any attribute.
-            const timed = Effect.flatMap(
-              timeoutOption(
-                Effect.withSpan(effect, "precall.provider.call", {
-                  attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts },
-                  captureStackTrace: false
-                }),
-                attemptTimeout
-              ),
-              (answered) => Option.isSome(answered) ? Effect.succeed(answered.value) : Effect.fail(attemptTimedOut(p.name, action))
-            )
-            return Effect.flatMap(Effect.exit(timed), (exit) =>
-              Effect.contextWith((context: Context.Context<never>): Effect.Effect<A, ProviderError> => {
-                recordAttemptUnsafe(p.name, action, clock.currentTimeMillisUnsafe() - start, context)
-                const failure = failureOf(exit)
-                if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
-                return exit
-              }))
-          })
-          // One try: the guard (limit, breaker) around the attempt, and what it taught.
-          const once: Effect.Effect<A, ProviderError> = Effect.clockWith((clock) =>
-            Effect.matchEffect(guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - clock.currentTimeMillisUnsafe() }, attempt), {
-              onFailure: (e) => {
-                learnt.failure = e
-                if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
-                return Effect.fail(e)
-              },
-              onSuccess: (a) => {
-                const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
-                if (typeof id === "string") learnt.requestIds.push(id)
-                return Effect.succeed(a)
-              }
+      /** One provider action with per-attempt timeout and class-aware retries (`retryIdempotent`, `retryNotIdempotent`). */
+      const call = <A>(p: ProviderShape, action: string, effect: Effect.Effect<A, ProviderError>, idempotent = true) => {
+        // Inside the guard: counted, timed (metrics) and cut at the attempt timeout.
+        const attempt: Effect.Effect<A, ProviderError> = Effect.suspend(() => {
+          learnt.attempts++
+          const start = clock.currentTimeMillisUnsafe()
+          // One span per provider attempt, a child of the decision's; no number in any attribute.
+          const spanned = traced
+            ? Effect.withSpan(effect, "precall.provider.call", {
+              attributes: { "precall.provider": p.name, "precall.action": action, "precall.attempt": learnt.attempts },
+              captureStackTrace: false
+            })
+            : effect
+          const timed = Effect.flatMap(
+            timeoutOption(spanned, attemptTimeout),
+            (answered) => Option.isSome(answered) ? Effect.succeed(answered.value) : Effect.fail(attemptTimedOut(p.name, action))
+          )
+          return Effect.flatMap(Effect.exit(timed), (exit) =>
+            Effect.contextWith((context: Context.Context<never>): Effect.Effect<A, ProviderError> => {
+              recordAttemptUnsafe(p.name, action, clock.currentTimeMillisUnsafe() - start, context)
+              const failure = failureOf(exit)
+              if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
+              return exit
             }))
-          if (settings.maxAttempts <= 1) return once
-          const retry = idempotent ? retryIdempotent : retryNotIdempotent
-          // Retries only after a failure that allows one; the schedule then sees that failure first.
-          return Effect.catch(once, (e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
-        }
+        })
+        // One try: the guard (limit, breaker) around the attempt, and what it taught.
+        const once: Effect.Effect<A, ProviderError> = Effect.suspend(() =>
+          Effect.matchEffect(guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - clock.currentTimeMillisUnsafe() }, attempt), {
+            onFailure: (e) => {
+              learnt.failure = e
+              if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
+              return Effect.fail(e)
+            },
+            onSuccess: (a) => {
+              const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
+              if (typeof id === "string") learnt.requestIds.push(id)
+              return Effect.succeed(a)
+            }
+          }))
+        if (settings.maxAttempts <= 1) return once
+        const retry = idempotent ? retryIdempotent : retryNotIdempotent
+        // Retries only after a failure that allows one; the schedule then sees that failure first.
+        return Effect.catch(once, (e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
+      }
 
-        const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
+      const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
+
+      /**
+       * What the verdicts other than "dial X" need: the binding's detail, its parties, the real
+       * callee and a new binding. Made only when such a verdict comes, so a status-1 decision does
+       * not build them.
+       */
+      const recovery = () => {
         /** The binding's detail, asked for at most once and only when a fallback or a rebind needs it. */
         const detail = Effect.suspend(() =>
           learnt.detail !== undefined
@@ -296,65 +307,70 @@ export const makeEngine = (settings: Settings) =>
             }
           })
 
-        /** Acts on the verdict: what each one needs before the table can decide. */
-        const act = (evidence: Evidence) => {
-          const v = evidence.verdict
-          switch (v._tag) {
-            case "UseX":
-            case "TemporaryX":
-              return Effect.void
-            case "NothingDialable":
-              return learnRealCallee
-            case "Expired":
-              // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
-              return Effect.andThen(rebind([], false), Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee))
-            case "XBroken":
-              return Effect.andThen(
-                rebind([request.phoneNoX], v.temporary),
-                // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
-                Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee)
-              )
-          }
-        }
+        /** Rebinds; when no new binding could be made, learns the real callee instead. */
+        const rebindElseRealCallee = (avoidX: ReadonlyArray<string>, temporary: boolean) =>
+          Effect.andThen(
+            rebind(avoidX, temporary),
+            // Stryker disable next-line OptionalChaining: rebind() sets learnt.rebind on every path before this runs
+            Effect.suspend(() => learnt.rebind?._tag === "Bound" ? Effect.void : learnRealCallee)
+          )
+        return { learnRealCallee, rebindElseRealCallee }
+      }
 
-        /** The provider's evidence, offered for reuse when it is a reusable status 1; undefined when it could not be had. */
-        const asked = Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
-          onFailure: () => Effect.succeed(undefined),
-          onSuccess: (evidence): Effect.Effect<Evidence | undefined> => {
-            const reusable = reusableAnswer(evidence)
-            return reusable === undefined ? Effect.succeed(evidence) : Effect.as(sharing.offerStatus(cacheKey, reusable), evidence)
-          }
-        })
-        const fromEvidence = (evidence: Evidence | undefined): Effect.Effect<void> => {
-          if (evidence === undefined) return Effect.void
-          learnt.evidence = evidence
-          learnt.failure = undefined
-          return act(evidence)
+      /** Acts on the verdict: what each one needs before the table can decide. */
+      const act = (evidence: Evidence): Effect.Effect<void> => {
+        const v = evidence.verdict
+        switch (v._tag) {
+          case "UseX":
+          case "TemporaryX":
+            return Effect.void
+          case "NothingDialable":
+            return recovery().learnRealCallee
+          case "Expired":
+            return recovery().rebindElseRealCallee([], false)
+          case "XBroken":
+            return recovery().rebindElseRealCallee([request.phoneNoX], v.temporary)
         }
-        const gathered = (health: Evidence | undefined): Effect.Effect<void> =>
-          health !== undefined
-            ? fromEvidence(health)
-            : cached !== undefined
-            ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
-            : Effect.flatMap(asked, fromEvidence)
-        const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
+      }
 
-        return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
-          Effect.contextWith((context: Context.Context<never>) => {
-            const facts: DecisionFacts = {
-              provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
-              evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut: Option.isNone(finished),
-              realCallee: learnt.realCallee, rebind: learnt.rebind,
-              fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
-            }
-            const decision = {
-              ...decide(facts, policy),
-              poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: clock.currentTimeMillisUnsafe() - arrivedAt, requestIds: learnt.requestIds
-            } as Decision
-            recordDecisionUnsafe(decision, decision.provider, context)
-            return Effect.succeed(decision)
-          }))
+      /** The provider's evidence, offered for reuse when it is a reusable status 1; undefined when it could not be had. */
+      const asked = Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
+        onFailure: () => Effect.succeed(undefined),
+        onSuccess: (evidence): Effect.Effect<Evidence | undefined> => {
+          const reusable = reusableAnswer(evidence)
+          return reusable === undefined ? Effect.succeed(evidence) : Effect.as(sharing.offerStatus(cacheKey, reusable), evidence)
+        }
       })
+      const fromEvidence = (evidence: Evidence | undefined): Effect.Effect<void> => {
+        if (evidence === undefined) return Effect.void
+        learnt.evidence = evidence
+        learnt.failure = undefined
+        return act(evidence)
+      }
+      const gathered = (health: Evidence | undefined): Effect.Effect<void> =>
+        health !== undefined
+          ? fromEvidence(health)
+          : cached !== undefined
+          ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
+          : Effect.flatMap(asked, fromEvidence)
+      const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
+
+      return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
+        Effect.contextWith((context: Context.Context<never>) => {
+          const facts: DecisionFacts = {
+            provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
+            evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut: Option.isNone(finished),
+            realCallee: learnt.realCallee, rebind: learnt.rebind,
+            fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
+          }
+          const decision = {
+            ...decide(facts, policy),
+            poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: clock.currentTimeMillisUnsafe() - arrivedAt, requestIds: learnt.requestIds
+          } as Decision
+          recordDecisionUnsafe(decision, decision.provider, context)
+          return Effect.succeed(decision)
+        }))
+    }
 
     /** The decision's span: no stack trace captured (a `new Error()` per decision, for a frame inside precall). */
     const decideSpan = { captureStackTrace: false } as const
@@ -376,29 +392,33 @@ export const makeEngine = (settings: Settings) =>
       // A reusable answer needs no provider call, so it is looked up before coalescing: only the
       // requests that will call the provider wait for each other.
       // The deadline counts from arrival: the time the lookup took comes off the budget.
-      decide: (request) => {
-        const name = request.provider ?? primary.name
-        const provider = providers.get(name)
-        if (provider === undefined) return Effect.withSpan(unknownProvider(request, name), "precall.decide", decideSpan)
-        return Effect.withSpan(
-          Effect.clockWith((clock) => {
-            const arrivedAt = clock.currentTimeMillisUnsafe()
-            const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
-            return Effect.flatMap(sharing.cachedStatus(cacheKey), (cached) => {
-              const left = settings.deadlineMs - (clock.currentTimeMillisUnsafe() - arrivedAt)
-              const decision = cached !== undefined
-                ? decideOne(provider, request, left, cacheKey, cached, arrivedAt)
-                : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(provider, request, budgetMs, cacheKey, undefined, arrivedAt))
-              return Effect.tap(decision, (d) =>
-                Effect.annotateCurrentSpan({
-                  "precall.provider": provider.name, "precall.decision": d.decision, "precall.source": d.source, "precall.attempts": d.attempts
-                }))
-            })
-          }),
-          "precall.decide",
-          decideSpan
-        )
-      }
+      decide: (request) =>
+        Effect.withFiber((fiber) => {
+          const traced = spansReceived(fiber)
+          const name = request.provider ?? primary.name
+          const provider = providers.get(name)
+          if (provider === undefined) {
+            return traced ? Effect.withSpan(unknownProvider(request, name), "precall.decide", decideSpan) : unknownProvider(request, name)
+          }
+          const clock = fiber.getRef(Clock.Clock)
+          const arrivedAt = clock.currentTimeMillisUnsafe()
+          const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
+          const decision = Effect.flatMap(sharing.cachedStatus(cacheKey), (cached) => {
+            const left = settings.deadlineMs - (clock.currentTimeMillisUnsafe() - arrivedAt)
+            return cached !== undefined
+              ? decideOne(provider, request, left, cacheKey, cached, arrivedAt, clock, traced)
+              : sharing.coalesce(requestKey(request), left, (budgetMs) => decideOne(provider, request, budgetMs, cacheKey, undefined, arrivedAt, clock, traced))
+          })
+          if (!traced) return decision
+          return Effect.withSpan(
+            Effect.tap(decision, (d) =>
+              Effect.annotateCurrentSpan({
+                "precall.provider": provider.name, "precall.decision": d.decision, "precall.source": d.source, "precall.attempts": d.attempts
+              })),
+            "precall.decide",
+            decideSpan
+          )
+        })
     })
   })
 

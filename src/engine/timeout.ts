@@ -1,41 +1,66 @@
 /**
- * `Effect.timeoutOption` for the decision path, with the same fibers and one wait fewer.
+ * `Effect.timeoutOption` for the decision path: one fiber instead of two, and no wait for a spent
+ * timer.
  *
  * effect's `timeoutOption` is `raceFirst(asSome(self), as(sleep(d), none))`: both sides run as
  * fibers of their own, and when `self` wins the race the parent also waits for the sleeping fiber
  * to be interrupted and finish before it goes on. The engine times every attempt and every decision,
- * so that wait (scheduler turns on a busy event loop) was paid twice per decision for a timer
- * nobody needed any more. Here the timer fiber is told to stop (`interruptUnsafe`, which clears its
- * timer as it ends) and the decision goes on at once. Everything else is as in effect's race:
- * `self` and the timer run on the parent's context (its Clock, so TestClock works, its span,
- * its references); when the timer wins, `self` is interrupted and awaited before `none` is
- * returned; when the caller is interrupted, both are, and `self` is awaited.
+ * so those two fibers and that wait were paid twice per decision for a timer nobody needed any more.
+ *
+ * Here only `self` runs as a fiber, on the parent's context (its Clock, its span, its references).
+ * The timer is a plain `setTimeout` when the Clock in context is effect's live one (whose `sleep` is
+ * that `setTimeout`); under any other Clock (TestClock in tests) it is a fiber sleeping on that
+ * Clock, as before. When `self` wins, the timer is stopped and the decision goes on at once; when
+ * the timer wins, `self` is interrupted and awaited before `none` is returned; when the caller is
+ * interrupted, both are, and `self` is awaited.
  */
-import { type Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Clock, Duration, Effect, Exit, Fiber, Option } from "effect"
+
+/** The class of effect's live Clock: the Clock reference's default. */
+const LiveClock = Clock.Clock.defaultValue().constructor
+
+/** The longest delay `setTimeout` takes as given (larger ones fire at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/**
+ * Calls `onTimeout` once `duration` has passed on the fiber's Clock; the returned function stops
+ * the timer (a no-op once it fired).
+ */
+const startTimer = (parent: Fiber.Fiber<unknown, unknown>, duration: Duration.Duration, onTimeout: () => void): (() => void) => {
+  const clock = parent.getRef(Clock.Clock)
+  const ms = Duration.toMillis(duration)
+  if (clock.constructor === LiveClock && ms > 0 && ms <= MAX_TIMER_MS) {
+    const handle = setTimeout(onTimeout, ms)
+    return () => clearTimeout(handle)
+  }
+  const sleeping = Effect.runForkWith(parent.context)(clock.sleep(duration))
+  sleeping.addObserver((exit) => {
+    if (Exit.isSuccess(exit)) onTimeout()
+  })
+  return () => sleeping.interruptUnsafe()
+}
 
 export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duration.Duration): Effect.Effect<Option.Option<A>, E> =>
   Effect.withFiber((parent) => {
-    const run = Effect.runForkWith(parent.context)
-    const work = run(self)
+    const work = Effect.runForkWith(parent.context)(self)
     const finished = work.pollUnsafe()
     if (finished !== undefined) return Exit.map(finished, Option.some)
     return Effect.callback<Option.Option<A>, E>((resume) => {
       let done = false
-      const timer = run(Effect.sleep(duration))
-      work.addObserver((exit) => {
+      const stopTimer = startTimer(parent, duration, () => {
         if (done) return
-        done = true
-        timer.interruptUnsafe()
-        resume(Exit.map(exit, Option.some))
-      })
-      timer.addObserver((exit) => {
-        if (done || Exit.isFailure(exit)) return
         done = true
         resume(Effect.as(Fiber.interrupt(work), Option.none()))
       })
+      work.addObserver((exit) => {
+        if (done) return
+        done = true
+        stopTimer()
+        resume(Exit.map(exit, Option.some))
+      })
       return Effect.suspend(() => {
         done = true
-        timer.interruptUnsafe()
+        stopTimer()
         return Fiber.interrupt(work)
       })
     })

@@ -1,9 +1,10 @@
 /**
  * src/engine/timeout.ts against effect's own timeoutOption: the same answers on the TestClock, the
- * effect interrupted (and awaited) when the timer wins or the caller gives up.
+ * effect interrupted (and awaited) when the timer wins or the caller gives up. Under effect's live
+ * Clock the timer is a plain setTimeout: those cases run on vitest's fake setTimeout.
  */
-import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Fiber, Option } from "effect"
+import { afterEach, assert, beforeEach, describe, it, vi } from "@effect/vitest"
+import { Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { timeoutOption } from "../../src/engine/timeout.ts"
 
@@ -50,5 +51,45 @@ describe("timeoutOption (engine)", () => {
       yield* TestClock.adjust(ms(50))
       yield* Fiber.interrupt(fiber)
       assert.isTrue(finalized)
+    }))
+})
+
+describe("timeoutOption (engine) under the live Clock: one setTimeout", () => {
+  // only the timers: effect's scheduler runs on setImmediate, which stays real
+  beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }))
+  afterEach(() => void vi.useRealTimers())
+
+  it.live("an effect that answers in time: Some, and its timer is cleared", () =>
+    Effect.gen(function*() {
+      const answer = yield* Deferred.make<string>()
+      const fiber = yield* Effect.forkChild(timeoutOption(Deferred.await(answer), ms(300)))
+      yield* Effect.yieldNow
+      assert.strictEqual(vi.getTimerCount(), 1)
+      yield* Deferred.succeed(answer, "a")
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Option.some("a"))
+      assert.strictEqual(vi.getTimerCount(), 0)
+    }))
+
+  it.live("an effect still running when the timer fires: None, after it was interrupted and its finalizer ran", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const fiber = yield* Effect.forkChild(timeoutOption(Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true)))), ms(300)))
+      yield* Effect.yieldNow
+      vi.advanceTimersByTime(299)
+      yield* Effect.yieldNow
+      assert.isUndefined(fiber.pollUnsafe())
+      vi.advanceTimersByTime(1)
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Option.none())
+      assert.isTrue(finalized)
+    }))
+
+  it.live("a caller that is interrupted interrupts the effect and clears the timer", () =>
+    Effect.gen(function*() {
+      let finalized = false
+      const fiber = yield* Effect.forkChild(timeoutOption(Effect.never.pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true)))), ms(300)))
+      yield* Effect.yieldNow
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(finalized)
+      assert.strictEqual(vi.getTimerCount(), 0)
     }))
 })
