@@ -104,13 +104,13 @@ const makeBreakers = (settings: Settings) =>
           state._tag === "Open" && Duration.isGreaterThan(state.retryAfter, Duration.zero)
             ? Effect.fail(rejection(call, new CircuitBreaker.CircuitOpen({ key: call.endpoint, retryAfter: state.retryAfter })))
             : Effect.void),
-      run: (call, attempt) =>
-        Effect.andThen(
-          seen(call.endpoint),
-          breaker.execute(attempt, { key: call.endpoint, classify: attemptOutcome }).pipe(
-            Effect.catchTag("CircuitBreakerError", (e) => Effect.fail(rejection(call, e.reason)))
-          )
-        ),
+      run: (call, attempt) => {
+        const executed = breaker.execute(attempt, { key: call.endpoint, classify: attemptOutcome }).pipe(
+          Effect.catchTag("CircuitBreakerError", (e) => Effect.fail(rejection(call, e.reason)))
+        )
+        // every attempt passes here: a known endpoint goes straight to its breaker
+        return endpoints.has(call.endpoint) ? executed : Effect.andThen(seen(call.endpoint), executed)
+      },
       breakerStates: Effect.suspend(() =>
         Effect.forEach([...endpoints], (endpoint) =>
           Effect.map(stateOf(endpoint), (state): EndpointBreaker =>

@@ -20,24 +20,22 @@ export const makeInFlight = (): Coalesce => {
   const left = (startedAt: number, budgetMs: number) => Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, startedAt + budgetMs - now))
 
   /** Registers the flight and its clean-up in one uninterruptible step, so no entry can be left behind. */
-  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number) =>
-    Effect.uninterruptibleMask((restore) =>
-      Effect.suspend(() => {
-        const flight = Deferred.makeUnsafe<Decision>()
-        flights.set(key, flight)
-        return restore(Effect.flatMap(left(startedAt, budgetMs), decide)).pipe(Effect.onExit((exit) =>
-          Effect.sync(() => {
-            flights.delete(key)
-            Deferred.doneUnsafe(flight, exit)
-          })
-        ))
-      })
-    )
+  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, budgetLeft: number) =>
+    Effect.uninterruptibleMask((restore) => {
+      const flight = Deferred.makeUnsafe<Decision>()
+      flights.set(key, flight)
+      return restore(decide(budgetLeft)).pipe(Effect.onExit((exit) =>
+        Effect.sync(() => {
+          flights.delete(key)
+          Deferred.doneUnsafe(flight, exit)
+        })
+      ))
+    })
 
   const join = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number): Effect.Effect<Decision> =>
-    Effect.suspend(() => {
+    Effect.clockWith((clock) => {
       const running = flights.get(key)
-      if (running === undefined) return lead(key, decide, startedAt, budgetMs)
+      if (running === undefined) return lead(key, decide, Math.max(0, startedAt + budgetMs - clock.currentTimeMillisUnsafe()))
       return Effect.gen(function*() {
         const shared = yield* Effect.exit(Effect.timeoutOption(Deferred.await(running), Duration.millis(yield* left(startedAt, budgetMs))))
         if (shared._tag === "Failure") return yield* join(key, decide, startedAt, budgetMs)
@@ -45,5 +43,5 @@ export const makeInFlight = (): Coalesce => {
       })
     })
 
-  return (key, budgetMs, decide) => Effect.flatMap(Clock.currentTimeMillis, (now) => join(key, decide, now, budgetMs))
+  return (key, budgetMs, decide) => Effect.clockWith((clock) => join(key, decide, clock.currentTimeMillisUnsafe(), budgetMs))
 }

@@ -245,6 +245,23 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
       Effect.sync(fallback)
     )
 
+  /** What a window of call outcomes says about an X. */
+  const healthOf = (entries: ReadonlyArray<WindowEntry>) => {
+    const counts = emptyCounts()
+    let numberFailures = 0
+    for (const e of entries) {
+      counts[e.outcomeClass]++
+      if (marksX(e.outcomeClass)) numberFailures++
+    }
+    return {
+      unhealthy: numberFailures >= options.xFailureThreshold,
+      numberFailures,
+      threshold: options.xFailureThreshold,
+      windowS: options.xFailureWindowS,
+      counts
+    }
+  }
+
   return {
     recordXStatus: (provider, phoneNoX, status) =>
       Effect.gen(function*() {
@@ -310,38 +327,32 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
       }),
 
     xHealth: (provider, phoneNoX) =>
-      Effect.gen(function*() {
-        const now = yield* Clock.currentTimeMillis
-        const cutoff = now - windowMs
+      Effect.clockWith((clock) => {
+        const cutoff = clock.currentTimeMillisUnsafe() - windowMs
         const k = xKey("h", provider, phoneNoX)
-        const entries = yield* shared.use(
-          (redis) =>
-            unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
-              Effect.gen(function*() {
-                const out: Array<WindowEntry> = []
-                for (const [raw, score] of pairsOf(reply)) {
-                  const member = sealer.open(k, raw)
-                  if (member === undefined) yield* rejected("x-health")
-                  else {
-                    const entry = entryOf(member, Number(score))
-                    if (entry !== undefined) out.push(entry)
+        // every decision asks this: without Redis it is one look-up in this process' own map
+        if (shared.redis === undefined) return Effect.succeed(healthOf(windows.get(k, cutoff)))
+        return Effect.map(
+          shared.use(
+            (redis) =>
+              unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
+                Effect.gen(function*() {
+                  const out: Array<WindowEntry> = []
+                  for (const [raw, score] of pairsOf(reply)) {
+                    const member = sealer.open(k, raw)
+                    if (member === undefined) yield* rejected("x-health")
+                    else {
+                      const entry = entryOf(member, Number(score))
+                      if (entry !== undefined) out.push(entry)
+                    }
                   }
-                }
-                return out as ReadonlyArray<WindowEntry>
-              })
-            )),
-          Effect.sync(() => windows.get(k, cutoff))
+                  return out as ReadonlyArray<WindowEntry>
+                })
+              )),
+            Effect.sync(() => windows.get(k, cutoff))
+          ),
+          healthOf
         )
-        const counts = emptyCounts()
-        for (const e of entries) counts[e.outcomeClass]++
-        const numberFailures = entries.filter((e) => marksX(e.outcomeClass)).length
-        return {
-          unhealthy: numberFailures >= options.xFailureThreshold,
-          numberFailures,
-          threshold: options.xFailureThreshold,
-          windowS: options.xFailureWindowS,
-          counts
-        }
       }),
 
     lastCall: (provider, subsId) =>
