@@ -334,7 +334,7 @@ export const makeEngine = (settings: Settings) =>
       }
 
       /** The provider's evidence, offered for reuse when it is a reusable status 1; undefined when it could not be had. */
-      const asked = Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
+      const ask = () => Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
         onFailure: () => Effect.succeed(undefined),
         onSuccess: (evidence): Effect.Effect<Evidence | undefined> => {
           const reusable = reusableAnswer(evidence)
@@ -352,7 +352,7 @@ export const makeEngine = (settings: Settings) =>
           ? fromEvidence(health)
           : cached !== undefined
           ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
-          : Effect.flatMap(asked, fromEvidence)
+          : Effect.flatMap(ask(), fromEvidence)
       const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
 
       return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
