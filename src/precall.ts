@@ -271,6 +271,10 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     throw e
   })
   const outcomes = await runtime.runPromise(Effect.service(Outcomes))
+  // Decisions run on the built context directly: the runtime's own bookkeeping of every fiber it
+  // starts (a scope entry per run, for dispose to interrupt) is not needed, since close() lets
+  // every decision finish (each ends within its deadline) before it disposes.
+  const runDecision = Effect.runPromiseWith(await runtime.context())
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.
   const inFlight = new Set<Promise<unknown>>()
@@ -279,7 +283,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
       const decoded = decodeRequestNow(request)
       if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
-      const decision = runtime.runPromise(engine.decide(decoded.success))
+      const decision = runDecision(engine.decide(decoded.success))
       inFlight.add(decision)
       try {
         return await decision
