@@ -45,14 +45,19 @@ export const SecretNoDetailReply = Schema.Struct({
 })
 export const EnvelopeReply = Schema.Struct({ RequestId: Schema.optionalKey(Schema.String) })
 
-const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => (reply: AliyunReply) =>
-  Schema.decodeUnknownEffect(schema)(reply).pipe(
-    Effect.mapError((e) => new ProviderError({
+/** The reply's fields through `schema`, decoded synchronously (replies are plain JSON, no effects to run). */
+const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => {
+  const decode = Schema.decodeUnknownResult(schema)
+  return (reply: AliyunReply): Effect.Effect<S["Type"], ProviderError> => {
+    const decoded = decode(reply)
+    if (decoded._tag === "Success") return Effect.succeed(decoded.success)
+    return Effect.fail(new ProviderError({
       provider: "aliyun", action, code: LocalCodes.malformed, errorClass: "transient",
-      message: `reply does not match ${action}: ${e.message.split("\n")[0]}`,
+      message: `reply does not match ${action}: ${decoded.failure.message.split("\n")[0]}`,
       ...(typeof reply["RequestId"] === "string" ? { requestId: reply["RequestId"] } : {})
     }))
-  )
+  }
+}
 
 /** `yyyy-MM-dd HH:mm:ss` in Beijing time (UTC+8), the form Bind* Expiration takes. */
 export const beijingTime = (epochMillis: number): string =>
@@ -78,11 +83,15 @@ export type UpdateOperation =
   | { readonly operateType: "updateExpire"; readonly expiresAt: number }
   | { readonly operateType: "updateOutId"; readonly outId: string }
 
+const queryCallStatusReply = decodeReply(QueryCallStatusReply, "QueryCallStatus")
+const subscriptionDetailReply = decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail")
+const secretNoDetailReply = decodeReply(SecretNoDetailReply, "QuerySecretNoDetail")
+
 /** Typed clients for the Dyplsapi actions precall uses. */
 export const makeDypls = (rpc: AliyunRpc) => ({
   queryCallStatus: (p: { poolKey: string; subsId: string; callNo?: string | undefined }) =>
     rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }).pipe(
-      Effect.flatMap(decodeReply(QueryCallStatusReply, "QueryCallStatus"))),
+      Effect.flatMap(queryCallStatusReply)),
   bind: (p: BindParams) => {
     const action = bindAction[p.mode]
     return rpc(action, {
@@ -92,10 +101,10 @@ export const makeDypls = (rpc: AliyunRpc) => ({
   },
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }).pipe(
-      Effect.flatMap(decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail"))),
+      Effect.flatMap(subscriptionDetailReply)),
   querySecretNoDetail: (p: { poolKey: string; secretNo: string }) =>
     rpc("QuerySecretNoDetail", { PoolKey: p.poolKey, SecretNo: p.secretNo }).pipe(
-      Effect.flatMap(decodeReply(SecretNoDetailReply, "QuerySecretNoDetail"))),
+      Effect.flatMap(secretNoDetailReply)),
   updateSubscription: (p: { poolKey: string; subsId: string; phoneNoX: string; operation: UpdateOperation }) => {
     const op = p.operation
     return rpc("UpdateSubscription", {

@@ -82,8 +82,10 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
 
     const pulled = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
       queryCallStatus(q).pipe(
-        Effect.tap(() => Effect.sync(choice.served)),
-        Effect.map((a) => evidenceOfCallStatus(a)),
+        Effect.map((a) => {
+          choice.served()
+          return evidenceOfCallStatus(a)
+        }),
         Effect.catchIf((e) => e.errorClass === "binding", (e) => Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)))
       )
 
