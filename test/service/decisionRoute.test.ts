@@ -5,7 +5,7 @@
  * headers, chunked bodies and declared lengths are sent exactly as written.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Scope } from "effect"
+import { Context, Deferred, Effect, Exit, Fiber, Layer, Option, Scope, Tracer } from "effect"
 import { HttpServer, HttpServerRequest } from "effect/http"
 import { Agent, request as httpRequest } from "node:http"
 import { ProviderError } from "../../src/domain/errors.ts"
@@ -205,6 +205,33 @@ describe("the decision route on node:http", () => {
       assert.strictEqual((yield* exchange(fast.port, { headers: auth, body: valid })).status, 200)
       assert.strictEqual((yield* exchange(slow.port, { headers: auth, body: valid })).status, 200)
       assert.deepStrictEqual(seen, [false, true])
+    })))
+
+  it.live("with an exporting tracer the route stays on HttpApi, whose tracer makes the server span", () =>
+    Effect.scoped(Effect.gen(function*() {
+      const spans: Array<string> = []
+      const recording = Tracer.make({
+        span(options) {
+          spans.push(options.name)
+          return Tracer.nativeTracer.span(options)
+        }
+      })
+      const seen: Array<boolean> = []
+      const service = makeService({
+        provider: {
+          queryCallStatus: () =>
+            Effect.map(Effect.serviceOption(HttpServerRequest.HttpServerRequest), (request) => {
+              seen.push(Option.isSome(request))
+              return statusOne
+            })
+        }
+      })
+      const server = Context.get(yield* Layer.build(service.layer.pipe(Layer.provide(Layer.succeed(Tracer.Tracer, recording)))), HttpServer.HttpServer)
+      const port = server.address._tag === "UnixPathAddress" ? 0 : server.address.port
+      assert.strictEqual((yield* exchange(port, { headers: auth, body: valid })).status, 200)
+      assert.deepStrictEqual(seen, [true])
+      assert.include(spans, "POST")
+      assert.include(spans, "precall.decide")
     })))
 })
 
