@@ -259,6 +259,13 @@ const held = Effect.gen(function*() {
   return { ...service, called, interrupted, release, scope, port }
 })
 
+/** Waits (one event-loop turn at a time, at most 1000) until `condition` holds. */
+const until = (condition: () => boolean) =>
+  Effect.gen(function*() {
+    for (let i = 0; i < 1000 && !condition(); i++) yield* Effect.promise(() => new Promise((r) => setImmediate(r)))
+    assert.isTrue(condition(), "the condition never held")
+  })
+
 describe("the decision route's fibers", () => {
   it.live("a client that goes away interrupts its decision", () =>
     Effect.gen(function*() {
@@ -274,6 +281,49 @@ describe("the decision route's fibers", () => {
       assert.deepStrictEqual({ inFlight: s.tracker.inFlight, cut: s.tracker.cut }, { inFlight: 0, cut: 0 }, "a client abort is not a cut")
       assert.isFalse(s.logs.some((l) => l["msg"] === "decision" || l["msg"] === "request failed"))
     }))
+
+  it.live("a client that goes away mid-body leaves nothing in flight, and nothing logged", () =>
+    Effect.gen(function*() {
+      const s = yield* held
+      const req = httpRequest({ host: "127.0.0.1", port: s.port, method: "POST", path: "/v1/decisions", headers: { ...auth, "content-length": "1000" }, agent: false })
+      req.on("error", () => {})
+      req.write(valid.slice(0, 10))
+      yield* until(() => s.tracker.inFlight === 1)
+      req.destroy()
+      yield* until(() => s.tracker.inFlight === 0)
+      yield* Scope.close(s.scope, Exit.void)
+      assert.deepStrictEqual({ inFlight: s.tracker.inFlight, cut: s.tracker.cut }, { inFlight: 0, cut: 0 })
+      assert.isFalse(s.logs.some((l) => l["msg"] === "decision" || l["msg"] === "request failed"))
+    }))
+
+  it.live("a kept-alive connection serves the next request after answers that left the body unread", () =>
+    Effect.scoped(Effect.gen(function*() {
+      for (const fastDecisionRoute of [true, false]) {
+        const s = yield* started({ fastDecisionRoute })
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 })
+        const statuses: Array<number> = []
+        const sockets = new Set<unknown>()
+        for (const x of [
+          { headers: { ...auth, authorization: "Bearer nope" }, body: big },
+          { headers: { ...auth, "content-type": "text/plain" }, body: big },
+          { headers: auth, body: big },
+          { headers: auth, body: valid }
+        ]) {
+          statuses.push(yield* Effect.callback<number>((resume) => {
+            const req = httpRequest({ host: "127.0.0.1", port: s.port, method: "POST", path: "/v1/decisions", headers: { ...x.headers, "content-length": String(x.body.length) }, agent }, (res) => {
+              sockets.add(res.socket)
+              res.resume()
+              res.on("end", () => resume(Effect.succeed(res.statusCode!)))
+            })
+            req.on("error", (e) => resume(Effect.die(e)))
+            req.end(x.body)
+          }))
+        }
+        agent.destroy()
+        assert.deepStrictEqual(statuses, [401, 415, 413, 200], `fastDecisionRoute: ${fastDecisionRoute}`)
+        assert.strictEqual(sockets.size, 1, `one connection throughout (fastDecisionRoute: ${fastDecisionRoute})`)
+      }
+    })))
 
   it.live("shutdown lets an in-flight decision finish, with connection: close", () =>
     Effect.gen(function*() {
