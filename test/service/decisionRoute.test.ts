@@ -89,6 +89,8 @@ const table: ReadonlyArray<readonly [string, Exchange]> = [
   ["content-type with charset", { headers: { ...auth, "content-type": "Application/JSON; charset=utf-8" }, body: valid }],
   ["byte order mark", { headers: auth, body: `\uFEFF${valid}` }],
   ["chunked body", { headers: auth, body: [valid.slice(0, 20), valid.slice(20)] }],
+  // node emits these as checkContinue, which the route leaves to HttpApi
+  ["expect 100-continue", { headers: { ...auth, expect: "100-continue" }, body: valid }],
   ["missing key", { headers: { "content-type": "application/json" }, body: valid }],
   ["empty bearer", { headers: { ...auth, authorization: "Bearer " }, body: valid }],
   ["basic scheme", { headers: { ...auth, authorization: `Basic ${API_KEY}` }, body: valid }],
