@@ -6,7 +6,7 @@
  * A key is named in records and logs by its id, `k_` + the first 12 hex digits of its SHA-256
  * (`printf %s "$KEY" | sha256sum | cut -c1-12`), never by itself.
  */
-import { Context, Effect, Layer, Redacted } from "effect"
+import { Context, Effect, Layer, Redacted, Result } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { Unauthorized, unauthorized } from "./errors.ts"
@@ -46,16 +46,42 @@ export const makeKeyCheck = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((
 /** The id of the API key that authorised the current request; null when the API is open (the demo). */
 export const CurrentApiKeyId = Context.Reference<string | null>("precall/service/CurrentApiKeyId", { defaultValue: () => null })
 
-/** With no keys the API is open: only the embedded emulator demo is allowed to run like that (see config.ts). */
-export const authorizationLayer = (keys: ReadonlyArray<Redacted.Redacted<string>>): Layer.Layer<Authorization> => {
+/**
+ * The credential of an `Authorization` header as HttpApiSecurity.bearer reads it (RFC 9110 §11.1: the
+ * scheme is case-insensitive, one or more spaces follow it), "" when there is none. The decision
+ * route served on node:http (decisionRoute.ts) reads its key with this.
+ */
+export const bearerCredential = (authorization: string | undefined): string => {
+  const scheme = "bearer"
+  if (authorization === undefined || authorization.length <= scheme.length || authorization.charCodeAt(scheme.length) !== 32) return ""
+  if (authorization.slice(0, scheme.length).toLowerCase() !== scheme) return ""
+  let start = scheme.length + 1
+  while (authorization.charCodeAt(start) === 32) start++
+  return authorization.slice(start)
+}
+
+/**
+ * The API-key check of `/v1/*`, for both the HttpApi middleware and the decision route on node:http:
+ * the id of the key presented, null when the API is open (no keys: only the embedded emulator demo
+ * is allowed to run like that, see config.ts), or the 401.
+ */
+export const makeApiKeyAuthorize = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((presented: string) => Result.Result<string | null, Unauthorized>) => {
   const match = makeKeyMatch(keys)
+  return (presented) => {
+    if (keys.length === 0) return Result.succeed(null)
+    if (presented === "") return Result.fail(unauthorized("missing API key: send Authorization: Bearer <key>"))
+    const id = match(presented)
+    return id !== undefined ? Result.succeed(id) : Result.fail(unauthorized("unknown API key"))
+  }
+}
+
+export const authorizationLayer = (keys: ReadonlyArray<Redacted.Redacted<string>>): Layer.Layer<Authorization> => {
+  const authorize = makeApiKeyAuthorize(keys)
   return Layer.succeed(Authorization, {
     bearer: (httpEffect, { credential }) => {
-      if (keys.length === 0) return httpEffect
-      const presented = Redacted.value(credential)
-      if (presented === "") return Effect.fail(unauthorized("missing API key: send Authorization: Bearer <key>"))
-      const id = match(presented)
-      return id !== undefined ? Effect.provideService(httpEffect, CurrentApiKeyId, id) : Effect.fail(unauthorized("unknown API key"))
+      const who = authorize(Redacted.value(credential))
+      if (Result.isFailure(who)) return Effect.fail(who.failure)
+      return who.success === null ? httpEffect : Effect.provideService(httpEffect, CurrentApiKeyId, who.success)
     }
   })
 }

@@ -2,8 +2,11 @@
  * The JSON body of `/v1/*` requests: at most 64 KiB, JSON, and every schema problem reported at once.
  * The body is read here, before HttpApi decodes it, so an oversized or broken body is a 413 / 400 in
  * the service's error format instead of a defect inside the decoder.
+ *
+ * The checks themselves are pure functions, shared with the decision route served on node:http
+ * (decisionRoute.ts), so both paths answer alike.
  */
-import { ByteSize, Effect, Layer } from "effect"
+import { ByteSize, Effect, Layer, Result, type SchemaIssue } from "effect"
 import { HttpIncomingMessage, HttpServerRequest } from "effect/http"
 import { HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import { maskNumbersIn } from "../domain/phone.ts"
@@ -14,46 +17,56 @@ import { BadRequest, badRequest, PayloadTooLarge, UnsupportedMediaType } from ".
 const unechoed = (issues: ReadonlyArray<{ readonly path: string; readonly message: string }>) =>
   issues.map((i) => ({ path: maskNumbersIn(i.path), message: maskNumbersIn(i.message) }))
 
-const MAX_BODY_BYTES = 64 * 1024
+export const MAX_BODY_BYTES = 64 * 1024
 
 export class JsonBody extends HttpApiMiddleware.Service<JsonBody>()("precall/service/JsonBody", {
   error: [BadRequest, PayloadTooLarge, UnsupportedMediaType]
 }) {}
 
-const tooLarge = new PayloadTooLarge({
+export const tooLarge = new PayloadTooLarge({
   error: { code: "payload_too_large", message: `the body is larger than ${MAX_BODY_BYTES} bytes (64 KiB)`, issues: [] }
 })
 
-const isJsonMediaType = (contentType: string | undefined): boolean =>
+export const notJson = new UnsupportedMediaType({
+  error: { code: "unsupported_media_type", message: "expected content-type application/json", issues: [] }
+})
+
+/** A body that could not be read (the client went away mid-body, a broken chunk). */
+export const unreadable = badRequest("invalid_json", "the body could not be read", [])
+
+export const isJsonMediaType = (contentType: string | undefined): boolean =>
   contentType === undefined || contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
+
+/** True when the `content-length` header alone says the body is too large. */
+export const declaresTooLarge = (contentLength: string | undefined): boolean => Number(contentLength) > MAX_BODY_BYTES
+
+/** The JSON value of a body, or the 400 for an empty or malformed one. */
+export const parseJsonBody = (text: string): Result.Result<unknown, BadRequest> => {
+  if (text.trim() === "") return Result.fail(badRequest("invalid_json", "the body is empty; send a JSON object", []))
+  try {
+    return Result.succeed(JSON.parse(text))
+  } catch (e) {
+    // The parser's message quotes the body; only where it went wrong is passed on.
+    const at = /at position (\d+)/.exec((e as Error).message)?.[1]
+    return Result.fail(badRequest("invalid_json", "the body is not valid JSON", [{ path: "", message: at === undefined ? "syntax error" : `syntax error at character ${at}` }]))
+  }
+}
+
+/** The 400 for a body that does not match the request schema: every issue, numbers masked. */
+export const payloadMismatch = (issue: SchemaIssue.Issue): BadRequest =>
+  badRequest("invalid_request", "the body does not match the request schema", unechoed(schemaIssues(issue)))
 
 /** Reads the body once (HttpApi reuses the cached text) and checks size and JSON syntax. */
 const readJson = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
-  const contentType = request.headers["content-type"]
-  if (!isJsonMediaType(contentType)) {
-    return yield* new UnsupportedMediaType({
-      error: { code: "unsupported_media_type", message: "expected content-type application/json", issues: [] }
-    })
-  }
-  const declared = Number(request.headers["content-length"])
-  if (declared > MAX_BODY_BYTES) return yield* tooLarge
+  if (!isJsonMediaType(request.headers["content-type"])) return yield* notJson
+  if (declaresTooLarge(request.headers["content-length"])) return yield* tooLarge
   const text = yield* request.text.pipe(
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(MAX_BODY_BYTES)),
-    Effect.mapError((e) =>
-      e.reason._tag === "RequestParseError" && e.reason.reason === "BodyTooLarge"
-        ? tooLarge
-        : badRequest("invalid_json", "the body could not be read", [])
-    )
+    Effect.mapError((e) => e.reason._tag === "RequestParseError" && e.reason.reason === "BodyTooLarge" ? tooLarge : unreadable)
   )
-  if (text.trim() === "") return yield* badRequest("invalid_json", "the body is empty; send a JSON object", [])
-  try {
-    JSON.parse(text)
-  } catch (e) {
-    // The parser's message quotes the body; only where it went wrong is passed on.
-    const at = /at position (\d+)/.exec((e as Error).message)?.[1]
-    return yield* badRequest("invalid_json", "the body is not valid JSON", [{ path: "", message: at === undefined ? "syntax error" : `syntax error at character ${at}` }])
-  }
+  const parsed = parseJsonBody(text)
+  if (Result.isFailure(parsed)) return yield* parsed.failure
 })
 
 export const jsonBodyLayer: Layer.Layer<JsonBody> = Layer.succeed(JsonBody, (httpEffect) =>
@@ -61,7 +74,7 @@ export const jsonBodyLayer: Layer.Layer<JsonBody> = Layer.succeed(JsonBody, (htt
     Effect.andThen(httpEffect),
     Effect.catch((e) =>
       HttpApiError.HttpApiSchemaError.is(e) && e.kind === "Payload"
-        ? Effect.fail(badRequest("invalid_request", "the body does not match the request schema", unechoed(schemaIssues(e.cause.issue))))
+        ? Effect.fail(payloadMismatch(e.cause.issue))
         : Effect.fail(e)
     )
   ))

@@ -42,9 +42,12 @@ export const badRequest = (code: "invalid_json" | "invalid_request", message: st
 
 export const unauthorized = (message: string) => new Unauthorized({ error: { code: "unauthorized", message, issues: [] } })
 
+/** The JSON of an error answer (the classes above encode to the same shape). */
+export const errorBody = (code: string, message: string, issues: ReadonlyArray<Issue> = []) => ({ error: { code, message, issues } })
+
 /** An error response built outside HttpApi (unknown routes, wrong methods, last-resort failures). */
 export const errorResponse = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-  HttpServerResponse.jsonUnsafe({ error: { code, message, issues: [] } }, { status, headers })
+  HttpServerResponse.jsonUnsafe(errorBody(code, message), { status, headers })
 
 export class AuditUnavailable extends Schema.Error<AuditUnavailable>("AuditUnavailable")(
   body(Schema.Literals(["audit_unavailable", "audit_corrupt"])),

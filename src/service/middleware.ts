@@ -10,14 +10,15 @@ import { routeTable } from "./api.ts"
 import { errorResponse } from "./errors.ts"
 import { recordHttpRequest } from "./metrics.ts"
 
-const REQUEST_ID_HEADER = "x-request-id"
+export const REQUEST_ID_HEADER = "x-request-id"
 
 /** Ids from callers go into logs and headers, so only short plain tokens are kept. */
 const SANE_REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 /** ... and none that could carry a phone number: a run of 7 or more digits. */
 const DIGIT_RUN = /\d{7,}/
 
-const requestIdFrom = (header: string | undefined): string =>
+/** The caller's request id when it is sane, else a fresh one. */
+export const requestIdFrom = (header: string | undefined): string =>
   header !== undefined && SANE_REQUEST_ID.test(header) && !DIGIT_RUN.test(header) ? header : randomUUID()
 
 /** The request id the middleware put on the request. */
@@ -30,10 +31,11 @@ export class RequestTracker {
   cut = 0
 }
 
-const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
+/** The path of a request URL: without query and fragment. */
+export const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
 
 /** The route a request is for, as logs may name it: a known path, else "other" (a raw path may carry a number). */
-const routeOf = (url: string): string => {
+export const routeOf = (url: string): string => {
   const path = pathOf(url)
   return routeTable.some((r) => r.path === path) ? path : "other"
 }
@@ -50,16 +52,24 @@ const noRoute = (request: HttpServerRequest.HttpServerRequest) => {
 const isRouteNotFound = (cause: Cause.Cause<unknown>): boolean =>
   cause.reasons.some((r) => r._tag === "Fail" && HttpServerError.isHttpServerError(r.error) && r.error.reason._tag === "RouteNotFound")
 
-const isServerInterrupt = (cause: Cause.Cause<unknown>): boolean =>
+/** Interrupted by the server (shutdown), not because the client went away. */
+export const isServerInterrupt = (cause: Cause.Cause<unknown>): boolean =>
   cause.reasons.some((r) => r._tag === "Interrupt" && !r.annotations.has(HttpServerError.ClientAbort.key))
 
 /** Names only: messages and values of a failure may carry request data (phone numbers), so they stay out of logs. */
-const failureKinds = (cause: Cause.Cause<unknown>): string =>
+export const failureKinds = (cause: Cause.Cause<unknown>): string =>
   cause.reasons.map((r) => {
     const value: unknown = r._tag === "Fail" ? r.error : r._tag === "Die" ? r.defect : undefined
     const name = typeof value === "object" && value !== null ? ((value as { _tag?: unknown })._tag ?? value.constructor.name) : typeof value
     return `${r._tag}(${String(name)})`
   }).join(", ")
+
+/** The last-resort log line: the kinds of failure only, no values. */
+export const logRequestFailed = (requestId: string, method: string, url: string, cause: Cause.Cause<unknown>) =>
+  Effect.logError({ msg: "request failed", requestId, method, route: routeOf(url), failure: failureKinds(cause) })
+
+/** The message of the last-resort 500. */
+export const internalErrorMessage = (requestId: string): string => `internal error; quote request id ${requestId}`
 
 export const requestMiddleware = (tracker: RequestTracker) =>
   HttpRouter.middleware((httpEffect) =>
@@ -75,10 +85,7 @@ export const requestMiddleware = (tracker: RequestTracker) =>
             ? Effect.failCause(cause)
             : isRouteNotFound(cause)
             ? Effect.succeed(noRoute(request))
-            : Effect.as(
-              Effect.logError({ msg: "request failed", requestId: id, method: request.method, route: routeOf(request.url), failure: failureKinds(cause) }),
-              errorResponse(500, "internal", `internal error; quote request id ${id}`)
-            )
+            : Effect.as(logRequestFailed(id, request.method, request.url, cause), errorResponse(500, "internal", internalErrorMessage(id)))
         ),
         Effect.onExit((exit) =>
           Effect.sync(() => {

@@ -3,12 +3,28 @@ import { Clock, Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { CurrentRequest } from "../audit/audited.ts"
-import { Engine } from "../engine/Engine.ts"
+import type { Decision } from "../domain/decision.ts"
+import type { DecideRequest } from "../domain/request.ts"
+import { Engine, type EngineShape } from "../engine/Engine.ts"
 import { CurrentApiKeyId } from "./auth.ts"
 import { NotReady, PrecallApi } from "./api.ts"
 import { logDecision } from "./logging.ts"
 import { requestIdOf } from "./middleware.ts"
 import { Readiness } from "./readiness.ts"
+
+/**
+ * One decision for a decoded request, as both the HttpApi handler and the decision route on
+ * node:http (decisionRoute.ts) run it: who asked goes to the exposure audit (src/audit/audited.ts),
+ * and the decision is logged.
+ */
+export const decideAndLog = (engine: EngineShape, payload: DecideRequest, requestId: string, apiKeyId: string | null): Effect.Effect<Decision> =>
+  Effect.gen(function*() {
+    const started = yield* Clock.currentTimeMillis
+    const decision = yield* engine.decide(payload).pipe(Effect.provideService(CurrentRequest, { requestId, apiKeyId }))
+    const latencyMs = (yield* Clock.currentTimeMillis) - started
+    yield* logDecision({ requestId, decision, latencyMs })
+    return decision
+  })
 
 /** The engine always answers (provider trouble is a degraded decision), so a valid request is always a 200. */
 export const decisionRoutes = HttpApiBuilder.group(PrecallApi, "decisions", (handlers) =>
@@ -16,14 +32,7 @@ export const decisionRoutes = HttpApiBuilder.group(PrecallApi, "decisions", (han
     const engine = yield* Engine
     return handlers.handle("decide", ({ payload, request }) =>
       Effect.gen(function*() {
-        const started = yield* Clock.currentTimeMillis
-        // who asked, for the exposure audit (src/audit/audited.ts)
-        const decision = yield* engine.decide(payload).pipe(
-          Effect.provideService(CurrentRequest, { requestId: requestIdOf(request), apiKeyId: yield* CurrentApiKeyId })
-        )
-        const latencyMs = (yield* Clock.currentTimeMillis) - started
-        yield* logDecision({ requestId: requestIdOf(request), decision, latencyMs })
-        return decision
+        return yield* decideAndLog(engine, payload, requestIdOf(request), yield* CurrentApiKeyId)
       }))
   }))
 

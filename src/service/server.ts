@@ -7,12 +7,12 @@ import { NodeHttpServer } from "@effect/platform-node"
 import { Duration, Effect, Layer, type Redacted } from "effect"
 import { HttpRouter } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
-import { createServer } from "node:http"
 import { OPENAPI_PATH, PrecallApi } from "./api.ts"
 import type { NumberHasher } from "../audit/record.ts"
 import { adminAuthorizationLayer, authorizationLayer } from "./auth.ts"
 import { exposureRoutes } from "./exposures.ts"
 import { jsonBodyLayer } from "./body.ts"
+import { decisionRouteLayer, DecisionServer } from "./decisionRoute.ts"
 import { requestMiddleware, type RequestTracker } from "./middleware.ts"
 import { outcomeRoutes } from "./outcomes.ts"
 import { huaweiPushRoute, type HuaweiPushOptions } from "./pushes.ts"
@@ -34,6 +34,11 @@ export interface ServerOptions {
   readonly huaweiPushes?: HuaweiPushOptions | undefined
   /** Limits against slow or greedy clients; `connectionLimits` has the defaults. */
   readonly limits?: Partial<ConnectionLimits> | undefined
+  /**
+   * Answer `POST /v1/decisions` on node:http (decisionRoute.ts; default true). False leaves it to
+   * HttpApi: only the parity test, which compares the two, sets it.
+   */
+  readonly fastDecisionRoute?: boolean | undefined
 }
 
 export interface ConnectionLimits {
@@ -53,8 +58,8 @@ export const connectionLimits: ConnectionLimits = { headersTimeoutMs: 10_000, re
  * Node enforces the timeouts on a periodic sweep; the sweep runs every quarter of the header timeout
  * (at most 1 s) so a slow client is cut within a few hundred ms of its deadline.
  */
-const boundedServer = (limits: ConnectionLimits) => () => {
-  const server = createServer({
+const boundedServer = (limits: ConnectionLimits): DecisionServer => {
+  const server = new DecisionServer({
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(limits.headersTimeoutMs / 4)))
@@ -83,12 +88,18 @@ export const serverLayer = (options: ServerOptions) => {
   )
   const pushes = options.huaweiPushes === undefined ? Layer.empty : huaweiPushRoute(options.huaweiPushes)
   const serve = HttpRouter.serve(Layer.mergeAll(api, pushes, requestMiddleware(options.tracker)), { disableLogger: true, disableListenLog: true })
-  return drainMarker(options).pipe(
-    Layer.provideMerge(serve),
-    Layer.provideMerge(NodeHttpServer.layer(boundedServer({ ...connectionLimits, ...options.limits }), {
-      port: options.port,
-      host: options.host,
-      gracefulShutdownTimeout: Duration.millis(options.shutdownGraceMs)
-    }))
-  )
+  // One node server per build; the decision route is built between it and `serve`, so on shutdown
+  // it outlives the graceful drain of `serve`'s finalizer (decisionRoute.ts).
+  return Layer.unwrap(Effect.sync(() => {
+    const server = boundedServer({ ...connectionLimits, ...options.limits })
+    return drainMarker(options).pipe(
+      Layer.provideMerge(serve),
+      Layer.provideMerge(options.fastDecisionRoute === false ? Layer.empty : decisionRouteLayer(server, options)),
+      Layer.provideMerge(NodeHttpServer.layer(() => server, {
+        port: options.port,
+        host: options.host,
+        gracefulShutdownTimeout: Duration.millis(options.shutdownGraceMs)
+      }))
+    )
+  }))
 }

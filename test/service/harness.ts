@@ -58,6 +58,8 @@ export interface ServiceOptions {
   readonly exposures?: Layer.Layer<ExposureStore>
   /** Wrap the engine in the exposure audit, as PrecallWith does (default: the bare engine). */
   readonly audited?: boolean
+  /** Serve POST /v1/decisions on node:http (default true); false leaves it to HttpApi (the parity test). */
+  readonly fastDecisionRoute?: boolean
 }
 
 export const makeService = (options: ServiceOptions = {}) => {
@@ -78,7 +80,8 @@ export const makeService = (options: ServiceOptions = {}) => {
     numberHasher: hash === undefined ? undefined : makeNumberHasher(hash),
     shutdownGraceMs: options.shutdownGraceMs ?? 5000,
     tracker,
-    limits: options.limits
+    limits: options.limits,
+    fastDecisionRoute: options.fastDecisionRoute
   }).pipe(
     Layer.provide(Layer.mergeAll(
       engine.pipe(Layer.provide(fakeProvider(options.provider)), Layer.provideMerge(exposures)),
