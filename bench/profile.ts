@@ -3,7 +3,8 @@
  *   node --cpu-prof --cpu-prof-dir=bench/results bench/profile.ts [concurrency] [seconds]
  *     runs only the precall contender (emulator in its own process) for a few seconds;
  *   node bench/profile.ts --service [seconds] [top]
- *     runs the HTTP service process under --cpu-prof with 64 autocannon connections, then summarizes;
+ *     runs the HTTP service process under --cpu-prof with 64 autocannon connections, then summarizes
+ *     (BENCH_CACHE_HITS=1: with a 60 s status TTL, so after the first answers every one is a cache hit);
  *   node bench/profile.ts --summarize <file.cpuprofile> [top]
  *     prints self time by function and by file (src/ files, node_modules packages, node internals).
  */
@@ -89,7 +90,7 @@ if (process.argv[2] === "--summarize") {
   const emulator = await startEmulatorProcess({ verifySignatures: false })
   try {
     const targets = await makeTargets(emulator, 64)
-    const service = await startServiceProcess(emulator.url, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+    const service = await startServiceProcess(emulator.url, ["--cpu-prof", `--cpu-prof-dir=${dir}`], process.env.BENCH_CACHE_HITS === "1" ? { PRECALL_STATUS_TTL_MS: "60000" } : {})
     const r = await load(service.url, decisionBodies(targets), 64, seconds, makeProgress(1), "load")
     process.stderr.write(`\nservice: ${(r.requests.total / r.duration).toFixed(0)} req/s, ${r.non2xx} non-2xx\n`)
     await service.stop()

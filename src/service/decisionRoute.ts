@@ -88,7 +88,7 @@ const textDecoder = new TextDecoder()
 const decodePayload = Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest))
 /** PrecallApi's PayloadParseOptions (api.ts). */
 const payloadOptions = { errors: "all", onExcessProperty: "error" } as const
-const encodeDecision = Schema.encodeEffect(Schema.toCodecJson(Decision))
+const encodeDecision = Schema.encodeUnknownResult(Schema.toCodecJson(Decision))
 
 const errorJson = (e: { readonly error: { readonly code: string; readonly message: string; readonly issues: ReadonlyArray<Issue> } }): string =>
   JSON.stringify(errorBody(e.error.code, e.error.message, e.error.issues))
@@ -145,11 +145,11 @@ const makeRoute = (
       const payload = decodePayload(json.success, payloadOptions)
       if (Result.isFailure(payload)) return answer(400, errorJson(payloadMismatch(payload.failure.issue)))
 
-      const decided = decideAndLog(engine, payload.success, id, who.success).pipe(
-        Effect.flatMap((decision) => Effect.orDie(encodeDecision(decision))),
-        Effect.map((encoded) => JSON.stringify(encoded)),
-        Effect.tap(() => recordHttpRequest("POST", DECISION_PATH, 200))
-      )
+      const decided = Effect.flatMap(decideAndLog(engine, payload.success, id, who.success), (decision) => {
+        const encoded = encodeDecision(decision)
+        if (Result.isFailure(encoded)) return Effect.die(encoded.failure)
+        return Effect.as(recordHttpRequest("POST", DECISION_PATH, 200), JSON.stringify(encoded.success))
+      })
       const running = Fiber.runIn(runFork(decided), fibers)
       fiber = running
       const onExit = (exit: Exit.Exit<string>) => {

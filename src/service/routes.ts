@@ -1,5 +1,5 @@
 /** The handlers of PrecallApi. Decoding, auth and error rendering happen around them (api.ts, body.ts, auth.ts). */
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { PrometheusMetrics } from "effect/observability"
 import { CurrentRequest } from "../audit/audited.ts"
@@ -18,12 +18,10 @@ import { Readiness } from "./readiness.ts"
  * and the decision is logged.
  */
 export const decideAndLog = (engine: EngineShape, payload: DecideRequest, requestId: string, apiKeyId: string | null): Effect.Effect<Decision> =>
-  Effect.gen(function*() {
-    const started = yield* Clock.currentTimeMillis
-    const decision = yield* engine.decide(payload).pipe(Effect.provideService(CurrentRequest, { requestId, apiKeyId }))
-    const latencyMs = (yield* Clock.currentTimeMillis) - started
-    yield* logDecision({ requestId, decision, latencyMs })
-    return decision
+  Effect.clockWith((clock) => {
+    const started = clock.currentTimeMillisUnsafe()
+    return Effect.flatMap(engine.decide(payload).pipe(Effect.provideService(CurrentRequest, { requestId, apiKeyId })), (decision) =>
+      Effect.as(logDecision({ requestId, decision, latencyMs: clock.currentTimeMillisUnsafe() - started }), decision))
   })
 
 /** The engine always answers (provider trouble is a degraded decision), so a valid request is always a 200. */
