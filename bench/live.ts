@@ -19,8 +19,12 @@ export const LIVE_ENV: Readonly<Record<string, string>> = { PRECALL_STATUS_TTL_M
  */
 export const PRODUCTION_IDLE_SETTINGS = { rateLimits: { QueryCallStatus: 1_000_000 } } as const satisfies SettingsInput
 
-/** Distinct caller numbers a production-idle worker cycles through: more than it asks within a status TTL. */
-export const IDLE_CALLERS = 10_000
+/**
+ * Distinct caller numbers a production-idle contender cycles through: far more than it asks within a
+ * status TTL (2 s at 10,000 decisions/s is 20,000), and more than the status cache holds (10,000),
+ * so no (binding, caller) pair can come round again while its answer is kept.
+ */
+export const IDLE_CALLERS = 100_000
 
-/** The i-th caller number of a worker's cycle: 11-digit mainland mobiles, 13800130000 up. */
-export const idleCaller = (i: number): string => `1380013${String(i % IDLE_CALLERS).padStart(4, "0")}`
+/** The i-th caller number of the cycle: 11-digit mainland mobiles, 13800100000 up. */
+export const idleCaller = (i: number): string => `138001${String(i % IDLE_CALLERS).padStart(5, "0")}`
