@@ -57,3 +57,23 @@ it.effect("no other failure slows the limit down", () =>
       assert.strictEqual(slowDowns, 0, errorClass)
     }
   }))
+
+it.effect("while the endpoint's breaker is open, calls are refused at once and take no turn of the limit", () =>
+  Effect.gen(function*() {
+    // 1 call/s and a budget that leaves no room to wait: a second turn within the second would be Local.RateLimited
+    const settings = yield* Effect.orDie(settingsFromObject({
+      rateLimits: { QueryCallStatus: 1 }, breakerMinimumCalls: 1, breakerWindow: 1, breakerFailureRatio: 0.5, attemptTimeoutMs: 300
+    }))
+    const tight: GuardedCall = { ...call, budgetMs: 300 }
+    const codes = yield* Effect.gen(function*() {
+      const guard = yield* ProviderGuard
+      const down = new ProviderError({ provider: "aliyun", action: "QueryCallStatus", code: "Local.Connection", errorClass: "transient", message: "" })
+      yield* Effect.flip(guard.run(tight, Effect.fail(down)))
+      // the transitions stream tells the guard the endpoint opened
+      yield* Effect.yieldNow
+      const refused: Array<string> = []
+      for (let i = 0; i < 3; i++) refused.push((yield* Effect.flip(guard.run(tight, Effect.succeed("never run")))).code)
+      return refused
+    }).pipe(Effect.provide(guardLayer(settings).pipe(Layer.provide(Layer.succeed(SharedRedis, noRedis)))))
+    assert.deepStrictEqual(codes, ["Local.CircuitOpen", "Local.CircuitOpen", "Local.CircuitOpen"])
+  }).pipe(Effect.provideService(Metric.MetricRegistry, new Map())))
