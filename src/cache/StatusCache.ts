@@ -7,7 +7,7 @@
  * `SET key value PX ttl`, sealed: src/redis/sealed.ts), so an answer one instance got serves the others. When Redis is down or not
  * configured, SharedRedis.use runs the memory-only path, and the cache keeps working per instance.
  */
-import { Clock, Effect, Option, Schema } from "effect"
+import { Effect, Option, Schema } from "effect"
 import type { StatusAnswer } from "../domain/status.ts"
 import { isPhoneNumber } from "../domain/phone.ts"
 import { rejectedSharedValue } from "../redis/sealed.ts"
@@ -59,20 +59,24 @@ export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacit
         const answer = opened === undefined ? undefined : decode(opened)
         return answer === undefined ? Effect.as(rejectedSharedValue("status"), undefined) : Effect.succeed(answer)
       })), Effect.undefined)
+  const noRedis = shared.redis === undefined
   return {
     get: (key) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
-        const local = memory.get(key, now)
-        return local !== undefined ? Effect.succeed(local) : fromRedis(key)
+      Effect.clockWith((clock) => {
+        const local = memory.get(key, clock.currentTimeMillisUnsafe())
+        // without Redis the memory is all there is: a miss is a miss
+        return local !== undefined ? Effect.succeed(local) : noRedis ? Effect.undefined : fromRedis(key)
       }),
     offer: (key, answer) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+      Effect.clockWith((clock) => {
         if (answer.status !== 1) {
           memory.delete(key)
-          return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
+          return noRedis ? Effect.void : shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
         }
-        memory.set(key, answer, now + ttlMs)
-        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
+        memory.set(key, answer, clock.currentTimeMillisUnsafe() + ttlMs)
+        return noRedis
+          ? Effect.void
+          : shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
       })
   }
 }

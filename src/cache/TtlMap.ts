@@ -13,10 +13,31 @@ export interface TtlMap<V> {
 /**
  * When full, the oldest write makes room. Every entry lives equally long, so the oldest write is also
  * the first to expire: no read-order bookkeeping (LRU) is needed to evict the least useful entry.
+ *
+ * The order of writes is kept in a queue of (key, write number) beside the Map, not taken from the
+ * Map's own order: V8 leaves a deleted entry's slot in place until the table is rebuilt, so finding
+ * the first live entry with `keys().next()` walks past every slot deleted since, thousands of them in
+ * a full map that evicts on every write (about 4.7 µs a write, against 0.3 µs with the queue). A key
+ * written again or deleted leaves its older queue entries behind; they are skipped when reached, and
+ * dropped, with the spent front of the queue, whenever either
+ * grows past four times the capacity.
  */
 export const makeTtlMap = <V>(capacity: number): TtlMap<V> => {
-  // A Map iterates in insertion order; re-inserting on set keeps the oldest write first.
-  const entries = new Map<string, { readonly value: V; readonly expiresAt: number }>()
+  const entries = new Map<string, { readonly value: V; readonly expiresAt: number; readonly write: number }>()
+  /** Key, write number, key, write number...: the writes in order, from `head` on. */
+  let queue: Array<string | number> = []
+  let head = 0
+  let writes = 0
+  /** Drops queue entries that no longer name a live write. */
+  const compact = () => {
+    const live: Array<string | number> = []
+    for (let i = head; i < queue.length; i += 2) {
+      const key = queue[i] as string
+      if (entries.get(key)?.write === queue[i + 1]) live.push(key, queue[i + 1]!)
+    }
+    queue = live
+    head = 0
+  }
   return {
     get: (key, now) => {
       const entry = entries.get(key)
@@ -28,9 +49,17 @@ export const makeTtlMap = <V>(capacity: number): TtlMap<V> => {
       return entry.value
     },
     set: (key, value, expiresAt) => {
-      entries.delete(key)
-      entries.set(key, { value, expiresAt })
-      if (entries.size > capacity) entries.delete(entries.keys().next().value!)
+      const write = ++writes
+      entries.set(key, { value, expiresAt, write })
+      queue.push(key, write)
+      while (entries.size > capacity) {
+        const oldest = queue[head] as string
+        const itsWrite = queue[head + 1]
+        head += 2
+        if (entries.get(oldest)?.write === itsWrite) entries.delete(oldest)
+      }
+      // the part before `head` is spent; the rest holds at most `capacity` live writes
+      if (head > 8 * capacity || queue.length - head > 8 * capacity) compact()
     },
     delete: (key) => void entries.delete(key),
     size: () => entries.size

@@ -12,6 +12,7 @@ import type { StatusAnswer } from "../../src/domain/status.ts"
 import type { EngineShape } from "../../src/engine/Engine.ts"
 import { makeStatusCache } from "../../src/cache/StatusCache.ts"
 import { makeTtlMap } from "../../src/cache/TtlMap.ts"
+import * as fc from "fast-check"
 import { noRedis } from "../../src/redis/SharedRedis.ts"
 import { sharingKeys, sharingKeySecret } from "../../src/engine/DecisionSharing.ts"
 import { settingsFromObject } from "../../src/policy/settings.ts"
@@ -179,6 +180,36 @@ describe("StatusCache and TtlMap", () => {
     map.set("a", 3, 200) // a is now the newest write
     map.set("c", 4, 200) // so b makes room
     assert.deepStrictEqual([map.get("a", 0), map.get("b", 0), map.get("c", 199), map.get("c", 200), map.size()], [3, undefined, 4, undefined, 1])
+  })
+
+  it("TtlMap: any run of writes, reads and deletes answers as a map in write order evicting its oldest write", () => {
+    type Op = { readonly op: "set"; readonly key: number; readonly at: number } | { readonly op: "get"; readonly key: number; readonly at: number } | { readonly op: "delete"; readonly key: number }
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      fc.record({ op: fc.constant("set" as const), key: fc.nat(12), at: fc.nat(50) }),
+      fc.record({ op: fc.constant("get" as const), key: fc.nat(12), at: fc.nat(50) }),
+      fc.record({ op: fc.constant("delete" as const), key: fc.nat(12) })
+    )
+    fc.assert(fc.property(fc.integer({ min: 1, max: 5 }), fc.array(op, { maxLength: 400 }), (capacity, ops) => {
+      const map = makeTtlMap<number>(capacity)
+      // the model: a list of [key, value, expiresAt], oldest write first
+      let model: Array<readonly [string, number, number]> = []
+      ops.forEach((o, i) => {
+        const key = `k${o.key}`
+        if (o.op === "set") {
+          map.set(key, i, o.at + 10)
+          model = [...model.filter(([k]) => k !== key), [key, i, o.at + 10] as const].slice(-capacity)
+        } else if (o.op === "delete") {
+          map.delete(key)
+          model = model.filter(([k]) => k !== key)
+        } else {
+          const entry = model.find(([k]) => k === key)
+          const expected = entry !== undefined && entry[2] > o.at ? entry[1] : undefined
+          if (entry !== undefined && expected === undefined) model = model.filter(([k]) => k !== key)
+          assert.strictEqual(map.get(key, o.at), expected)
+        }
+        assert.strictEqual(map.size(), model.length)
+      })
+    }))
   })
 })
 
