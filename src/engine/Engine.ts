@@ -33,7 +33,7 @@ import {
 } from "../providers/Provider.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
-import { timeoutOption } from "./timeout.ts"
+import { timeoutFail, timeoutOption } from "./timeout.ts"
 import { spansReceived } from "../telemetry/spans.ts"
 import { recordAttemptUnsafe, recordDecision, recordDecisionUnsafe, recordProviderErrorUnsafe } from "./metrics.ts"
 
@@ -195,17 +195,11 @@ export const makeEngine = (settings: Settings) =>
               captureStackTrace: false
             })
             : effect
-          const timed = Effect.flatMap(
-            timeoutOption(spanned, attemptTimeout),
-            (answered) => Option.isSome(answered) ? Effect.succeed(answered.value) : Effect.fail(attemptTimedOut(p.name, action))
-          )
-          return Effect.flatMap(Effect.exit(timed), (exit) =>
-            Effect.contextWith((context: Context.Context<never>): Effect.Effect<A, ProviderError> => {
-              recordAttemptUnsafe(p.name, action, clock.currentTimeMillisUnsafe() - start, context)
-              const failure = failureOf(exit)
-              if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
-              return exit
-            }))
+          return timeoutFail(spanned, attemptTimeout, () => attemptTimedOut(p.name, action), (exit, context) => {
+            recordAttemptUnsafe(p.name, action, clock.currentTimeMillisUnsafe() - start, context)
+            const failure = failureOf(exit)
+            if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
+          })
         })
         // One try: the guard (limit, breaker) around the attempt, and what it taught.
         const once: Effect.Effect<A, ProviderError> = Effect.suspend(() =>

@@ -14,7 +14,7 @@
  * the timer wins, `self` is interrupted and awaited before `none` is returned; when the caller is
  * interrupted, both are, and `self` is awaited.
  */
-import { Clock, Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Clock, type Context, Duration, Effect, Exit, Fiber, Option } from "effect"
 
 /** The class of effect's live Clock: the Clock reference's default. */
 const LiveClock = Clock.Clock.defaultValue().constructor
@@ -57,6 +57,47 @@ export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duratio
         done = true
         stopTimer()
         resume(Exit.map(exit, Option.some))
+      })
+      return Effect.suspend(() => {
+        done = true
+        stopTimer()
+        return Fiber.interrupt(work)
+      })
+    })
+  })
+
+/**
+ * `self` cut at `duration`, as `timeoutOption` runs it, failing with `onTimeout()` when the timer
+ * wins. `observe` is told how the run ended (the timeout's failure included), with the fiber's
+ * context, before the caller goes on: the engine records each provider attempt there, with no Effect
+ * steps of its own.
+ */
+export const timeoutFail = <A, E>(
+  self: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  onTimeout: () => E,
+  observe: (exit: Exit.Exit<A, E>, context: Context.Context<never>) => void
+): Effect.Effect<A, E> =>
+  Effect.withFiber((parent) => {
+    const ended = (exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
+      observe(exit, parent.context)
+      return exit
+    }
+    const work = Effect.runForkWith(parent.context)(self)
+    const finished = work.pollUnsafe()
+    if (finished !== undefined) return ended(finished)
+    return Effect.callback<A, E>((resume) => {
+      let done = false
+      const stopTimer = startTimer(parent, duration, () => {
+        if (done) return
+        done = true
+        resume(Effect.andThen(Fiber.interrupt(work), Effect.suspend(() => ended(Exit.fail(onTimeout())))))
+      })
+      work.addObserver((exit) => {
+        if (done) return
+        done = true
+        stopTimer()
+        resume(ended(exit))
       })
       return Effect.suspend(() => {
         done = true

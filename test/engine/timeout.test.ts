@@ -6,7 +6,7 @@
 import { afterEach, assert, beforeEach, describe, it, vi } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { timeoutOption } from "../../src/engine/timeout.ts"
+import { timeoutFail, timeoutOption } from "../../src/engine/timeout.ts"
 
 const ms = Duration.millis
 
@@ -91,5 +91,55 @@ describe("timeoutOption (engine) under the live Clock: one setTimeout", () => {
       yield* Fiber.interrupt(fiber)
       assert.isTrue(finalized)
       assert.strictEqual(vi.getTimerCount(), 0)
+    }))
+})
+
+describe("timeoutFail (engine attempts): fails with the timeout's error and reports how the run ended", () => {
+  const observed = () => {
+    const exits: Array<Exit.Exit<unknown, unknown>> = []
+    return { exits, observe: (exit: Exit.Exit<unknown, unknown>) => void exits.push(exit) }
+  }
+
+  it.effect("an answer in time: the answer, observed once", () =>
+    Effect.gen(function*() {
+      const { exits, observe } = observed()
+      const fiber = yield* Effect.forkChild(timeoutFail(Effect.as(Effect.sleep(ms(100)), "a"), ms(300), () => "timeout", observe))
+      yield* TestClock.adjust(ms(100))
+      assert.strictEqual(yield* Fiber.join(fiber), "a")
+      assert.deepStrictEqual(exits, [Exit.succeed("a")])
+      yield* TestClock.adjust(ms(1000))
+      assert.lengthOf(exits, 1)
+    }))
+
+  it.effect("an answer at once and a failure at once: passed on and observed", () =>
+    Effect.gen(function*() {
+      const { exits, observe } = observed()
+      assert.strictEqual(yield* timeoutFail(Effect.succeed(1), ms(300), () => "timeout", observe), 1)
+      assert.deepStrictEqual(yield* Effect.exit(timeoutFail(Effect.fail("e"), ms(300), () => "timeout", observe)), Exit.fail("e"))
+      assert.deepStrictEqual(exits, [Exit.succeed(1), Exit.fail("e")])
+    }))
+
+  it.effect("still running at the timeout: interrupted (finalizer run), then the timeout's failure, observed", () =>
+    Effect.gen(function*() {
+      const { exits, observe } = observed()
+      let finalized = false
+      const slow = Effect.sleep(ms(1000)).pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true))))
+      const fiber = yield* Effect.forkChild(Effect.exit(timeoutFail(slow, ms(300), () => "timeout", observe)))
+      yield* TestClock.adjust(ms(300))
+      assert.deepStrictEqual(yield* Fiber.join(fiber), Exit.fail("timeout"))
+      assert.isTrue(finalized)
+      assert.deepStrictEqual(exits, [Exit.fail("timeout")])
+    }))
+
+  it.effect("a caller that is interrupted interrupts the effect, and nothing is observed", () =>
+    Effect.gen(function*() {
+      const { exits, observe } = observed()
+      let finalized = false
+      const slow = Effect.sleep(ms(1000)).pipe(Effect.onInterrupt(() => Effect.sync(() => (finalized = true))))
+      const fiber = yield* Effect.forkChild(timeoutFail(slow, ms(300), () => "timeout", observe))
+      yield* TestClock.adjust(ms(50))
+      yield* Fiber.interrupt(fiber)
+      assert.isTrue(finalized)
+      assert.lengthOf(exits, 0)
     }))
 })
