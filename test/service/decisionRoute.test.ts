@@ -21,9 +21,9 @@ interface Exchange {
 
 interface Answer {
   readonly status: number
-  /** Mutable: a generated request id in it is replaced before comparing. */
   /** Lower-case names; `date` and `keep-alive` left out. */
   readonly headers: Record<string, string>
+  /** Mutable: a generated request id in it is replaced before comparing. */
   body: string
 }
 
