@@ -40,23 +40,33 @@ const startTimer = (parent: Fiber.Fiber<unknown, unknown>, duration: Duration.Du
   return () => sleeping.interruptUnsafe()
 }
 
-export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duration.Duration): Effect.Effect<Option.Option<A>, E> =>
+/**
+ * Runs `self` as a fiber and waits for it or for the timer, whichever comes first. `ended` turns
+ * `self`'s exit into the answer; `timedOut` gives the answer once the timer won and `self` was
+ * interrupted and awaited. Both are called with the caller's context, before the caller goes on.
+ */
+const cutAt = <A, E, B, E2>(
+  self: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  ended: (exit: Exit.Exit<A, E>, context: Context.Context<never>) => Exit.Exit<B, E2>,
+  timedOut: (context: Context.Context<never>) => Exit.Exit<B, E2>
+): Effect.Effect<B, E2> =>
   Effect.withFiber((parent) => {
     const work = Effect.runForkWith(parent.context)(self)
     const finished = work.pollUnsafe()
-    if (finished !== undefined) return Exit.map(finished, Option.some)
-    return Effect.callback<Option.Option<A>, E>((resume) => {
+    if (finished !== undefined) return ended(finished, parent.context)
+    return Effect.callback<B, E2>((resume) => {
       let done = false
       const stopTimer = startTimer(parent, duration, () => {
         if (done) return
         done = true
-        resume(Effect.as(Fiber.interrupt(work), Option.none()))
+        resume(Effect.andThen(Fiber.interrupt(work), Effect.suspend(() => timedOut(parent.context))))
       })
       work.addObserver((exit) => {
         if (done) return
         done = true
         stopTimer()
-        resume(Exit.map(exit, Option.some))
+        resume(ended(exit, parent.context))
       })
       return Effect.suspend(() => {
         done = true
@@ -65,6 +75,13 @@ export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duratio
       })
     })
   })
+
+const answered = <A, E>(exit: Exit.Exit<A, E>): Exit.Exit<Option.Option<A>, E> => Exit.map(exit, Option.some)
+const noAnswer = Exit.succeed(Option.none())
+const unanswered = () => noAnswer
+
+export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duration.Duration): Effect.Effect<Option.Option<A>, E> =>
+  cutAt(self, duration, answered, unanswered)
 
 /**
  * `self` cut at `duration`, as `timeoutOption` runs it, failing with `onTimeout()` when the timer
@@ -77,32 +94,10 @@ export const timeoutFail = <A, E>(
   duration: Duration.Duration,
   onTimeout: () => E,
   observe: (exit: Exit.Exit<A, E>, context: Context.Context<never>) => void
-): Effect.Effect<A, E> =>
-  Effect.withFiber((parent) => {
-    const ended = (exit: Exit.Exit<A, E>): Exit.Exit<A, E> => {
-      observe(exit, parent.context)
-      return exit
-    }
-    const work = Effect.runForkWith(parent.context)(self)
-    const finished = work.pollUnsafe()
-    if (finished !== undefined) return ended(finished)
-    return Effect.callback<A, E>((resume) => {
-      let done = false
-      const stopTimer = startTimer(parent, duration, () => {
-        if (done) return
-        done = true
-        resume(Effect.andThen(Fiber.interrupt(work), Effect.suspend(() => ended(Exit.fail(onTimeout())))))
-      })
-      work.addObserver((exit) => {
-        if (done) return
-        done = true
-        stopTimer()
-        resume(ended(exit))
-      })
-      return Effect.suspend(() => {
-        done = true
-        stopTimer()
-        return Fiber.interrupt(work)
-      })
-    })
-  })
+): Effect.Effect<A, E> => {
+  const ended = (exit: Exit.Exit<A, E>, context: Context.Context<never>): Exit.Exit<A, E> => {
+    observe(exit, context)
+    return exit
+  }
+  return cutAt(self, duration, ended, (context) => ended(Exit.fail(onTimeout()), context))
+}
