@@ -7,6 +7,7 @@ import { HttpClient } from "effect/http"
 import { createSecretKey, type KeyObject, randomUUID } from "node:crypto"
 import { LocalCodes, ProviderError } from "../../domain/errors.ts"
 import { classifyAliyunCode } from "./codes.ts"
+import { jsonObjectOf } from "../replyBody.ts"
 import { aliyunTimestamp, authorizationV3, percentEncode, sha256Hex, signV1 } from "./signature.ts"
 import { type AliyunHttpRequest, AliyunTransport, httpClientTransport } from "./transport.ts"
 
@@ -96,13 +97,7 @@ export const interpretReply = (
   text: string,
   retryAfter: string | undefined
 ): AliyunReply | ProviderError => {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    body = undefined
-  }
-  const record = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
+  const record = jsonObjectOf(text)
   const rawCode = record?.["Code"]
   const rawRequestId = record?.["RequestId"]
   // Codes and request ids go into decisions, logs and metric labels: only plain tokens are believed.

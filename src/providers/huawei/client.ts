@@ -9,6 +9,7 @@ import { HttpClient, HttpClientRequest } from "effect/http"
 import { LocalCodes, ProviderError } from "../../domain/errors.ts"
 import { maskNumbersIn } from "../../domain/phone.ts"
 import { classifyHuaweiCode } from "./codes.ts"
+import { jsonObjectOf } from "../replyBody.ts"
 import { createdOf, type HuaweiApp, newNonce, signedHeaders } from "./signature.ts"
 
 export const HUAWEI_PROVIDER = "huawei"
@@ -45,13 +46,7 @@ const failure = (action: string, code: string, message: string, httpStatus?: num
  * by its status (401 "Invalid digest." comes without a code).
  */
 export const interpretHuaweiReply = (action: string, status: number, text: string): HuaweiReply | ProviderError => {
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch {
-    body = undefined
-  }
-  const record = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined
+  const record = jsonObjectOf(text)
   const code = record?.["resultcode"]
   if (typeof code === "string" && SAFE_CODE.test(code)) {
     if (code === "0" && status >= 200 && status < 300) return record!
