@@ -4,35 +4,27 @@
  * instance is in the other instance's evidence store, and outcomes posted to one instance move the
  * other's next decision off the X. Without a Huawei app the push route is not served.
  */
-import { NodeHttpClient } from "@effect/platform-node"
-import { Context, Effect, Layer, Logger, ManagedRuntime, Redacted } from "effect"
-import { HttpServer } from "effect/http"
+import { Effect, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
 import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
-import { EvidenceStore } from "../../src/evidence/EvidenceStore.ts"
 import { settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
-import { PrecallLive } from "../../src/precall.ts"
-import { jsonLinesLogger } from "../../src/service/logging.ts"
-import { RequestTracker } from "../../src/service/middleware.ts"
 import { huaweiPushOptions } from "../../src/service/pushes.ts"
-import { readinessLayer } from "../../src/service/readiness.ts"
-import { serverLayer } from "../../src/service/server.ts"
+import { API_KEY, type Instance, serviceInstance } from "../pipeline/huaweiSupport.ts"
 import { APP, numStatus, signedHeaders } from "./pushSupport.ts"
 
 const REDIS_URL = "redis://127.0.0.1:6379"
-const API_KEY = "evidence-test-key"
 const X = "+8617000000009"
 const prefix = `precall-test:${randomUUID()}:`
 let emulator: RunningAliyunEmulator
-const runtimes: Array<{ dispose: () => Promise<void> }> = []
+const instances: Array<Instance> = []
 
 beforeAll(async () => {
   emulator = await startAliyunEmulator({ seed: 21 })
 })
 afterAll(async () => {
-  await Promise.all(runtimes.map((r) => r.dispose()))
+  await Promise.all(instances.map((i) => i.dispose()))
   await emulator.close()
   const client = createClient({ url: REDIS_URL })
   await client.connect()
@@ -40,25 +32,14 @@ afterAll(async () => {
   client.destroy()
 })
 
-/** One service instance on a free loopback port; its URL and its evidence store. */
-const serviceInstance = async (huawei = true) => {
+/** One service instance on a free loopback port (test/pipeline/huaweiSupport.ts), with or without a Huawei app. */
+const instanceOf = async (huawei = true) => {
   const huaweiApp: SettingsInput = huawei ? { huaweiAppKey: APP.appKey, huaweiAppSecret: Redacted.value(APP.appSecret) } : {}
-  const settings = Effect.runSync(settingsFromObject({
+  const instance = await serviceInstance({
     aliyunEndpoint: emulator.url, redisUrl: REDIS_URL, redisPrefix: prefix, redisTimeoutMs: 200, redisKeySecret: "instances-share-this", ...huaweiApp
-  }))
-  const app = serverLayer({
-    port: 0, host: "127.0.0.1", apiKeys: [Redacted.make(API_KEY)], shutdownGraceMs: 1000, tracker: new RequestTracker(),
-    huaweiPushes: huaweiPushOptions(settings)
-  }).pipe(
-    Layer.provideMerge(readinessLayer(settings).pipe(Layer.provideMerge(PrecallLive(settings)))),
-    Layer.provide(NodeHttpClient.layerUndici),
-    Layer.provide(Logger.layer([jsonLinesLogger(() => {})])),
-    Layer.orDie
-  )
-  const runtime = ManagedRuntime.make(app)
-  runtimes.push(runtime)
-  const context = await runtime.runPromise(Effect.context<HttpServer.HttpServer | EvidenceStore>())
-  return { url: HttpServer.formatAddress(Context.get(context, HttpServer.HttpServer).address), store: Context.get(context, EvidenceStore) }
+  })
+  instances.push(instance)
+  return instance
 }
 
 const post = async (url: string, body: unknown, headers: Record<string, string>) => {
@@ -69,7 +50,7 @@ const bearer = { authorization: `Bearer ${API_KEY}` }
 
 describe("two service instances on one Redis", () => {
   it("a Huawei push to one instance is in the other's evidence; a forged one is in neither", async () => {
-    const [one, two] = [await serviceInstance(), await serviceInstance()]
+    const [one, two] = [await instanceOf(), await instanceOf()]
     const events = `${one.url}/v1/providers/huawei/events`
     expect(await post(events, numStatus([{ number: X, status: "10", cause: "3" }]), signedHeaders({ secret: "guessed" }))).toMatchObject({ status: 401 })
     expect(await Effect.runPromise(two.store.xStatus("huawei", X))).toBeUndefined()
@@ -80,7 +61,7 @@ describe("two service instances on one Redis", () => {
   })
 
   it("outcomes posted to one instance move the other's next decision off the X", async () => {
-    const [one, two] = [await serviceInstance(), await serviceInstance()]
+    const [one, two] = [await instanceOf(), await instanceOf()]
     const b = emulator.createBinding({ mode: "AXB", phoneNoA: "13800138000", phoneNoB: "13900139000", ttlSeconds: 3600 })
     const request = { poolKey: "FC100000000001", subsId: b.subsId, phoneNoX: b.phoneNoX, callerNo: "13800138000", binding: { phoneNoA: "13800138000", phoneNoB: "13900139000", mode: "AXB" } }
     const decide = async (url: string) => (await fetch(`${url}/v1/decisions`, { method: "POST", headers: { "content-type": "application/json", ...bearer }, body: JSON.stringify(request) })).json() as Promise<{ readonly dial: string }>
@@ -97,7 +78,7 @@ describe("two service instances on one Redis", () => {
   it("without a Huawei app configured the push route is not served", async () => {
     const settings = Effect.runSync(settingsFromObject({ aliyunEndpoint: emulator.url }))
     expect(huaweiPushOptions(settings)).toBeUndefined()
-    const bare = await serviceInstance(false)
+    const bare = await instanceOf(false)
     expect((await post(`${bare.url}/v1/providers/huawei/events`, numStatus([{ number: X, status: "5" }]), signedHeaders())).status).toBe(404)
   })
 })
