@@ -6,48 +6,23 @@
  * `provider: "huawei"`, and that no real number leaves in any decision but an allowed fallback-real.
  */
 import { Effect } from "effect"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import type { Decision } from "../../src/index.ts"
-import { DEMO_AXB_APP_KEY, DEMO_X_POOL, type RunningHuaweiEmulator, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
+import { DEMO_AXB_APP_KEY, DEMO_X_POOL } from "../../src/emulator/huawei/index.ts"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
-import { auditSettings, type Instance, type Relay, serviceInstance, startRelay } from "./huaweiSupport.ts"
+import { A, B, e164, national, serviceInstance, useHuaweiPipeline } from "./huaweiSupport.ts"
 import type { SettingsInput } from "../../src/policy/settings.ts"
 
-const A = "13800138000"
-const B = "13900139000"
-const e164 = (n: string) => `+86${n}`
-const national = (x: string) => x.replace(/^\+86/, "")
-
-let emu: RunningHuaweiEmulator
-let relay: Relay
-const audit = auditSettings()
-const instances: Array<Instance> = []
-
-beforeAll(async () => {
-  relay = await startRelay()
-  emu = await startHuaweiEmulator({ callbackUrl: relay.url })
-})
-afterAll(async () => {
-  await emu.close()
-  await relay.close()
-  audit.remove()
-})
-beforeEach(() => {
-  emu.reset()
-  relay.failNext = 0
-})
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((i) => i.dispose()))
-})
+const p = useHuaweiPipeline()
 
 /** A service against the emulator; the emulator's pushes go to it. */
 const service = async (overrides: SettingsInput = {}) => {
   const inst = await serviceInstance({
-    huaweiEndpoint: emu.url, huaweiCecEndpoint: emu.url, huaweiAreaCode: "0755", deadlineMs: 3000, attemptTimeoutMs: 1000,
-    ...audit.settings, ...overrides
+    huaweiEndpoint: p.emu.url, huaweiCecEndpoint: p.emu.url, huaweiAreaCode: "0755", deadlineMs: 3000, attemptTimeoutMs: 1000,
+    ...p.audit.settings, ...overrides
   })
-  instances.push(inst)
-  relay.target = `${inst.url}/v1/providers/huawei/events`
+  p.instances.push(inst)
+  p.relay.target = `${inst.url}/v1/providers/huawei/events`
   return inst
 }
 
@@ -59,18 +34,18 @@ const expectPrivate = (d: Decision) => {
 }
 
 const axbBinding = (extra: Record<string, unknown> = {}) => {
-  const b = emu.createBinding({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), areaCode: "0755", duration: 3600, ...extra })
+  const b = p.emu.createBinding({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), areaCode: "0755", duration: 3600, ...extra })
   const x = national(b["relationNum"] as string)
   return { b, x, req: { provider: "huawei" as const, poolKey: "huawei", subsId: b.subscriptionId, phoneNoX: x, callerNo: A } }
 }
 const axBinding = () => {
-  const b = emu.createBinding({ mode: "AX", origNum: e164(A), areaCode: "0755" })
+  const b = p.emu.createBinding({ mode: "AX", origNum: e164(A), areaCode: "0755" })
   const x = national(b["privateNum"] as string)
   return { b, x, req: { provider: "huawei" as const, poolKey: "huawei", subsId: b.subscriptionId, phoneNoX: x, callerNo: B } }
 }
 const parties = { phoneNoA: A, phoneNoB: B, mode: "AXB" as const }
 
-const gone = (subsId: string) => expect(() => emu.binding(subsId)).toThrow(/1012007|no binding/)
+const gone = (subsId: string) => expect(() => p.emu.binding(subsId)).toThrow(/1012007|no binding/)
 
 describe("§6 row 6: a live binding, X normal", () => {
   it("AXB: use-x dialling X, from the binding query", async () => {
@@ -87,7 +62,7 @@ describe("§6 row 6: a live binding, X normal", () => {
     const { x, req } = axBinding()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei", source: "provider" })
-    expect(emu.stats().actions).toMatchObject({ axbQuery: { requests: 1 }, axQuery: { requests: 1 } })
+    expect(p.emu.stats().actions).toMatchObject({ axbQuery: { requests: 1 }, axQuery: { requests: 1 } })
     expectPrivate(d)
   })
 })
@@ -95,7 +70,7 @@ describe("§6 row 6: a live binding, X normal", () => {
 describe("§6 row 1: account in arrears or frozen", () => {
   it("the query refused with 1010007 → refuse by default, fallback-real to B when allowed", async () => {
     const { req } = axbBinding()
-    emu.setAccountState("arrears")
+    p.emu.setAccountState("arrears")
     const refusing = await service()
     const d = await refusing.decide({ ...req, binding: parties })
     expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei", status: 3 })
@@ -109,13 +84,13 @@ describe("§6 row 1: account in arrears or frozen", () => {
 
   it("AX: a call torn down with stateCode 7108 (account frozen) refuses, though the account is active again", async () => {
     const { b, req } = axBinding()
-    emu.setAccountState("frozen")
+    p.emu.setAccountState("frozen")
     const s = await service()
     // a call through X while frozen: the platform tears it down with 7108, CDR pushed
-    emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
-    await emu.settlePushes()
-    emu.setAccountState("active")
-    await emu.settlePushes()
+    p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
+    await p.emu.settlePushes()
+    p.emu.setAccountState("active")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
     expect(d.reason).toContain("stateCode:7108")
@@ -129,29 +104,29 @@ describe("§6 row 2: binding gone", () => {
     // on the city's second X, so a pick by area (the first free X) would land elsewhere
     const { b, x, req } = axbBinding({ duration: 60, relationNum: "+8617000000001" })
     expect(x).toBe("17000000001")
-    emu.advanceClock(61)
+    p.emu.advanceClock(61)
     const d = await s.decide({ ...req, binding: parties })
     // made again on its own X, healthy: the parties keep the number they know
     expect(d).toMatchObject({ decision: "rebind", dial: x, provider: "huawei", previousSubsId: b.subscriptionId, status: 4 })
     expect(d.reason).toContain("binding query: 1012007")
-    const fresh = emu.binding(d.subsId!)
+    const fresh = p.emu.binding(d.subsId!)
     expect(fresh).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
     expect(d.dial).toMatch(/^170000000/)
     expectPrivate(d)
     // the new binding is cached: the next decision on it dials it without a query
-    emu.resetStats()
+    p.emu.resetStats()
     expect(await s.decide({ ...req, subsId: d.subsId!, phoneNoX: d.dial! })).toMatchObject({ decision: "use-x", dial: d.dial })
-    expect(emu.stats().actions["axbQuery"]).toBeUndefined()
+    expect(p.emu.stats().actions["axbQuery"]).toBeUndefined()
   })
 
   it("AX unbound on the platform: the query says gone on both APIs → a new AX binding for A", async () => {
     const s = await service()
     const { b, req } = axBinding()
-    emu.unbind(b.subscriptionId)
+    p.emu.unbind(b.subscriptionId)
     const d = await s.decide({ ...req, binding: { phoneNoA: A, mode: "AX" } })
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
     expect(d.reason).toContain("binding query:")
-    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A), privateNum: e164(d.dial!) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A), privateNum: e164(d.dial!) })
     expectPrivate(d)
   })
 
@@ -162,7 +137,7 @@ describe("§6 row 2: binding gone", () => {
     const d = await s.decide({ ...req, binding: parties })
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
     expect(d.reason).toContain("stateCode 8014")
-    expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
     // the platform still holds A and B on the old X (1012010 there), so the new binding is by area, on another X
     expect(d.dial).not.toBe(x)
     expectPrivate(d)
@@ -173,13 +148,13 @@ describe("§6 row 3: X broken", () => {
   it("AXB: status 10 pushed → rebind onto another X, the old binding unbound", async () => {
     const s = await service()
     const { b, x, req } = axbBinding()
-    emu.setXStatus(e164(x), "10", "3")
-    await emu.settlePushes()
+    p.emu.setXStatus(e164(x), "10", "3")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
     expect(d.reason).toMatch(/X status push 10 \(cause 3\) at \d{4}-/)
     expect(d.dial).not.toBe(x)
-    expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
     gone(b.subscriptionId)
     expectPrivate(d)
   })
@@ -187,13 +162,13 @@ describe("§6 row 3: X broken", () => {
   it("AX: status 9 (cause 2) pushed → a new AX binding on another X, the old one unbound", async () => {
     const s = await service()
     const { b, x, req } = axBinding()
-    emu.setXStatus(e164(x), "9", "2")
-    await emu.settlePushes()
+    p.emu.setXStatus(e164(x), "9", "2")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei" })
     expect(d.reason).toContain("X status push 9 (cause 2)")
     expect(d.dial).not.toBe(x)
-    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ mode: "AX", origNum: e164(A) })
     gone(b.subscriptionId)
     expectPrivate(d)
   })
@@ -201,9 +176,9 @@ describe("§6 row 3: X broken", () => {
   it("a call through a blacklisted X (no push) ends in 8055: the next decision moves off the X", async () => {
     const s = await service()
     const { b, x, req } = axbBinding()
-    emu.setXBlacklisted(e164(x), true)
-    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A) })).toMatchObject({ stateCode: 8055 })
-    await emu.settlePushes()
+    p.emu.setXBlacklisted(e164(x), true)
+    expect(p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A) })).toMatchObject({ stateCode: 8055 })
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: b.subscriptionId })
     expect(d.reason).toContain("stateCode 8055")
@@ -215,33 +190,33 @@ describe("§6 row 3: X broken", () => {
   it("status 9 cause 5 → a short second binding on another X (use-temporary-x); the original stays", async () => {
     const s = await service({ temporaryBindingS: 300 })
     const { b, x, req } = axbBinding()
-    emu.setXStatus(e164(x), "9", "5")
-    await emu.settlePushes()
+    p.emu.setXStatus(e164(x), "9", "5")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "use-temporary-x", provider: "huawei" })
     expect(d.reason).toContain("X status push 9 (cause 5)")
     expect(d.dial).not.toBe(x)
-    const temp = emu.binding(d.subsId!)
+    const temp = p.emu.binding(d.subsId!)
     expect(temp).toMatchObject({ callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
     expect(Number(temp["duration"])).toBeLessThanOrEqual(300)
-    expect(emu.binding(b.subscriptionId)).toMatchObject({ relationNum: e164(x) })
+    expect(p.emu.binding(b.subscriptionId)).toMatchObject({ relationNum: e164(x) })
     expectPrivate(d)
   })
 
   it("status 10 and no free X (the emulator's 1012008) → refuse, or fallback-real to B when allowed", async () => {
     const s = await service()
     const { x, req } = axbBinding()
-    for (const n of DEMO_X_POOL.filter((p) => p.appKey === DEMO_AXB_APP_KEY)) if (n.number !== e164(x)) emu.setXBlacklisted(n.number, true)
-    emu.setXStatus(e164(x), "10", "3")
-    await emu.settlePushes()
+    for (const n of DEMO_X_POOL.filter((entry) => entry.appKey === DEMO_AXB_APP_KEY)) if (n.number !== e164(x)) p.emu.setXBlacklisted(n.number, true)
+    p.emu.setXStatus(e164(x), "10", "3")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "refuse", dial: null, provider: "huawei", providerCode: "1012008" })
     expectPrivate(d)
     // a second instance (its own memory store) learns the status from a push of its own
     const falling = await service({ allowRealFallback: true })
-    emu.setXStatus(e164(x), "5")
-    emu.setXStatus(e164(x), "10", "3")
-    await emu.settlePushes()
+    p.emu.setXStatus(e164(x), "5")
+    p.emu.setXStatus(e164(x), "10", "3")
+    await p.emu.settlePushes()
     const f = await falling.decide(req)
     expect(f).toMatchObject({ decision: "fallback-real", dial: B, provider: "huawei", providerCode: "1012008" })
     expectPrivate(f)
@@ -252,15 +227,15 @@ describe("§6 row 4: status 11 (bindings frozen)", () => {
   it("use-x on the existing binding; the frozen X is never chosen for a rebind", async () => {
     const s = await service()
     const { x, req } = axbBinding()
-    emu.setXStatus(e164(x), "11")
-    await emu.settlePushes()
+    p.emu.setXStatus(e164(x), "11")
+    await p.emu.settlePushes()
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
     expect(d.reason).toContain("X status push 11")
     expectPrivate(d)
     // another pair whose binding expired: its new X is not the frozen one
-    const other = emu.createBinding({ mode: "AXB", callerNum: e164("13700137000"), calleeNum: e164("13600136000"), areaCode: "0755", duration: 60 })
-    emu.advanceClock(61)
+    const other = p.emu.createBinding({ mode: "AXB", callerNum: e164("13700137000"), calleeNum: e164("13600136000"), areaCode: "0755", duration: 60 })
+    p.emu.advanceClock(61)
     const r = await s.decide({
       provider: "huawei", poolKey: "huawei", subsId: other.subscriptionId, phoneNoX: national(other["relationNum"] as string), callerNo: "13700137000",
       binding: { phoneNoA: "13700137000", phoneNoB: "13600136000", mode: "AXB" }
@@ -275,13 +250,13 @@ describe("§6 row 5: stateCode 8016 (direction)", () => {
     const s = await service()
     const { b, x, req } = axbBinding({ callDirection: 1 })
     // B dials X on an A→B-only binding: torn down with 8016, pushed
-    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 8016 })
-    await emu.settlePushes()
+    expect(p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 8016 })
+    await p.emu.settlePushes()
     const d = await s.decide({ ...req, callerNo: B })
     expect(d).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
     expect(d.reason).toContain("callDirection set to 0")
-    expect(emu.binding(b.subscriptionId)).toMatchObject({ callDirection: 0 })
-    expect(emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 0 })
+    expect(p.emu.binding(b.subscriptionId)).toMatchObject({ callDirection: 0 })
+    expect(p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })).toMatchObject({ stateCode: 0 })
     expectPrivate(d)
   })
 })
@@ -294,8 +269,8 @@ describe("§6 rows 7 and 8: callee-class and transient failures keep the X", () 
   ])("%s three times → use-x, X not marked", async (_, stateCode) => {
     const s = await service({ xFailureThreshold: 2 })
     const { b, x, req } = axbBinding()
-    for (let i = 0; i < 3; i++) emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A), stateCode })
-    await emu.settlePushes()
+    for (let i = 0; i < 3; i++) p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(A), stateCode })
+    await p.emu.settlePushes()
     const health = await Effect.runPromise(s.store.xHealth("huawei", x))
     expect(health).toMatchObject({ unhealthy: false, numberFailures: 0 })
     expect(Object.values(health.counts).reduce((n, c) => n + c, 0)).toBe(3)
@@ -317,7 +292,7 @@ describe("§6 row 9: provider unreachable, flow control, deadline", () => {
   ])("%s → the degraded decision (use-x), with the code", async (_, fault, code) => {
     const s = await service(fast)
     const { x, req } = axbBinding()
-    emu.setFault("axbQuery", fault)
+    p.emu.setFault("axbQuery", fault)
     const d = await s.decide(req)
     expect(d).toMatchObject({ decision: "use-x", dial: x, source: "degraded", provider: "huawei", providerCode: code })
     expectPrivate(d)
@@ -326,7 +301,7 @@ describe("§6 row 9: provider unreachable, flow control, deadline", () => {
   it("a hanging platform costs one deadline and is degraded (refuse when so configured)", async () => {
     const s = await service({ ...fast, degradedDecision: "refuse" })
     const { req } = axbBinding()
-    emu.setFault("axbQuery", { hang: { rate: 1 } })
+    p.emu.setFault("axbQuery", { hang: { rate: 1 } })
     const started = performance.now()
     const d = await s.decide(req)
     expect(performance.now() - started).toBeLessThan(600 + 200)
@@ -347,9 +322,9 @@ describe("1012102 on modify marks the X broken for later decisions", () => {
   it("the direction fix refused with 1012102: this call still dials X, the next one moves off it", async () => {
     const s = await service()
     const { b, x, req } = axbBinding({ callDirection: 1 })
-    emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
-    await emu.settlePushes()
-    emu.setFault("axbModify", { errors: [{ code: "1012102", rate: 1 }] })
+    p.emu.endCall({ subscriptionId: b.subscriptionId, callerNum: e164(B) })
+    await p.emu.settlePushes()
+    p.emu.setFault("axbModify", { errors: [{ code: "1012102", rate: 1 }] })
     const first = await s.decide({ ...req, callerNo: B })
     expect(first).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
     expect(first.reason).toContain("setting callDirection 0 failed")
@@ -379,15 +354,15 @@ describe("PRECALL_REBIND_PROVIDERS between Aliyun and Huawei", () => {
     const d = await s.decide({ provider: "aliyun", poolKey: "FCTINY", subsId: old.subsId, phoneNoX: old.phoneNoX, callerNo: A, binding: parties })
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: old.subsId })
     expect(d.reason).toMatch(/on huawei \(aliyun could not bind/)
-    expect(emu.binding(d.subsId!)).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ mode: "AXB", callerNum: e164(A), calleeNum: e164(B), relationNum: e164(d.dial!) })
     expectPrivate(d)
   })
 
   it("Huawei without a free X (1012008) → a new binding on Aliyun", async () => {
     const s = await service({ aliyunEndpoint: aliyun.url, aliyunPoolKey: "FCBIG", rebindProviders: ["aliyun"] })
     const { b, req } = axbBinding({ duration: 60 })
-    for (const n of DEMO_X_POOL.filter((p) => p.appKey === DEMO_AXB_APP_KEY)) emu.setXBlacklisted(n.number, true)
-    emu.advanceClock(61)
+    for (const n of DEMO_X_POOL.filter((entry) => entry.appKey === DEMO_AXB_APP_KEY)) p.emu.setXBlacklisted(n.number, true)
+    p.emu.advanceClock(61)
     const d = await s.decide({ ...req, binding: parties })
     expect(d).toMatchObject({ decision: "rebind", provider: "aliyun", previousSubsId: b.subscriptionId })
     expect(d.reason).toContain("on aliyun (huawei could not bind")

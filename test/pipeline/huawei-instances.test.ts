@@ -7,60 +7,34 @@
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
 import { createClient } from "redis"
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { type RunningHuaweiEmulator, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
+import { describe, expect, it } from "vitest"
 import { numStatus, signedHeaders } from "../evidence/pushSupport.ts"
-import { auditSettings, type Instance, type Relay, serviceInstance, startRelay } from "./huaweiSupport.ts"
+import { A, B, e164, national, serviceInstance, useHuaweiPipeline } from "./huaweiSupport.ts"
 
 const REDIS_URL = "redis://127.0.0.1:6379"
 const prefix = `precall-test:${randomUUID()}:`
-const A = "13800138000"
-const B = "13900139000"
-const e164 = (n: string) => `+86${n}`
-const national = (x: string) => x.replace(/^\+86/, "")
-
-let emu: RunningHuaweiEmulator
-let relay: Relay
-const audit = auditSettings()
-const instances: Array<Instance> = []
-
-beforeAll(async () => {
-  relay = await startRelay()
-  emu = await startHuaweiEmulator({ callbackUrl: relay.url })
-})
-afterAll(async () => {
-  await emu.close()
-  await relay.close()
-  audit.remove()
+const p = useHuaweiPipeline(async () => {
   const client = createClient({ url: REDIS_URL })
   await client.connect()
   for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await client.del(keys)
   client.destroy()
 })
-beforeEach(() => {
-  emu.reset()
-  relay.failNext = 0
-  relay.forwarded.length = 0
-})
-afterEach(async () => {
-  await Promise.all(instances.splice(0).map((i) => i.dispose()))
-})
 
 /** Two instances on one Redis (this test's own prefix); the emulator pushes to the first. */
 const twoInstances = async () => {
   const settings = {
-    huaweiEndpoint: emu.url, huaweiAreaCode: "0755", deadlineMs: 3000, attemptTimeoutMs: 1000, xFailureThreshold: 3,
-    redisUrl: REDIS_URL, redisPrefix: `${prefix}${randomUUID()}:`, redisTimeoutMs: 500, redisKeySecret: "instances-share-this", ...audit.settings
+    huaweiEndpoint: p.emu.url, huaweiAreaCode: "0755", deadlineMs: 3000, attemptTimeoutMs: 1000, xFailureThreshold: 3,
+    redisUrl: REDIS_URL, redisPrefix: `${prefix}${randomUUID()}:`, redisTimeoutMs: 500, redisKeySecret: "instances-share-this", ...p.audit.settings
   }
   const one = await serviceInstance(settings)
   const two = await serviceInstance(settings)
-  instances.push(one, two)
-  relay.target = `${one.url}/v1/providers/huawei/events`
+  p.instances.push(one, two)
+  p.relay.target = `${one.url}/v1/providers/huawei/events`
   return { one, two }
 }
 
 const bindingOn = (a: string, b: string, x?: string) => {
-  const made = emu.createBinding({ mode: "AXB", callerNum: e164(a), calleeNum: e164(b), areaCode: "0755", duration: 3600, ...(x === undefined ? {} : { relationNum: e164(x) }) })
+  const made = p.emu.createBinding({ mode: "AXB", callerNum: e164(a), calleeNum: e164(b), areaCode: "0755", duration: 3600, ...(x === undefined ? {} : { relationNum: e164(x) }) })
   const phoneNoX = national(made["relationNum"] as string)
   return { subsId: made.subscriptionId, x: phoneNoX, req: { provider: "huawei" as const, poolKey: "huawei", subsId: made.subscriptionId, phoneNoX, callerNo: a } }
 }
@@ -70,9 +44,9 @@ describe("two service instances on one Redis, pushed by the Huawei emulator", ()
     const { one, two } = await twoInstances()
     const { subsId, x, req } = bindingOn(A, B)
     expect(await two.decide(req)).toMatchObject({ decision: "use-x", dial: x, provider: "huawei" })
-    emu.setXStatus(e164(x), "10", "3")
-    await emu.settlePushes()
-    expect(relay.forwarded).toEqual([200])
+    p.emu.setXStatus(e164(x), "10", "3")
+    await p.emu.settlePushes()
+    expect(p.relay.forwarded).toEqual([200])
     const d = await two.decide(req)
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: subsId })
     expect(d.reason).toContain("X status push 10 (cause 3)")
@@ -87,33 +61,33 @@ describe("two service instances on one Redis, pushed by the Huawei emulator", ()
     const others = [["13700137000", "13600136000"], ["13500135000", "13400134000"], ["13300133000", "13200132000"]].map(([a, b]) => bindingOn(a!, b!, mine.x))
     expect(new Set(others.map((o) => o.x))).toEqual(new Set([mine.x]))
     // the carrier blacklists X: no numStatus push, calls through it end in 8055
-    emu.setXBlacklisted(e164(mine.x), true)
-    for (const o of others.slice(0, 2)) emu.endCall({ subscriptionId: o.subsId, callerNum: e164(o.req.callerNo) })
-    await emu.settlePushes()
+    p.emu.setXBlacklisted(e164(mine.x), true)
+    for (const o of others.slice(0, 2)) p.emu.endCall({ subscriptionId: o.subsId, callerNum: e164(o.req.callerNo) })
+    await p.emu.settlePushes()
     expect(await two.decide(mine.req)).toMatchObject({ decision: "use-x", dial: mine.x })
-    emu.endCall({ subscriptionId: others[2]!.subsId, callerNum: e164(others[2]!.req.callerNo) })
-    await emu.settlePushes()
+    p.emu.endCall({ subscriptionId: others[2]!.subsId, callerNum: e164(others[2]!.req.callerNo) })
+    await p.emu.settlePushes()
     const d = await two.decide(mine.req)
     expect(d).toMatchObject({ decision: "rebind", provider: "huawei", previousSubsId: mine.subsId })
     expect(d.reason).toContain("3 number-class call failures on X")
     expect(d.dial).not.toBe(mine.x)
-    expect(emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
+    expect(p.emu.binding(d.subsId!)).toMatchObject({ callerNum: e164(A), calleeNum: e164(B) })
   })
 
   it("an account refusal one instance got (1010007) is known to the other: it refuses without asking the platform", async () => {
     const { one, two } = await twoInstances()
     const { req } = bindingOn(A, B)
     const other = bindingOn("13700137000", "13600136000")
-    emu.setAccountState("arrears")
+    p.emu.setAccountState("arrears")
     const first = await one.decide(req)
     expect(first).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
     expect(first.reason).toContain("account blocked: 1010007")
-    emu.resetStats()
+    p.emu.resetStats()
     // another binding (no decision to share): the account is what the other instance knows
     const second = await two.decide(other.req)
     expect(second).toMatchObject({ decision: "refuse", dial: null, provider: "huawei" })
     expect(second.reason).toContain("account blocked: 1010007")
-    expect(emu.stats().actions["axbQuery"]).toBeUndefined()
+    expect(p.emu.stats().actions["axbQuery"]).toBeUndefined()
   })
 
   it("a forged or unsigned push is refused with 401 and changes no decision", async () => {
@@ -137,16 +111,16 @@ describe("two service instances on one Redis, pushed by the Huawei emulator", ()
   it("a CDR the emulator re-pushes (its first try answered 500) is counted once", async () => {
     const { two } = await twoInstances()
     const { subsId, x } = bindingOn(A, B)
-    relay.failNext = 1
-    emu.endCall({ subscriptionId: subsId, callerNum: e164(A), stateCode: 8102, events: [] })
-    await emu.settlePushes()
-    expect(relay.forwarded).toEqual([200])
-    expect(emu.stats().pushes).toMatchObject({ failed: 1, pending: 1 })
+    p.relay.failNext = 1
+    p.emu.endCall({ subscriptionId: subsId, callerNum: e164(A), stateCode: 8102, events: [] })
+    await p.emu.settlePushes()
+    expect(p.relay.forwarded).toEqual([200])
+    expect(p.emu.stats().pushes).toMatchObject({ failed: 1, pending: 1 })
     // the re-push falls due one minute later on the emulator clock
-    emu.advanceClock(60)
-    await emu.settlePushes()
-    expect(relay.forwarded).toEqual([200, 200])
-    expect(emu.stats().pushes).toMatchObject({ delivered: 1, pending: 0 })
+    p.emu.advanceClock(60)
+    await p.emu.settlePushes()
+    expect(p.relay.forwarded).toEqual([200, 200])
+    expect(p.emu.stats().pushes).toMatchObject({ delivered: 1, pending: 0 })
     const health = await Effect.runPromise(two.store.xHealth("huawei", x))
     expect(health.counts.callee).toBe(1)
     expect(await Effect.runPromise(two.store.lastCall("huawei", subsId))).toMatchObject({ outcomeClass: "callee", code: "stateCode:8102" })

@@ -6,6 +6,7 @@
  * (the service got the push, the emulator re-pushes it).
  */
 import { NodeHttpClient } from "@effect/platform-node"
+import { afterAll, afterEach, beforeAll, beforeEach } from "vitest"
 import { Context, Effect, Layer, Logger, ManagedRuntime, Redacted } from "effect"
 import { HttpServer } from "effect/http"
 import { mkdtempSync, rmSync } from "node:fs"
@@ -14,6 +15,7 @@ import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type Decision, decide, type DecideRequestInput } from "../../src/index.ts"
+import { type RunningHuaweiEmulator, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import { EvidenceStore, type EvidenceStoreShape } from "../../src/evidence/EvidenceStore.ts"
 import { Outcomes } from "../../src/evidence/outcomes.ts"
 import { settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
@@ -114,4 +116,45 @@ export const serviceInstance = async (input: SettingsInput): Promise<Instance> =
     report: (report) => runtime.runPromise(outcomes.report(report)),
     dispose: () => runtime.dispose()
   }
+}
+
+/** The parties of the pipeline tests' bindings, national and E.164. */
+export const A = "13800138000"
+export const B = "13900139000"
+export const e164 = (n: string) => `+86${n}`
+export const national = (x: string) => x.replace(/^\+86/, "")
+
+export interface HuaweiPipeline {
+  readonly emu: RunningHuaweiEmulator
+  readonly relay: Relay
+  readonly audit: ReturnType<typeof auditSettings>
+  /** The service instances a test started: disposed after it. */
+  readonly instances: Array<Instance>
+}
+
+/**
+ * The Huawei emulator pushing through a relay, started once for the test file and reset before each
+ * test; `cleanUp` runs after the file (e.g. removing its Redis keys).
+ */
+export const useHuaweiPipeline = (cleanUp: () => Promise<void> = async () => {}): HuaweiPipeline => {
+  const pipeline = { audit: auditSettings(), instances: [] as Array<Instance> } as { emu: RunningHuaweiEmulator; relay: Relay } & HuaweiPipeline
+  beforeAll(async () => {
+    pipeline.relay = await startRelay()
+    pipeline.emu = await startHuaweiEmulator({ callbackUrl: pipeline.relay.url })
+  })
+  afterAll(async () => {
+    await pipeline.emu.close()
+    await pipeline.relay.close()
+    pipeline.audit.remove()
+    await cleanUp()
+  })
+  beforeEach(() => {
+    pipeline.emu.reset()
+    pipeline.relay.failNext = 0
+    pipeline.relay.forwarded.length = 0
+  })
+  afterEach(async () => {
+    await Promise.all(pipeline.instances.splice(0).map((i) => i.dispose()))
+  })
+  return pipeline
 }
