@@ -6,12 +6,11 @@
  */
 import { Effect, Redacted } from "effect"
 import { randomUUID } from "node:crypto"
-import { createClient } from "redis"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type RunningAliyunEmulator, startAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { settingsFromObject, type SettingsInput } from "../../src/policy/settings.ts"
 import { huaweiPushOptions } from "../../src/service/pushes.ts"
-import { API_KEY, type Instance, serviceInstance } from "../pipeline/huaweiSupport.ts"
+import { API_KEY, type Instance, removeRedisKeys, serviceInstance } from "../pipeline/huaweiSupport.ts"
 import { APP, numStatus, signedHeaders } from "./pushSupport.ts"
 
 const REDIS_URL = "redis://127.0.0.1:6379"
@@ -26,10 +25,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(instances.map((i) => i.dispose()))
   await emulator.close()
-  const client = createClient({ url: REDIS_URL })
-  await client.connect()
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await client.del(keys)
-  client.destroy()
+  await removeRedisKeys(prefix, REDIS_URL)
 })
 
 /** One service instance on a free loopback port (test/pipeline/huaweiSupport.ts), with or without a Huawei app. */

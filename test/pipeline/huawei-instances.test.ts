@@ -6,19 +6,13 @@
  */
 import { Effect } from "effect"
 import { randomUUID } from "node:crypto"
-import { createClient } from "redis"
 import { describe, expect, it } from "vitest"
 import { numStatus, signedHeaders } from "../evidence/pushSupport.ts"
-import { A, B, e164, national, serviceInstance, useHuaweiPipeline } from "./huaweiSupport.ts"
+import { A, B, e164, national, removeRedisKeys, serviceInstance, useHuaweiPipeline } from "./huaweiSupport.ts"
 
 const REDIS_URL = "redis://127.0.0.1:6379"
 const prefix = `precall-test:${randomUUID()}:`
-const p = useHuaweiPipeline(async () => {
-  const client = createClient({ url: REDIS_URL })
-  await client.connect()
-  for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await client.del(keys)
-  client.destroy()
-})
+const p = useHuaweiPipeline(() => removeRedisKeys(prefix, REDIS_URL))
 
 /** Two instances on one Redis (this test's own prefix); the emulator pushes to the first. */
 const twoInstances = async () => {

@@ -6,6 +6,7 @@
  * (the service got the push, the emulator re-pushes it).
  */
 import { NodeHttpClient } from "@effect/platform-node"
+import { createClient } from "redis"
 import { afterAll, afterEach, beforeAll, beforeEach } from "vitest"
 import { Context, Effect, Layer, Logger, ManagedRuntime, Redacted } from "effect"
 import { HttpServer } from "effect/http"
@@ -157,4 +158,12 @@ export const useHuaweiPipeline = (cleanUp: () => Promise<void> = async () => {})
     await Promise.all(pipeline.instances.splice(0).map((i) => i.dispose()))
   })
   return pipeline
+}
+
+/** Removes every key under `prefix` from the machine's Redis (a test's own keys, after it). */
+export const removeRedisKeys = async (prefix: string, url = "redis://127.0.0.1:6379"): Promise<void> => {
+  const client = createClient({ url })
+  await client.connect()
+  for await (const keys of client.scanIterator({ MATCH: `${prefix}*` })) if (keys.length > 0) await client.del(keys)
+  client.destroy()
 }
