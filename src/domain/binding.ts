@@ -1,6 +1,5 @@
 /** Bindings (Aliyun "subscriptions"): the pool they live in, their id and their mode. */
 import { Schema } from "effect"
-import { PhoneNumber } from "./phone.ts"
 
 /** Number pool key, e.g. `FC100000000001`. */
 export const PoolKey = Schema.String.pipe(

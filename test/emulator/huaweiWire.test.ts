@@ -10,7 +10,6 @@ import { createdOf, digestOf, newNonce } from "../../src/providers/huawei/signat
 import { A, ax, AX_CALLEE_PATH, axb, AXB_PATH, B, C, D, hw, signed } from "./huaweiSupport.ts"
 
 const AUTHORIZATION = (scheme: string) => `${scheme} realm="SDP",profile="UsernameToken",type="Appkey"`
-const WORKED = { appKey: "demoAppKey0001", nonce: "66C92B11FF8A425FB8D4CCFE0ED9ED1F", created: "2018-02-12T15:30:20Z" }
 const WORKED_AKSK = `UsernameToken Username="demoAppKey0001",PasswordDigest="yThjwmbxf4YAoqe4VWDT8Gzp446V9TniRUpl+foMXEY=",Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F",Created="2018-02-12T15:30:20Z"`
 const WORKED_WSSE = `UsernameToken Username="demoAppKey0001", PasswordDigest="RBfys8yv8g/xUojgFzO+MBFa5K3pHOIzun+F7FQYVvI=", Nonce="66C92B11FF8A425FB8D4CCFE0ED9ED1F", Created="2018-02-12T15:30:20Z"`
 

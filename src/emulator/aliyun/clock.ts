@@ -6,7 +6,17 @@
  * so a client signing with its real clock keeps working after an advance.
  */
 
+import { EmulatorControlError } from "../errors.ts"
+
 const BEIJING_OFFSET_MS = 8 * 3600_000
+
+/** Where an emulator's clock stands, as its control API shows it. */
+export interface ClockView {
+  /** Emulator time, ISO UTC. */
+  readonly now: string
+  readonly epochMs: number
+  readonly offsetSeconds: number
+}
 
 export class EmulatorClock {
   private offsetMs = 0
@@ -26,6 +36,17 @@ export class EmulatorClock {
 
   advance(seconds: number): void {
     this.offsetMs += Math.round(seconds * 1000)
+  }
+
+  /** `advance` as a control operation: a negative or non-finite count is refused. */
+  advanceBy(seconds: number): void {
+    if (!Number.isFinite(seconds) || seconds < 0) throw new EmulatorControlError(400, "InvalidSeconds", "seconds must be a finite number >= 0")
+    this.advance(seconds)
+  }
+
+  view(): ClockView {
+    const epochMs = this.now()
+    return { now: new Date(epochMs).toISOString(), epochMs, offsetSeconds: this.offsetMs / 1000 }
   }
 
   reset(): void {

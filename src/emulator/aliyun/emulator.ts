@@ -2,7 +2,8 @@
  * Everything one emulator instance knows: options, clock, bindings, faults, throttles, nonces and
  * stats, plus the operations the control API and the programmatic API share.
  */
-import { formatBeijing, EmulatorClock } from "./clock.ts"
+import { type ClockView, EmulatorClock, formatBeijing } from "./clock.ts"
+export type { ClockView } from "./clock.ts"
 import { EmulatorControlError } from "../errors.ts"
 import { FaultTable, makeRandom } from "../faults.ts"
 import type { FaultSpec } from "../faults.ts"
@@ -47,12 +48,6 @@ export type CallStatusOverride = { readonly status: 2; readonly temporaryX?: str
  * The emulator clock, which binding expiry runs on: wall clock + offset. Wire strings (Expiration,
  * ExpireDate, GmtCreate) stay in wall-clock time, so an advance ages the existing bindings.
  */
-export interface ClockView {
-  /** Emulator time, ISO UTC. */
-  readonly now: string
-  readonly epochMs: number
-  readonly offsetSeconds: number
-}
 
 export interface BindingView extends Pick<Binding, "subsId" | "poolKey" | "mode" | "phoneNoA" | "phoneNoB" | "phoneNoX" | "extension" | "callFault"> {
   readonly status: "in-effect" | "expired"
@@ -179,14 +174,12 @@ export class EmulatorCore {
   }
 
   advanceClock(seconds: number): ClockView {
-    if (!Number.isFinite(seconds) || seconds < 0) throw new EmulatorControlError(400, "InvalidSeconds", "seconds must be a finite number >= 0")
-    this.clock.advance(seconds)
+    this.clock.advanceBy(seconds)
     return this.clockView()
   }
 
   clockView(): ClockView {
-    const epochMs = this.clock.now()
-    return { now: new Date(epochMs).toISOString(), epochMs, offsetSeconds: this.clock.offset / 1000 }
+    return this.clock.view()
   }
 
   binding(subsId: string): BindingView {

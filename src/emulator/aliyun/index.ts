@@ -7,9 +7,9 @@
 import { Context, Effect, Layer } from "effect"
 import type { Scope } from "effect"
 import { EmulatorCore } from "./emulator.ts"
-import type { BindingView, CallStatusOverride, ClockView, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
+import type { BindingView, CallStatusOverride, CreateBindingInput, CreatedBinding, StateView } from "./emulator.ts"
+import { type EmulatorControls, listenWithControls } from "../controls.ts"
 import type { ChatappNumber, ChatappNumberPatch } from "./cams.ts"
-import type { FaultSpec } from "../faults.ts"
 import { DEFAULT_EMULATOR_PORT, keyPairFromEnv, resolveOptions } from "./options.ts"
 import type { AliyunEmulatorOptions } from "./options.ts"
 import type { CallFault, PoolConfig } from "./state.ts"
@@ -30,11 +30,8 @@ export { DEMO_POOL, DEMO_POOL_KEY, numberRange } from "./state.ts"
 export type { BindingMode, CallFault, PoolConfig } from "./state.ts"
 export type { StatsView } from "./stats.ts"
 
-export interface RunningAliyunEmulator {
-  /** e.g. `http://127.0.0.1:8931`; pop-core takes it as `endpoint`, openapi-core wants `127.0.0.1:8931`. */
-  readonly url: string
-  readonly host: string
-  readonly port: number
+/** `url` is e.g. `http://127.0.0.1:8931`; pop-core takes it as `endpoint`, openapi-core wants `127.0.0.1:8931`. */
+export interface RunningAliyunEmulator extends EmulatorControls<StateView, StatsView> {
   readonly accessKeyId: string
   readonly accessKeySecret: string
   readonly pools: ReadonlyArray<PoolConfig>
@@ -53,31 +50,16 @@ export interface RunningAliyunEmulator {
   readonly setChatappNumber: (custSpaceId: string, phoneNumber: string, patch?: ChatappNumberPatch) => ChatappNumber
   readonly removeChatappNumber: (custSpaceId: string, phoneNumber: string) => void
   readonly chatappNumbers: (custSpaceId: string) => ReadonlyArray<ChatappNumber>
-  /** Replaces the fault of an action (or `*`); throws EmulatorControlError on an invalid spec. */
-  readonly setFault: (action: string, spec: FaultSpec) => void
-  /** Clears the faults of one action, or of all when no action is given. */
-  readonly clearFaults: (action?: string) => void
-  readonly advanceClock: (seconds: number) => ClockView
-  readonly clock: () => ClockView
-  readonly state: () => StateView
-  readonly stats: () => StatsView
-  readonly resetStats: () => void
   /** Back to just-started: no bindings, start faults, clock offset 0, fresh PRNG, nonces and stats. */
   readonly reset: () => void
-  /** Closes every socket, hanging requests included. */
-  readonly close: () => Promise<void>
 }
 
 export const startAliyunEmulator = async (options: AliyunEmulatorOptions = {}): Promise<RunningAliyunEmulator> => {
   const resolved = resolveOptions(options)
   const core = new EmulatorCore(resolved)
-  const server = createEmulatorServer(core)
-  const address = await server.listen(resolved.port, resolved.host)
-  const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address
+  const controls = await listenWithControls(core, createEmulatorServer(core), resolved.port, resolved.host)
   return {
-    url: `http://${hostInUrl}:${address.port}`,
-    host: address.address,
-    port: address.port,
+    ...controls,
     accessKeyId: resolved.accessKeyId,
     accessKeySecret: resolved.accessKeySecret,
     pools: resolved.pools,
@@ -88,16 +70,7 @@ export const startAliyunEmulator = async (options: AliyunEmulatorOptions = {}): 
     setSecretStatus: (secretNo, status) => void core.setSecretStatus(secretNo, status),
     setChatappNumber: (custSpaceId, phoneNumber, patch = {}) => core.setChatappNumber(custSpaceId, phoneNumber, patch),
     removeChatappNumber: (custSpaceId, phoneNumber) => core.removeChatappNumber(custSpaceId, phoneNumber),
-    chatappNumbers: (custSpaceId) => core.chatappNumbers(custSpaceId),
-    setFault: (action, spec) => void core.setFault(action, spec),
-    clearFaults: (action) => core.clearFaults(action),
-    advanceClock: (seconds) => core.advanceClock(seconds),
-    clock: () => core.clockView(),
-    state: () => core.stateView(),
-    stats: () => core.statsView(),
-    resetStats: () => core.stats.reset(),
-    reset: () => core.reset(),
-    close: server.close
+    chatappNumbers: (custSpaceId) => core.chatappNumbers(custSpaceId)
   }
 }
 

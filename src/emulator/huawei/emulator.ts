@@ -4,7 +4,8 @@
  * the programmatic API share. Refusals throw EmulatorControlError (`status`, `code`).
  */
 import { randomUUID } from "node:crypto"
-import { EmulatorClock } from "../aliyun/clock.ts"
+import { type ClockView, EmulatorClock } from "../aliyun/clock.ts"
+export type { ClockView } from "../aliyun/clock.ts"
 import { EmulatorControlError } from "../errors.ts"
 import { FaultTable, makeRandom } from "../faults.ts"
 import type { FaultSpec } from "../faults.ts"
@@ -35,12 +36,6 @@ export { EmulatorControlError }
 export type AccountState = "active" | "arrears" | "suspended" | "frozen"
 export const ACCOUNT_STATES: ReadonlyArray<AccountState> = ["active", "arrears", "suspended", "frozen"]
 
-export interface ClockView {
-  /** Emulator time, ISO UTC. */
-  readonly now: string
-  readonly epochMs: number
-  readonly offsetSeconds: number
-}
 
 /** A binding as the control API shows it: the wire's fields plus where it stands on the emulator clock. */
 export type BindingView = Readonly<Record<string, unknown>> & {
@@ -268,15 +263,13 @@ export class HuaweiEmulatorCore {
 
   /** Moves the emulator clock: bindings age (and expire), CEC tokens age, due re-pushes go out. */
   advanceClock(seconds: number): ClockView {
-    if (!Number.isFinite(seconds) || seconds < 0) throw new EmulatorControlError(400, "InvalidSeconds", "seconds must be a finite number >= 0")
-    this.clock.advance(seconds)
+    this.clock.advanceBy(seconds)
     this.outbox.runDue()
     return this.clockView()
   }
 
   clockView(): ClockView {
-    const epochMs = this.clock.now()
-    return { now: new Date(epochMs).toISOString(), epochMs, offsetSeconds: this.clock.offset / 1000 }
+    return this.clock.view()
   }
 
   pushes(): ReadonlyArray<PushView> {

@@ -16,6 +16,7 @@ import { resolveOptions } from "./options.ts"
 import type { HuaweiEmulatorOptions, ResolvedApp } from "./options.ts"
 import type { PushView } from "./pushes.ts"
 import { createHuaweiEmulatorServer } from "./server.ts"
+import { type EmulatorControls, listenWithControls } from "../controls.ts"
 import type { XNumber, XStatus } from "./state.ts"
 
 export { CALL_EVENT_TYPES } from "./calls.ts"
@@ -33,11 +34,8 @@ export type { PushAttempt, PushState, PushStats, PushView } from "./pushes.ts"
 export { AX_CALLEE_PATH, AX_PATH, AXB_PATH, CEC_QUERY_CALL_STATE_PATH, CEC_TOKEN_PATH } from "./wire.ts"
 export type { XNumber, XStatus } from "./state.ts"
 
-export interface RunningHuaweiEmulator {
-  /** e.g. `http://127.0.0.1:8932`: the APP access address and the CEC domain at once. */
-  readonly url: string
-  readonly host: string
-  readonly port: number
+/** `url` is e.g. `http://127.0.0.1:8932`: the APP access address and the CEC domain at once. */
+export interface RunningHuaweiEmulator extends EmulatorControls<StateView, HuaweiStatsView> {
   /** The apps it accepts, secrets included (they are demo or test keys). */
   readonly apps: ReadonlyArray<ResolvedApp>
   readonly cec: { readonly ak: string; readonly sk: string }
@@ -64,13 +62,8 @@ export interface RunningHuaweiEmulator {
   readonly settlePushes: () => Promise<void>
   /** Replaces the fault of an action (or `*`, or `<action>@<subscriptionId>`); throws EmulatorControlError on an invalid spec. */
   readonly setFault: (action: string, spec: FaultSpec) => void
-  readonly clearFaults: (action?: string) => void
   /** Ages bindings and CEC tokens; sends the re-pushes that fall due. */
   readonly advanceClock: (seconds: number) => ClockView
-  readonly clock: () => ClockView
-  readonly state: () => StateView
-  readonly stats: () => HuaweiStatsView
-  readonly resetStats: () => void
   /** Back to just-started: no bindings, pushes or CEC calls, every X normal, account active, start faults, clock offset 0. */
   readonly reset: () => void
   /** Stops pushing and closes every socket, hanging requests included. */
@@ -80,13 +73,9 @@ export interface RunningHuaweiEmulator {
 export const startHuaweiEmulator = async (options: HuaweiEmulatorOptions = {}): Promise<RunningHuaweiEmulator> => {
   const resolved = resolveOptions(options)
   const core = new HuaweiEmulatorCore(resolved)
-  const server = createHuaweiEmulatorServer(core)
-  const address = await server.listen(resolved.port, resolved.host)
-  const hostInUrl = address.family === "IPv6" ? `[${address.address}]` : address.address
+  const controls = await listenWithControls(core, createHuaweiEmulatorServer(core), resolved.port, resolved.host)
   return {
-    url: `http://${hostInUrl}:${address.port}`,
-    host: address.address,
-    port: address.port,
+    ...controls,
     apps: resolved.apps,
     cec: { ak: resolved.cecAk, sk: resolved.cecSk },
     createBinding: (input) => core.createBinding(input),
@@ -102,16 +91,7 @@ export const startHuaweiEmulator = async (options: HuaweiEmulatorOptions = {}): 
       if (url !== undefined && !isLoopbackEndpoint(url)) throw new Error("huawei emulator callbackUrl: loopback http(s) URLs only (127.0.0.0/8, localhost, [::1])")
       core.outbox.setCallbackUrl(url)
     },
-    settlePushes: () => core.outbox.settle(),
-    setFault: (action, spec) => void core.setFault(action, spec),
-    clearFaults: (action) => core.clearFaults(action),
-    advanceClock: (seconds) => core.advanceClock(seconds),
-    clock: () => core.clockView(),
-    state: () => core.stateView(),
-    stats: () => core.statsView(),
-    resetStats: () => core.stats.reset(),
-    reset: () => core.reset(),
-    close: server.close
+    settlePushes: () => core.outbox.settle()
   }
 }
 
