@@ -3,21 +3,10 @@
  * the control API answers only loopback Host headers, JSON bodies and, when set, its token.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { request } from "node:http"
 import { startAliyunEmulator, type RunningAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { REQUIRED_V3_SIGNED_HEADERS } from "../../src/emulator/aliyun/gateway.ts"
-import { json, v3 } from "./support.ts"
+import { json, raw, v3 } from "./support.ts"
 
-/** A raw request, so the Host header can be anything. */
-const raw = (url: string, method: string, path: string, headers: Record<string, string>, body = ""): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers }, (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    req.once("error", reject)
-    req.end(body)
-  })
 
 let emu: RunningAliyunEmulator
 let locked: RunningAliyunEmulator

@@ -6,7 +6,8 @@ import * as fc from "fast-check"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { CEC_TOKEN_PATH, EmulatorControlError, startHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import type { RunningHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
-import { A, axb, AXB_PATH, B, C, control, D, raw, signed } from "./huaweiSupport.ts"
+import { A, axb, AXB_PATH, B, C, control, D, signed } from "./huaweiSupport.ts"
+import { raw } from "./support.ts"
 
 let emu: RunningHuaweiEmulator
 let locked: RunningHuaweiEmulator

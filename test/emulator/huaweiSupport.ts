@@ -1,6 +1,5 @@
 /** Signed requests and control calls for the Huawei emulator tests. */
 import { Redacted } from "effect"
-import { request } from "node:http"
 import type { RunningHuaweiEmulator } from "../../src/emulator/huawei/index.ts"
 import { AX_CALLEE_PATH, AX_PATH, AXB_PATH } from "../../src/emulator/huawei/index.ts"
 import { createdOf, newNonce, signedHeaders } from "../../src/providers/huawei/signature.ts"
@@ -76,16 +75,6 @@ export const control = async (emu: RunningHuaweiEmulator, method: string, path: 
   return { status: res.status, body: await res.json() }
 }
 
-/** A raw request, so the Host header can be anything. */
-export const raw = (url: string, method: string, path: string, headers: Record<string, string>, body = ""): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { method, headers }, (res) => {
-      res.resume()
-      resolve(res.statusCode ?? 0)
-    })
-    req.once("error", reject)
-    req.end(body)
-  })
 
 export const A = "+8613800000001"
 export const B = "+8613900000001"

@@ -1,5 +1,6 @@
 /** Hand-signed requests for wire-level emulator tests (the SDK tests use the real SDKs instead). */
 import { randomUUID } from "node:crypto"
+import { request } from "node:http"
 import { formatBeijing } from "../../src/emulator/aliyun/clock.ts"
 import type { RunningAliyunEmulator } from "../../src/emulator/aliyun/index.ts"
 import { aliyunTimestamp, authorizationV3, percentEncode, sha256Hex, signV1 } from "../../src/providers/aliyun/signature.ts"
@@ -88,3 +89,14 @@ export const control = async (emu: RunningAliyunEmulator, method: string, path: 
   })
   return { status: res.status, body: await res.json() }
 }
+
+/** A raw request, so the Host header can be anything. */
+export const raw = (url: string, method: string, path: string, headers: Record<string, string>, body = ""): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { method, headers }, (res) => {
+      res.resume()
+      resolve(res.statusCode ?? 0)
+    })
+    req.once("error", reject)
+    req.end(body)
+  })
