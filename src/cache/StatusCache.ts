@@ -59,24 +59,20 @@ export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacit
         const answer = opened === undefined ? undefined : decode(opened)
         return answer === undefined ? Effect.as(rejectedSharedValue("status"), undefined) : Effect.succeed(answer)
       })), Effect.undefined)
-  const noRedis = shared.redis === undefined
   return {
     get: (key) =>
       Effect.clockWith((clock) => {
         const local = memory.get(key, clock.currentTimeMillisUnsafe())
-        // without Redis the memory is all there is: a miss is a miss
-        return local !== undefined ? Effect.succeed(local) : noRedis ? Effect.undefined : fromRedis(key)
+        return local !== undefined ? Effect.succeed(local) : fromRedis(key)
       }),
     offer: (key, answer) =>
       Effect.clockWith((clock) => {
         if (answer.status !== 1) {
           memory.delete(key)
-          return noRedis ? Effect.void : shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
+          return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
         }
         memory.set(key, answer, clock.currentTimeMillisUnsafe() + ttlMs)
-        return noRedis
-          ? Effect.void
-          : shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
+        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
       })
   }
 }

@@ -330,28 +330,23 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
       Effect.clockWith((clock) => {
         const cutoff = clock.currentTimeMillisUnsafe() - windowMs
         const k = xKey("h", provider, phoneNoX)
-        // every decision asks this: without Redis it is one look-up in this process' own map
-        if (shared.redis === undefined) return Effect.succeed(healthOf(windows.get(k, cutoff)))
-        return Effect.map(
-          shared.use(
-            (redis) =>
-              unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
-                Effect.gen(function*() {
-                  const out: Array<WindowEntry> = []
-                  for (const [raw, score] of pairsOf(reply)) {
-                    const member = sealer.open(k, raw)
-                    if (member === undefined) yield* rejected("x-health")
-                    else {
-                      const entry = entryOf(member, Number(score))
-                      if (entry !== undefined) out.push(entry)
-                    }
+        return shared.use(
+          (redis) =>
+            unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
+              Effect.gen(function*() {
+                const out: Array<WindowEntry> = []
+                for (const [raw, score] of pairsOf(reply)) {
+                  const member = sealer.open(k, raw)
+                  if (member === undefined) yield* rejected("x-health")
+                  else {
+                    const entry = entryOf(member, Number(score))
+                    if (entry !== undefined) out.push(entry)
                   }
-                  return out as ReadonlyArray<WindowEntry>
-                })
-              )),
-            Effect.sync(() => windows.get(k, cutoff))
-          ),
-          healthOf
+                }
+                return healthOf(out)
+              })
+            )),
+          Effect.sync(() => healthOf(windows.get(k, cutoff)))
         )
       }),
 

@@ -29,7 +29,7 @@
  * tracer middleware makes the HTTP server span (and continues a caller's `traceparent`), which this
  * route does not.
  */
-import { Cause, type Context, Effect, Exit, Fiber, Layer, type Redacted, Result, Schema, Scope, Tracer } from "effect"
+import { Cause, type Context, Effect, Exit, Fiber, Layer, type Redacted, Result, Schema, Scope } from "effect"
 import { HttpServerError } from "effect/http"
 import { type IncomingMessage, type OutgoingHttpHeaders, Server, type ServerResponse } from "node:http"
 import type { Socket } from "node:net"
@@ -37,6 +37,7 @@ import { finished } from "node:stream"
 import { Decision } from "../domain/decision.ts"
 import { DecideRequest } from "../domain/request.ts"
 import { Engine, type EngineShape } from "../engine/Engine.ts"
+import { spansReceived } from "../telemetry/spans.ts"
 import { bearerCredential, makeApiKeyAuthorize } from "./auth.ts"
 import { declaresTooLarge, isJsonMediaType, MAX_BODY_BYTES, notJson, parseJsonBody, payloadMismatch, tooLarge, unreadable } from "./body.ts"
 import { errorBody, type Issue } from "./errors.ts"
@@ -78,7 +79,8 @@ export const decisionRouteLayer = (server: DecisionServer, options: DecisionRout
   Layer.effectDiscard(Effect.gen(function*() {
     const engine = yield* Engine
     const parent = yield* Effect.withFiber((fiber) => Effect.succeed(fiber))
-    if (parent.getRef(Tracer.Tracer) !== Tracer.nativeTracer) return
+    // a receiving tracer gets HttpApi's HTTP server spans: the route stays there
+    if (spansReceived(parent)) return
     const fibers = Scope.forkUnsafe(yield* Effect.scope, "parallel")
     server.decisionRoute = makeRoute(engine, parent.context, fibers, parent.id, options)
     yield* Effect.addFinalizer(() => Effect.sync(() => (server.decisionRoute = undefined)))
