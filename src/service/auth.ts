@@ -8,7 +8,7 @@
  */
 import { Context, Effect, Layer, Redacted, Result } from "effect"
 import { HttpApiMiddleware, HttpApiSecurity } from "effect/http-api"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { hash, timingSafeEqual } from "node:crypto"
 import { Unauthorized, unauthorized } from "./errors.ts"
 
 export class Authorization extends HttpApiMiddleware.Service<Authorization>()("precall/service/Authorization", {
@@ -17,8 +17,9 @@ export class Authorization extends HttpApiMiddleware.Service<Authorization>()("p
 }) {}
 
 // Digests have a fixed length, so timingSafeEqual never throws and the comparison time does not
-// depend on how long the presented key is or how much of it matches.
-const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest()
+// depend on how long the presented key is or how much of it matches. `hash` is the one-shot form
+// (no Hash object per request).
+const digest = (s: string): Buffer => hash("sha256", s, "buffer")
 
 /** The id a key is known by in audit records and logs: `k_` + 12 hex digits of its SHA-256. */
 export const keyIdOf = (key: string): string => `k_${digest(key).toString("hex").slice(0, 12)}`

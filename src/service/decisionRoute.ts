@@ -41,7 +41,7 @@ import { spansReceived } from "../telemetry/spans.ts"
 import { bearerCredential, makeApiKeyAuthorize } from "./auth.ts"
 import { declaresTooLarge, isJsonMediaType, MAX_BODY_BYTES, notJson, parseJsonBody, payloadMismatch, tooLarge, unreadable } from "./body.ts"
 import { errorBody, type Issue } from "./errors.ts"
-import { recordHttpRequest } from "./metrics.ts"
+import { recordHttpRequestUnsafe } from "./metrics.ts"
 import { internalErrorMessage, isServerInterrupt, logRequestFailed, REQUEST_ID_HEADER, requestIdFrom, type RequestTracker } from "./middleware.ts"
 import { decideAndLog } from "./routes.ts"
 
@@ -104,7 +104,7 @@ const makeRoute = (
 ): Handler => {
   const authorize = makeApiKeyAuthorize(apiKeys)
   const runFork = Effect.runForkWith(context)
-  const record = (status: number) => Effect.runSyncWith(context)(recordHttpRequest("POST", DECISION_PATH, status))
+  const record = (status: number) => recordHttpRequestUnsafe("POST", DECISION_PATH, status, context)
 
   return (request, response) => {
     const id = requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined)
@@ -149,13 +149,14 @@ const makeRoute = (
 
       const decided = Effect.flatMap(decideAndLog(engine, payload.success, id, who.success), (decision) => {
         const encoded = encodeDecision(decision)
-        if (Result.isFailure(encoded)) return Effect.die(encoded.failure)
-        return Effect.as(recordHttpRequest("POST", DECISION_PATH, 200), JSON.stringify(encoded.success))
+        return Result.isFailure(encoded) ? Effect.die(encoded.failure) : Effect.succeed(JSON.stringify(encoded.success))
       })
       const running = Fiber.runIn(runFork(decided), fibers)
       fiber = running
       const onExit = (exit: Exit.Exit<string>) => {
         if (Exit.isSuccess(exit)) {
+          // counted when decided, as the request middleware counts a handler's answer
+          record(200)
           if (leave()) write(request, response, 200, exit.value, id, tracker.draining)
         } else if (Cause.hasInterruptsOnly(exit.cause)) {
           if (leave() && isServerInterrupt(exit.cause)) {

@@ -7,12 +7,25 @@ import { Effect, Logger } from "effect"
 import type { Decision } from "../domain/decision.ts"
 import { maskPhone } from "../domain/phone.ts"
 
+/**
+ * `{"time":..,"level":..,<fields>}`. A plain object of fields without its own `time` or `level` (every
+ * line precall logs) is stringified as it is and joined to the head, instead of being copied into a
+ * new object first: the decision line is written once per request.
+ */
+export const renderLine = (time: string, level: string, fields: object): string => {
+  if (Object.getPrototypeOf(fields) !== Object.prototype || Object.hasOwn(fields, "time") || Object.hasOwn(fields, "level")) {
+    return JSON.stringify({ time, level, ...fields })
+  }
+  const rest = JSON.stringify(fields)
+  return `{"time":"${time}","level":"${level}"${rest === "{}" ? "}" : `,${rest.slice(1)}`}`
+}
+
 /** A logger that renders each entry as one JSON line and hands it to `write`. */
 export const jsonLinesLogger = (write: (line: string) => void) =>
   Logger.make(({ date, logLevel, message }) => {
     const parts = Array.isArray(message) ? message : [message]
     const fields = parts.length === 1 && typeof parts[0] === "object" && parts[0] !== null ? parts[0] : { msg: parts.map(String).join(" ") }
-    write(JSON.stringify({ time: date.toISOString(), level: logLevel.toLowerCase(), ...fields }))
+    write(renderLine(date.toISOString(), logLevel.toLowerCase(), fields))
   })
 
 /**

@@ -2,7 +2,7 @@
  * HTTP-level metrics, next to the engine's (engine/metrics.ts). Attributes stay bounded: the route is
  * a declared path or "other", the method is one Node's parser accepts, the status a status code.
  */
-import { Metric } from "effect"
+import { type Context, Metric } from "effect"
 import { routeTable } from "./api.ts"
 
 export const httpRequestsTotal = Metric.counter("precall_http_requests_total", {
@@ -14,10 +14,16 @@ const knownPaths = new Set(routeTable.map((r) => r.path))
 /** The counter tagged once per (method, route, status): tagging on every request re-made the tagged metric and its key. */
 const tagged = new Map<string, Metric.Metric<number, unknown>>()
 
-export const recordHttpRequest = (method: string, path: string, status: number) => {
+const taggedFor = (method: string, path: string, status: number): Metric.Metric<number, unknown> => {
   const route = knownPaths.has(path) ? path : "other"
   const key = `${method} ${route} ${status}`
   let metric = tagged.get(key)
   if (metric === undefined) tagged.set(key, metric = Metric.withAttributes(httpRequestsTotal, { method, route, status: String(status) }))
-  return Metric.update(metric, 1)
+  return metric
 }
+
+export const recordHttpRequest = (method: string, path: string, status: number) => Metric.update(taggedFor(method, path, status), 1)
+
+/** The same update for a caller holding the context (the decision route, outside any fiber). */
+export const recordHttpRequestUnsafe = (method: string, path: string, status: number, context: Context.Context<never>): void =>
+  taggedFor(method, path, status).updateUnsafe(1, context)
