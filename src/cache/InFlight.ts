@@ -32,16 +32,22 @@ export const makeInFlight = (): Coalesce => {
       ))
     })
 
-  const join = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, startedAt: number, budgetMs: number): Effect.Effect<Decision> =>
-    Effect.clockWith((clock) => {
-      const running = flights.get(key)
-      if (running === undefined) return lead(key, decide, Math.max(0, startedAt + budgetMs - clock.currentTimeMillisUnsafe()))
-      return Effect.gen(function*() {
-        const shared = yield* Effect.exit(Effect.timeoutOption(Deferred.await(running), Duration.millis(yield* left(startedAt, budgetMs))))
-        if (shared._tag === "Failure") return yield* join(key, decide, startedAt, budgetMs)
-        return Option.isSome(shared.value) ? yield* joined(shared.value.value, startedAt) : yield* decide(yield* left(startedAt, budgetMs))
-      })
+  /** Built when it runs, on the running fiber's `clock`. */
+  const join = (
+    clock: Clock.Clock,
+    key: string,
+    decide: (budgetMs: number) => Effect.Effect<Decision>,
+    startedAt: number,
+    budgetMs: number
+  ): Effect.Effect<Decision> => {
+    const running = flights.get(key)
+    if (running === undefined) return lead(key, decide, Math.max(0, startedAt + budgetMs - clock.currentTimeMillisUnsafe()))
+    return Effect.gen(function*() {
+      const shared = yield* Effect.exit(Effect.timeoutOption(Deferred.await(running), Duration.millis(yield* left(startedAt, budgetMs))))
+      if (shared._tag === "Failure") return yield* join(clock, key, decide, startedAt, budgetMs)
+      return Option.isSome(shared.value) ? yield* joined(shared.value.value, startedAt) : yield* decide(yield* left(startedAt, budgetMs))
     })
+  }
 
-  return (key, budgetMs, decide) => Effect.clockWith((clock) => join(key, decide, clock.currentTimeMillisUnsafe(), budgetMs))
+  return (key, budgetMs, decide) => Effect.clockWith((clock) => join(clock, key, decide, clock.currentTimeMillisUnsafe(), budgetMs))
 }

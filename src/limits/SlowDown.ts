@@ -89,7 +89,7 @@ export const memorySlowDown = (): SlowDownStore => {
     return entry !== undefined && entry.until > now ? entry : undefined
   }
   return {
-    level: (key) => Effect.map(Clock.currentTimeMillis, (now) => current(key, now)?.level ?? 0),
+    level: (key) => Effect.clockWith((clock) => Effect.succeed(current(key, clock.currentTimeMillisUnsafe())?.level ?? 0)),
     throttled: (key, cooldownMs) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const entry = current(key, now) ?? { level: 0, since: -Infinity, until: now }

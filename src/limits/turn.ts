@@ -29,6 +29,8 @@ export type Turn =
   /** No turn within the budget; the next is `waitMs` away. Nothing was taken (but see above). */
   | { readonly _tag: "Full"; readonly waitMs: number }
 
+const goNow: Turn = { _tag: "Go", delayMs: 0 }
+
 export const takeTurn = (
   limiter: RateLimiter.RateLimiter,
   key: string,
@@ -38,12 +40,8 @@ export const takeTurn = (
 ): Effect.Effect<Turn, RateLimiter.RateLimiterError> => {
   const burst = Math.max(1, Math.ceil(perSecond / 1000))
   const bucket = { key, algorithm: "token-bucket", limit: burst, window: Duration.millis((burst * 1000) / perSecond) } as const
-  const slowedDown = (turn: Turn) =>
-    halvings === 0 || turn._tag === "Full"
-      ? Effect.succeed(turn)
-      : Effect.as(limiter.consume({ ...bucket, tokens: 2 ** halvings - 1, onExceeded: "delay" }), turn)
-  return limiter.consume({ ...bucket, onExceeded: "fail" }).pipe(
-    Effect.as<Turn>({ _tag: "Go", delayMs: 0 }),
+  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = limiter.consume({ ...bucket, onExceeded: "fail" }).pipe(
+    Effect.as<Turn>(goNow),
     Effect.catchReason("RateLimiterError", "RateLimitExceeded", (exceeded) => {
       const waitMs = Duration.toMillis(exceeded.retryAfter)
       if (waitMs > wait.maxWaitMs) return Effect.succeed<Turn>({ _tag: "Full", waitMs })
@@ -51,7 +49,9 @@ export const takeTurn = (
         const delayMs = Duration.toMillis(delay)
         return delayMs < wait.deadlineMs ? { _tag: "Go", delayMs } : { _tag: "Full", waitMs: delayMs }
       })
-    }),
-    Effect.flatMap(slowedDown)
+    })
   )
+  if (halvings === 0) return turn
+  return Effect.flatMap(turn, (taken) =>
+    taken._tag === "Full" ? Effect.succeed<Turn>(taken) : Effect.as(limiter.consume({ ...bucket, tokens: 2 ** halvings - 1, onExceeded: "delay" }), taken))
 }

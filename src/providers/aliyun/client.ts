@@ -2,7 +2,7 @@
  * Signed Aliyun POP RPC over an AliyunTransport (transport.ts: undici in production, else the HttpClient). One call is one attempt:
  * every call signs afresh with a new nonce and timestamp, so retries by the engine are never replays.
  */
-import { Clock, Effect, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import { HttpClient } from "effect/http"
 import { createSecretKey, type KeyObject, randomUUID } from "node:crypto"
 import { LocalCodes, ProviderError } from "../../domain/errors.ts"
@@ -137,8 +137,8 @@ export const makeAliyunRpc = (config: AliyunRpcConfig): Effect.Effect<AliyunRpc,
     const secret = Redacted.value(config.credentials.accessKeySecret)
     const signing: SigningKeys = { v1: createSecretKey(Buffer.from(`${secret}&`)), v3: createSecretKey(Buffer.from(secret)) }
     return (action, params) =>
-      Effect.flatMap(Clock.currentTimeMillis, (now) =>
-        Effect.matchEffect(transport.send(signedRequest(config, signing, host, action, defined(params), now)), {
+      Effect.clockWith((clock) =>
+        Effect.matchEffect(transport.send(signedRequest(config, signing, host, action, defined(params), clock.currentTimeMillisUnsafe())), {
           onFailure: (e) =>
             Effect.fail(new ProviderError({ provider: "aliyun", action, code: LocalCodes.connection, errorClass: "transient", message: e.description })),
           onSuccess: (r) => {

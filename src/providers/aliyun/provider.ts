@@ -4,14 +4,14 @@
  * QuerySecretNoDetail (evidence.ts reads both). In `auto` mode the adapter remembers that this
  * endpoint answered InvalidAction.NotFound and asks QueryCallStatus again only every probe interval.
  */
-import { Clock, Effect, Layer } from "effect"
+import { Effect, Layer } from "effect"
 import { HttpClient } from "effect/http"
 import type { ProviderError } from "../../domain/errors.ts"
 import type { Evidence } from "../../domain/evidence.ts"
 import { normalizeStatus, type StatusAnswer } from "../../domain/status.ts"
 import { type EvidenceProvider, PrivacyNumberProvider, type StatusQuery } from "../Provider.ts"
 import { type AliyunRpcConfig, makeAliyunRpc } from "./client.ts"
-import { bindAction, DYPLS_VERSION, makeDypls } from "./dypls.ts"
+import { bindAction, DYPLS_VERSION, makeDypls, type QueryCallStatusReply } from "./dypls.ts"
 import { derivedEvidence, evidenceOfCallStatus, evidenceOfDeadBinding, isNotServed, type SecretStatusFact, type SubscriptionFact } from "./evidence.ts"
 
 const orUndefined = (s: string | null | undefined): string | undefined => (s === null || s === "" ? undefined : s)
@@ -56,13 +56,12 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
     const dypls = makeDypls(yield* makeAliyunRpc({ ...config, version: DYPLS_VERSION }))
     const choice = makeSourceChoice(config.statusSource ?? "auto", config.statusProbeMs ?? 600_000)
 
-    const queryCallStatus = (q: StatusQuery): Effect.Effect<StatusAnswer, ProviderError> =>
-      dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo }).pipe(
-        Effect.map(({ RequestId, SecretCallStatusDTO: dto }) => {
-          const calledNo = orUndefined(dto.CalledNo)
-          return { status: normalizeStatus(dto.Status, calledNo), calledNo, extension: orUndefined(dto.Extension), requestId: RequestId }
-        })
-      )
+    const callStatusOf = ({ RequestId, SecretCallStatusDTO: dto }: typeof QueryCallStatusReply.Type): StatusAnswer => {
+      const calledNo = orUndefined(dto.CalledNo)
+      return { status: normalizeStatus(dto.Status, calledNo), calledNo, extension: orUndefined(dto.Extension), requestId: RequestId }
+    }
+    const askCallStatus = (q: StatusQuery) => dypls.queryCallStatus({ poolKey: q.poolKey, subsId: q.subsId, callNo: q.callerNo })
+    const queryCallStatus = (q: StatusQuery): Effect.Effect<StatusAnswer, ProviderError> => Effect.map(askCallStatus(q), callStatusOf)
 
     /** Status from the binding's detail and its X's state, asked together. */
     const derived = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
@@ -81,10 +80,10 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
       ], { concurrency: 2 }).pipe(Effect.map(([[binding, requestId], secret]) => derivedEvidence(binding, secret, requestId)))
 
     const pulled = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
-      queryCallStatus(q).pipe(
-        Effect.map((a) => {
+      askCallStatus(q).pipe(
+        Effect.map((reply) => {
           choice.served()
-          return evidenceOfCallStatus(a)
+          return evidenceOfCallStatus(callStatusOf(reply))
         }),
         Effect.catchIf((e) => e.errorClass === "binding", (e) => Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)))
       )
@@ -98,15 +97,17 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
       },
       queryCallStatus,
       evidence: (q) =>
-        Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          !choice.askQuery(now)
+        Effect.clockWith((clock) => {
+          const now = clock.currentTimeMillisUnsafe()
+          return !choice.askQuery(now)
             ? derived(q)
             : config.statusSource === "query"
             ? pulled(q)
             : pulled(q).pipe(Effect.catchIf(
               (e) => isNotServed(e.code),
               () => Effect.andThen(Effect.sync(() => choice.notServed(now)), derived(q))
-            ))),
+            ))
+        }),
       bindingDetail: (ref) =>
         dypls.querySubscriptionDetail(ref).pipe(Effect.map(({ RequestId, SecretBindDetailDTO: d }) => ({
           subsId: d.SubsId, phoneNoA: orUndefined(d.PhoneNoA), phoneNoB: orUndefined(d.PhoneNoB), phoneNoX: d.PhoneNoX,
