@@ -1,6 +1,7 @@
 /**
- * One measurement = one job in a fresh worker process (bench/worker.ts), so every contender starts
- * from the same cold state (JIT, heap, sockets) and process.cpuUsage() there counts only its own work.
+ * Each contender runs in a worker process of its own (bench/worker.ts), so process.cpuUsage() there
+ * counts only its own work: one measurement in a fresh worker (`runJob`), or several in turn
+ * (`startWorker`).
  */
 import { fork } from "node:child_process"
 import type { SoakResult } from "./soak.ts"
@@ -49,36 +50,90 @@ export interface JobResult {
   }
 }
 
+/** One measurement of a worker's contender: a warm-up, then `durationMs` measured. */
+export interface Measure {
+  readonly durationMs: number
+  readonly warmupMs: number
+}
+
+export type WorkerRequest = { readonly measure: Measure } | { readonly close: true }
+
 type WorkerMessage =
+  | { readonly ready: true }
   | { readonly tick: { readonly phase: string; readonly done: number; readonly elapsedMs: number } }
   | { readonly result: JobResult }
   | { readonly error: string }
 
-export const runJob = (job: Job, progress: Progress): Promise<JobResult> =>
-  new Promise((resolve, reject) => {
+/** A worker process holding one contender (bench/worker.ts): measured as often as asked, then closed. */
+export interface Worker {
+  readonly measure: (m: Measure, progress: Progress) => Promise<JobResult>
+  readonly close: () => Promise<void>
+}
+
+/** Starts a worker for `job`'s contender and waits until the contender is built. Bounded: a worker that does not answer in time is killed. */
+export const startWorker = (job: Job): Promise<Worker> =>
+  new Promise((resolveStart, rejectStart) => {
     const proc = fork(new URL("./worker.ts", import.meta.url).pathname, [], {
       env: { ...process.env, BENCH_JOB: JSON.stringify(job) },
       stdio: ["ignore", "inherit", "inherit", "ipc"]
     })
-    let settled = false
-    const settle = (f: () => void) => {
-      if (settled) return
-      settled = true
-      clearTimeout(timer)
-      f()
+    /** What the next message settles: the start, then each measurement in turn. */
+    let pending: { resolve: (m: WorkerMessage) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; progress?: Progress } | undefined
+    let exited: Error | undefined
+    const expect = (withinMs: number, what: string, progress?: Progress) =>
+      new Promise<WorkerMessage>((resolve, reject) => {
+        if (exited !== undefined) return reject(exited)
+        const timer = setTimeout(() => {
+          proc.kill("SIGKILL")
+          reject(new Error(`${job.contender}: worker did not ${what} in time`))
+        }, withinMs)
+        pending = { resolve, reject, timer, ...(progress === undefined ? {} : { progress }) }
+      })
+    const settle = (f: (p: NonNullable<typeof pending>) => void) => {
+      const p = pending
+      if (p === undefined) return
+      pending = undefined
+      clearTimeout(p.timer)
+      f(p)
     }
-    // Bounded: a worker that has not answered well after its planned time is killed.
-    const timer = setTimeout(() => {
-      proc.kill("SIGKILL")
-      settle(() => reject(new Error(`${job.contender}: worker did not finish in time`)))
-    }, job.warmupMs + job.durationMs + 60_000)
     proc.on("message", (m: WorkerMessage) => {
-      if ("tick" in m) progress.tick(`${m.tick.phase} ${(m.tick.elapsedMs / 1000).toFixed(1)} s, ${m.tick.done} ops, ${Math.round(m.tick.done / (m.tick.elapsedMs / 1000))}/s`)
-      else if ("result" in m) settle(() => resolve(m.result))
-      else settle(() => reject(new Error(`${job.contender}: ${m.error}`)))
+      if ("tick" in m) {
+        pending?.progress?.tick(`${m.tick.phase} ${(m.tick.elapsedMs / 1000).toFixed(1)} s, ${m.tick.done} ops, ${Math.round(m.tick.done / (m.tick.elapsedMs / 1000))}/s`)
+      } else if ("error" in m) settle((p) => p.reject(new Error(`${job.contender}: ${m.error}`)))
+      else settle((p) => p.resolve(m))
     })
-    proc.on("exit", (code) => settle(() => reject(new Error(`${job.contender}: worker exited with ${code} before answering`))))
+    proc.on("exit", (code) => {
+      exited = new Error(`${job.contender}: worker exited with ${code}`)
+      settle((p) => p.reject(exited!))
+    })
+    const closed = new Promise<void>((resolve) => proc.once("exit", () => resolve()))
+    const worker: Worker = {
+      measure: async (m, progress) => {
+        const answer = expect(m.warmupMs + m.durationMs + 60_000, "finish a measurement", progress)
+        proc.send({ measure: m } satisfies WorkerRequest)
+        const reply = await answer
+        if (!("result" in reply)) throw new Error(`${job.contender}: unexpected worker message`)
+        return reply.result
+      },
+      close: async () => {
+        if (exited === undefined) proc.send({ close: true } satisfies WorkerRequest)
+        const timer = setTimeout(() => proc.kill("SIGKILL"), 30_000)
+        await closed
+        clearTimeout(timer)
+      }
+    }
+    expect(60_000, "start").then(() => resolveStart(worker), rejectStart)
   })
+
+/** One measurement in a fresh worker: every contender starts from the same cold state (JIT, heap, sockets). */
+export const runJob = async (job: Job, progress: Progress): Promise<JobResult> => {
+  const worker = await startWorker(job)
+  try {
+    return await worker.measure({ durationMs: job.durationMs, warmupMs: job.warmupMs }, progress)
+  } finally {
+    await worker.close()
+  }
+}
 
 export interface MicroRow {
   readonly piece: string

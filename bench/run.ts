@@ -52,7 +52,7 @@ const outDir = args.find((a) => a.startsWith("--out="))?.slice(6) ?? join(import
 
 const options = quick
   ? {
-    library: { concurrencies: [1, 16, 64], durationMs: 1000, warmupMs: 400, rounds: 1 },
+    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 400, blockWarmupMs: 100, rounds: 2 },
     breakdown: { concurrency: 16, durationMs: 1000, warmupMs: 400, rounds: 1 },
     micro: { n: 2000, rounds: 2 },
     service: { connections: 64, durationS: 2, warmupS: 1 },
@@ -63,7 +63,7 @@ const options = quick
     soak: { decisions: 100_000, warmup: 50_000, concurrency: 16 }
   }
   : {
-    library: { concurrencies: [1, 16, 64], durationMs: 4000, warmupMs: 1200, rounds: 2 },
+    library: { concurrencies: [1, 16, 64], durationMs: 1000, warmupMs: 1500, blockWarmupMs: 250, rounds: 8 },
     breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
     micro: { n: 5000, rounds: 3 },
     service: { connections: 64, durationS: 10, warmupS: 2 },

@@ -2,24 +2,31 @@
  * Scenario (a): the library's live decisions against the floor (bare undici, same V3 signing, no
  * policy) and against Aliyun's pop-core client, and the same decisions with production settings
  * switched on and idle, at several concurrencies, closed loop. All of them run
- * against one emulator process in no-signature-check mode, each in a fresh worker process. With
- * several rounds the contenders take turns (A B C, then C B A, ...) so that load from outside the
- * benchmark falls on all of them alike; the rounds of a contender are merged.
+ * against one emulator process in no-signature-check mode, each in a worker process of its own that
+ * lives for all of that concurrency's rounds. The contenders take turns in short blocks (A B C D, then
+ * D C B A, ...), so that this VM's speed, which drifts by tens of percent over tens of seconds, falls
+ * on all of them alike; the blocks of a contender are merged.
  */
 import type { ContenderName, Target } from "../contenders.ts"
 import { summarize } from "../driver.ts"
-import { type JobResult, runJob } from "../jobs.ts"
+import { type JobResult, startWorker } from "../jobs.ts"
 import type { Progress } from "../progress.ts"
 
 export const LIBRARY_CONTENDERS: ReadonlyArray<ContenderName> = ["floor", "pop-core", "precall", "precall-production"]
 
 export interface LibraryOptions {
   readonly concurrencies: ReadonlyArray<number>
-  /** Measured time per contender and round. */
+  /** Measured time per contender and round (one block). */
   readonly durationMs: number
+  /** Warm-up of a contender's first block (its worker is new). */
   readonly warmupMs: number
+  /** Warm-up before each later block: its connections may have gone idle while the others ran. */
+  readonly blockWarmupMs: number
   readonly rounds: number
 }
+
+/** Far above any contender's rate over one block: the cap only bounds the latency buffer. */
+const MAX_OPS_PER_BLOCK = 400_000
 
 export interface LibraryRow {
   readonly name: ContenderName
@@ -64,20 +71,27 @@ const merge = (name: ContenderName, concurrency: number, rounds: ReadonlyArray<J
 export const runLibrary = async (endpoint: string, targets: ReadonlyArray<Target>, o: LibraryOptions, progress: Progress): Promise<Array<LibraryRow>> => {
   const rows: Array<LibraryRow> = []
   for (const concurrency of o.concurrencies) {
-    const results = new Map<ContenderName, Array<JobResult>>(LIBRARY_CONTENDERS.map((n) => [n, []]))
-    for (let round = 0; round < o.rounds; round++) {
-      const order = round % 2 === 0 ? LIBRARY_CONTENDERS : [...LIBRARY_CONTENDERS].reverse()
-      for (const name of order) {
-        progress.step(`library: ${name} at concurrency ${concurrency}${o.rounds > 1 ? `, round ${round + 1}/${o.rounds}` : ""}`)
-        const r = await runJob({
-          contender: name, endpoint, targets, concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, maxCount: 2_000_000,
-          strict: true, returnLatencies: true
-        }, progress)
-        results.get(name)!.push(r)
-        progress.done(describe(r))
+    const workers = await Promise.all(LIBRARY_CONTENDERS.map((contender) =>
+      startWorker({
+        contender, endpoint, targets, concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, maxCount: MAX_OPS_PER_BLOCK,
+        strict: true, returnLatencies: true
+      })))
+    try {
+      const results = new Map<ContenderName, Array<JobResult>>(LIBRARY_CONTENDERS.map((n) => [n, []]))
+      for (let round = 0; round < o.rounds; round++) {
+        const order = round % 2 === 0 ? LIBRARY_CONTENDERS.map((_, i) => i) : LIBRARY_CONTENDERS.map((_, i) => LIBRARY_CONTENDERS.length - 1 - i)
+        for (const i of order) {
+          const name = LIBRARY_CONTENDERS[i]!
+          progress.step(`library: ${name} at concurrency ${concurrency}${o.rounds > 1 ? `, round ${round + 1}/${o.rounds}` : ""}`)
+          const r = await workers[i]!.measure({ durationMs: o.durationMs, warmupMs: round === 0 ? o.warmupMs : o.blockWarmupMs }, progress)
+          results.get(name)!.push(r)
+          progress.done(describe(r))
+        }
       }
+      for (const name of LIBRARY_CONTENDERS) rows.push(merge(name, concurrency, results.get(name)!))
+    } finally {
+      await Promise.all(workers.map((w) => w.close()))
     }
-    for (const name of LIBRARY_CONTENDERS) rows.push(merge(name, concurrency, results.get(name)!))
   }
   return rows
 }
