@@ -20,7 +20,7 @@ import { BREAKER_STEPS, runBreaker } from "./scenarios/breaker.ts"
 import { cacheSteps, runCache } from "./scenarios/cache.ts"
 import { runFaults } from "./scenarios/faults.ts"
 import { librarySteps, runLibrary } from "./scenarios/library.ts"
-import { runService, SERVICE_STEPS } from "./scenarios/service.ts"
+import { runService, serviceSteps } from "./scenarios/service.ts"
 import { runSharedLimit, sharedLimitSteps } from "./scenarios/shared-limit.ts"
 
 const USAGE = `usage: npm run bench [-- --quick] [--only=a,b,c,d,e,f,soak,breakdown] [--breakdown | --no-breakdown] [--out=DIR]
@@ -55,7 +55,7 @@ const options = quick
     library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 400, blockWarmupMs: 100, rounds: 2 },
     breakdown: { concurrency: 16, durationMs: 1000, warmupMs: 400, rounds: 1 },
     micro: { n: 2000, rounds: 2 },
-    service: { connections: 64, durationS: 2, warmupS: 1 },
+    service: { connections: 64, durationS: 2, warmupS: 1, rounds: 1, blockWarmupS: 0 },
     faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 3000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 4000, warmup: 20 },
@@ -66,7 +66,7 @@ const options = quick
     library: { concurrencies: [1, 16, 64], durationMs: 1000, warmupMs: 1500, blockWarmupMs: 250, rounds: 8 },
     breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
     micro: { n: 5000, rounds: 3 },
-    service: { connections: 64, durationS: 10, warmupS: 2 },
+    service: { connections: 64, durationS: 10, warmupS: 2, rounds: 4, blockWarmupS: 0.5 },
     faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 5000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 8000, warmup: 20 },
@@ -79,7 +79,7 @@ const redisTrouble = usesRedis ? await redisProblem() : undefined
 const prefix = runPrefix()
 const redisOk = redisTrouble === undefined
 const steps = (wants("a") ? librarySteps(options.library) : 0) + (breakdown ? breakdownSteps(options.breakdown) + 1 : 0) +
-  (wants("b") ? SERVICE_STEPS : 0) + (wants("c") ? 1 : 0) + (wants("d") ? sharedLimitSteps(redisOk) : 0) + (wants("e") ? BREAKER_STEPS : 0) +
+  (wants("b") ? serviceSteps(options.service) : 0) + (wants("c") ? 1 : 0) + (wants("d") ? sharedLimitSteps(redisOk) : 0) + (wants("e") ? BREAKER_STEPS : 0) +
   (wants("f") ? cacheSteps(redisOk) : 0) + (wants("soak") ? 1 : 0) + 1
 const progress = makeProgress(steps)
 if (redisTrouble !== undefined) progress.done(`scenarios d and f run without their Redis rows: ${redisTrouble}`)

@@ -38,8 +38,14 @@ export type ServiceName = (typeof SERVICE_NAMES)[number]
 
 export interface ServiceOptions {
   readonly connections: number
+  /** Measured time per server, over all its blocks. */
   readonly durationS: number
+  /** Warm-up of each server once started. */
   readonly warmupS: number
+  /** Blocks per server: the servers take turns, one block each per round. */
+  readonly rounds: number
+  /** Load before each block that is not counted: new connections, and the provider's kept-alive ones back. */
+  readonly blockWarmupS: number
 }
 
 const API_KEY = "bench-key-0123456789abcdef"
@@ -85,31 +91,56 @@ export const load = async (url: string, bodies: ReadonlyArray<string>, connectio
   }
 }
 
-const measure = async (
-  name: ServiceRow["name"],
-  server: Child,
-  emulator: EmulatorProcess,
-  bodies: ReadonlyArray<string>,
-  o: ServiceOptions,
-  progress: Progress
-): Promise<ServiceRow> => {
-  if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
+/** One measured block of `server`: its figures, to be merged with its other blocks. */
+interface Block {
+  readonly requests: number
+  readonly durationS: number
+  readonly p50: number
+  readonly p99: number
+  readonly non2xx: number
+  readonly errors: number
+  readonly cpuMicros: number
+  readonly emulatorRequests: number
+  readonly emulatorCpuMicros: number
+  readonly decisions?: Map<string, number>
+}
+
+const measureBlock = async (name: ServiceName, server: Child, emulator: EmulatorProcess, bodies: ReadonlyArray<string>, o: ServiceOptions, progress: Progress): Promise<Block> => {
+  if (o.blockWarmupS > 0) await load(server.url, bodies, o.connections, o.blockWarmupS, progress, "warm-up")
   const hasMetrics = name.startsWith("precall service")
   const before = hasMetrics ? await decisionCounts(server.url) : undefined
   await emulator.resetStats()
   const cpu0 = await server.cpuMicros()
-  const r = await load(server.url, bodies, o.connections, o.durationS, progress, "measure")
-  const cpu = (await server.cpuMicros()) - cpu0
+  const r = await load(server.url, bodies, o.connections, o.durationS / o.rounds, progress, "measure")
+  const cpuMicros = (await server.cpuMicros()) - cpu0
   const stats = await emulator.stats()
   const after = before === undefined ? undefined : await decisionCounts(server.url)
-  const decisions = after === undefined ? undefined : Object.fromEntries([...after].map(([k, n]) => [k, n - (before?.get(k) ?? 0)]).filter(([, n]) => n !== 0))
-  const total = r.requests.total
   return {
-    name, connections: o.connections, requests: total, throughput: total / r.duration, p50: r.latency.p50, p99: r.latency.p99,
-    non2xx: r.non2xx, errors: r.errors, serverCpuMicrosPerRequest: total === 0 ? 0 : cpu / total,
-    providerCallsPerRequest: total === 0 ? 0 : stats.totalRequests / total,
-    emulatorCpuMicrosPerRequest: stats.totalRequests === 0 ? 0 : (stats.cpu.userMicros + stats.cpu.systemMicros) / stats.totalRequests,
-    ...(decisions === undefined ? {} : { decisions })
+    requests: r.requests.total, durationS: r.duration, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, cpuMicros,
+    emulatorRequests: stats.totalRequests, emulatorCpuMicros: stats.cpu.userMicros + stats.cpu.systemMicros,
+    ...(after === undefined ? {} : { decisions: new Map([...after].map(([k, n]) => [k, n - (before?.get(k) ?? 0)])) })
+  }
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  return sorted.length === 0 ? 0 : sorted[Math.floor((sorted.length - 1) / 2)]!
+}
+
+/** A server's blocks as one row: sums over the blocks; p50 and p99 are the blocks' medians (autocannon reports percentiles per run). */
+const mergeBlocks = (name: ServiceName, connections: number, blocks: ReadonlyArray<Block>): ServiceRow => {
+  const sum = (f: (b: Block) => number) => blocks.reduce((a, b) => a + f(b), 0)
+  const total = sum((b) => b.requests)
+  const emulatorRequests = sum((b) => b.emulatorRequests)
+  const decisions = new Map<string, number>()
+  for (const b of blocks) for (const [k, n] of b.decisions ?? []) decisions.set(k, (decisions.get(k) ?? 0) + n)
+  const counted = [...decisions].filter(([, n]) => n !== 0)
+  return {
+    name, connections, requests: total, throughput: total / sum((b) => b.durationS), p50: median(blocks.map((b) => b.p50)), p99: median(blocks.map((b) => b.p99)),
+    non2xx: sum((b) => b.non2xx), errors: sum((b) => b.errors), serverCpuMicrosPerRequest: total === 0 ? 0 : sum((b) => b.cpuMicros) / total,
+    providerCallsPerRequest: total === 0 ? 0 : emulatorRequests / total,
+    emulatorCpuMicrosPerRequest: emulatorRequests === 0 ? 0 : sum((b) => b.emulatorCpuMicros) / emulatorRequests,
+    ...(name.startsWith("precall service") ? { decisions: Object.fromEntries(counted) } : {})
   }
 }
 
@@ -131,7 +162,7 @@ const describe = (r: ServiceRow): string =>
   `${r.providerCallsPerRequest.toFixed(2)} provider calls/req` +
   (r.decisions === undefined ? "" : `, decisions ${Object.entries(r.decisions).map(([k, n]) => `${k} ${n}`).join(", ")}`) + (r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : "")
 
-export const SERVICE_STEPS = SERVICE_NAMES.length
+export const serviceSteps = (o: Pick<ServiceOptions, "rounds">): number => SERVICE_NAMES.length * (o.rounds + 1)
 
 /** Long enough that no cached answer expires during a run's warm-up and measurement. */
 const CACHE_HIT_TTL_MS = "60000"
@@ -146,19 +177,34 @@ const startServer = (name: ServiceName, emulator: EmulatorProcess): Promise<Chil
   }
 }
 
+/**
+ * Every server started and warmed up first; then `rounds` rounds in which each takes a turn of one
+ * block (in order, then in reverse, ...), so this VM's drifting speed falls on all of them alike.
+ */
 export const runService = async (emulator: EmulatorProcess, targets: ReadonlyArray<Target>, o: ServiceOptions, progress: Progress): Promise<Array<ServiceRow>> => {
   const bodies = decisionBodies(targets)
-  const rows: Array<ServiceRow> = []
-  for (const name of SERVICE_NAMES) {
-    progress.step(`service: ${name}, ${o.connections} connections`)
-    const server = await startServer(name, emulator)
-    try {
-      const row = await measure(name, server, emulator, bodies, o, progress)
-      rows.push(row)
-      progress.done(describe(row))
-    } finally {
-      await server.stop()
+  const servers: Array<Child> = []
+  try {
+    for (const name of SERVICE_NAMES) {
+      progress.step(`service: start and warm up ${name}, ${o.connections} connections`)
+      const server = await startServer(name, emulator)
+      servers.push(server)
+      if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
+      progress.done(server.url)
     }
+    const blocks = SERVICE_NAMES.map((): Array<Block> => [])
+    for (let round = 0; round < o.rounds; round++) {
+      const order = SERVICE_NAMES.map((_, i) => (round % 2 === 0 ? i : SERVICE_NAMES.length - 1 - i))
+      for (const i of order) {
+        progress.step(`service: ${SERVICE_NAMES[i]}, ${o.connections} connections, round ${round + 1}/${o.rounds}`)
+        const block = await measureBlock(SERVICE_NAMES[i]!, servers[i]!, emulator, bodies, o, progress)
+        blocks[i]!.push(block)
+        const blockText = `${(block.requests / block.durationS).toFixed(0)}/s, server ${(block.cpuMicros / Math.max(1, block.requests)).toFixed(0)} µs CPU/req`
+        progress.done(round < o.rounds - 1 ? blockText : `${blockText}; all rounds: ${describe(mergeBlocks(SERVICE_NAMES[i]!, o.connections, blocks[i]!))}`)
+      }
+    }
+    return SERVICE_NAMES.map((name, i) => mergeBlocks(name, o.connections, blocks[i]!))
+  } finally {
+    await Promise.all(servers.map((s) => s.stop()))
   }
-  return rows
 }
