@@ -8,12 +8,12 @@ import type { Decision } from "../domain/decision.ts"
 import { maskPhone } from "../domain/phone.ts"
 
 /**
- * `{"time":..,"level":..,<fields>}`. A plain object of fields without its own `time` or `level` (every
- * line precall logs) is stringified as it is and joined to the head, instead of being copied into a
- * new object first: the decision line is written once per request.
+ * `{"time":..,"level":..,<fields>}`. A plain object of fields without its own `time`, `level` or
+ * `toJSON` (every line precall logs) is stringified as it is and joined to the head, instead of being
+ * copied into a new object first: the decision line is written once per request.
  */
 export const renderLine = (time: string, level: string, fields: object): string => {
-  if (Object.getPrototypeOf(fields) !== Object.prototype || Object.hasOwn(fields, "time") || Object.hasOwn(fields, "level")) {
+  if (Object.getPrototypeOf(fields) !== Object.prototype || Object.hasOwn(fields, "time") || Object.hasOwn(fields, "level") || Object.hasOwn(fields, "toJSON")) {
     return JSON.stringify({ time, level, ...fields })
   }
   const rest = JSON.stringify(fields)

@@ -46,6 +46,8 @@ it("fields that are not a plain object, or that name time or level, are copied a
   }
   assert.strictEqual(renderLine(TIME, "info", new Entry()), `{"time":"${TIME}","level":"info","msg":"m"}`)
   assert.strictEqual(renderLine(TIME, "info", { level: "x", n: 1 }), `{"time":"${TIME}","level":"x","n":1}`)
+  const withToJson = { n: 1, toJSON: () => ({ replaced: true }) }
+  assert.strictEqual(renderLine(TIME, "info", withToJson), JSON.stringify({ time: TIME, level: "info", ...withToJson }))
   assert.strictEqual(renderLine(TIME, "info", {}), `{"time":"${TIME}","level":"info"}`)
   assert.strictEqual(renderLine(TIME, "info", { msg: "decision", dial: null }), `{"time":"${TIME}","level":"info","msg":"decision","dial":null}`)
 })
