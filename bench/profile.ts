@@ -6,15 +6,19 @@
  *     runs the HTTP service process under --cpu-prof with 64 autocannon connections, then summarizes
  *     (BENCH_CACHE_HITS=1: with a 60 s status TTL, so after the first answers every one is a cache hit);
  *   node bench/profile.ts --summarize <file.cpuprofile> [top]
- *     prints self time by function and by file (src/ files, node_modules packages, node internals).
+ *     prints self time by function and by file (src/ files, node_modules packages, node internals);
+ *   node bench/profile.ts --alloc [contender] [decisions] [top]
+ *     bytes allocated per decision by function (V8's sampling heap profiler, every 1 KB, objects the
+ *     GC has since collected included): what a decision leaves for the young generation to collect.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
+import { Session } from "node:inspector/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { closedLoop } from "./driver.ts"
 import { startEmulatorProcess } from "./emulator.ts"
 import { makeTargets } from "./run-helpers.ts"
-import { precallContender } from "./contenders.ts"
+import { type ContenderName, makeContender, precallContender } from "./contenders.ts"
 import { makeProgress } from "./progress.ts"
 import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
 
@@ -81,7 +85,54 @@ export const summarize = (file: string, top = 25): string => {
   ].join("\n\n") + "\n"
 }
 
-if (process.argv[2] === "--summarize") {
+interface SamplingNode {
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number }
+  readonly selfSize: number
+  readonly children: ReadonlyArray<SamplingNode>
+}
+
+/** Allocation by function for `decisions` decisions of a contender at concurrency 16, after a warm-up. */
+const allocations = async (name: ContenderName, decisions: number, top: number): Promise<string> => {
+  const emulator = await startEmulatorProcess({ verifySignatures: false })
+  try {
+    const targets = await makeTargets(emulator, 64)
+    const c = await makeContender(name, emulator.url, { strict: true })
+    const run = async (n: number) => {
+      let started = 0
+      await Promise.all(Array.from({ length: 16 }, async (_, w) => {
+        while (started < n) {
+          started++
+          await c.call(targets[w % targets.length]!)
+        }
+      }))
+    }
+    await run(3000)
+    const session = new Session()
+    session.connect()
+    await session.post("HeapProfiler.startSampling", { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+    await run(decisions)
+    const { profile } = await session.post("HeapProfiler.stopSampling")
+    session.disconnect()
+    await c.close()
+    const byFunction = new Map<string, number>()
+    let total = 0
+    const walk = (n: SamplingNode) => {
+      const k = `${n.callFrame.functionName || "(anonymous)"}  ${where(n.callFrame.url)}${n.callFrame.url === "" ? "" : `:${n.callFrame.lineNumber + 1}`}`
+      total += n.selfSize
+      byFunction.set(k, (byFunction.get(k) ?? 0) + n.selfSize)
+      n.children.forEach(walk)
+    }
+    walk(profile.head as SamplingNode)
+    const rows = [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top).map(([k, bytes]) => `${(bytes / decisions).toFixed(0).padStart(7)} B  ${k}`)
+    return [`${name}: about ${(total / decisions).toFixed(0)} bytes allocated per decision (sampled)`, ...rows].join("\n") + "\n"
+  } finally {
+    await emulator.stop()
+  }
+}
+
+if (process.argv[2] === "--alloc") {
+  process.stdout.write(await allocations((process.argv[3] ?? "precall") as ContenderName, Number(process.argv[4] ?? 20_000), Number(process.argv[5] ?? 30)))
+} else if (process.argv[2] === "--summarize") {
   process.stdout.write(summarize(process.argv[3]!, Number(process.argv[4] ?? 25)))
 } else if (process.argv[2] === "--service") {
   // The service process under --cpu-prof, 64 autocannon connections for a few seconds, then its profile summarized.
