@@ -60,30 +60,35 @@ export type PrecallServices = Engine | ProviderBreakers | SharedRedis | Evidence
 
 /**
  * The providers the settings configure, the default one first: Aliyun when it has a key pair (or a
- * loopback emulator endpoint), then Huawei when it has an AXB app key (or a loopback endpoint).
+ * loopback emulator endpoint), then Huawei when it has an AXB app key (or a loopback endpoint). Each
+ * is its own name and endpoint, so limits, breakers and metrics are its own; `make` builds its
+ * adapter over the HttpClient in context (undici).
  */
-export const configuredProviderEndpoints = (settings: Settings): ReadonlyArray<{ readonly name: "aliyun" | "huawei"; readonly endpoint: string }> => [
-  ...(resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret) === undefined ? [] : [{ name: "aliyun" as const, endpoint: settings.aliyunEndpoint }]),
-  ...(resolveHuaweiApps(settings) === undefined ? [] : [{ name: "huawei" as const, endpoint: settings.huaweiEndpoint }])
-]
-
-/**
- * Every provider the settings configure (in the order of `configuredProviderEndpoints`), each built
- * over undici. Each is its own name and endpoint, so limits, breakers and metrics are its own.
- */
-const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> => {
-  const providers: Array<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>> = []
+const providerChoices = (settings: Settings) => {
   const aliyun = resolveCredentials(settings.aliyunEndpoint, settings.aliyunAccessKeyId, settings.aliyunAccessKeySecret)
-  if (aliyun !== undefined) {
-    providers.push(makeAliyunProvider({
-      endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials: aliyun,
-      statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
-    }))
-  }
   const huawei = resolveHuaweiApps(settings)
-  if (huawei !== undefined) {
-    providers.push(makeHuaweiProvider({ endpoint: settings.huaweiEndpoint.replace(/\/$/, ""), ...huawei, areaCode: settings.huaweiAreaCode }))
-  }
+  return [
+    ...(aliyun === undefined ? [] : [{
+      name: "aliyun" as const, endpoint: settings.aliyunEndpoint,
+      make: () => makeAliyunProvider({
+        endpoint: settings.aliyunEndpoint.replace(/\/$/, ""), signature: settings.aliyunSignature, credentials: aliyun,
+        statusSource: settings.aliyunStatusSource, statusProbeMs: settings.aliyunStatusProbeS * 1000, rebindPoolKey: settings.aliyunPoolKey
+      })
+    }]),
+    ...(huawei === undefined ? [] : [{
+      name: "huawei" as const, endpoint: settings.huaweiEndpoint,
+      make: () => makeHuaweiProvider({ endpoint: settings.huaweiEndpoint.replace(/\/$/, ""), ...huawei, areaCode: settings.huaweiAreaCode })
+    }])
+  ]
+}
+
+/** The configured providers' names and endpoints, the default one first (what /readyz probes and describes). */
+export const configuredProviderEndpoints = (settings: Settings): ReadonlyArray<{ readonly name: "aliyun" | "huawei"; readonly endpoint: string }> =>
+  providerChoices(settings).map(({ endpoint, name }) => ({ name, endpoint }))
+
+/** Every provider the settings configure, built over undici; none is an InvalidSettings. */
+const configuredProviders = (settings: Settings): Effect.Effect<ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>>, InvalidSettings> => {
+  const providers: ReadonlyArray<Effect.Effect<ProviderShape, never, HttpClient.HttpClient>> = providerChoices(settings).map((p) => p.make())
   return providers.length > 0 ? Effect.succeed(providers) : Effect.fail(new InvalidSettings({
     issues: [{
       setting: "ALIBABA_CLOUD_ACCESS_KEY_ID",

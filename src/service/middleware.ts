@@ -32,10 +32,10 @@ export class RequestTracker {
 }
 
 /** The path of a request URL: without query and fragment. */
-export const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
+const pathOf = (url: string): string => url.split("?")[0]!.split("#")[0]!
 
 /** The route a request is for, as logs may name it: a known path, else "other" (a raw path may carry a number). */
-export const routeOf = (url: string): string => {
+const routeOf = (url: string): string => {
   const path = pathOf(url)
   return routeTable.some((r) => r.path === path) ? path : "other"
 }
@@ -57,7 +57,7 @@ export const isServerInterrupt = (cause: Cause.Cause<unknown>): boolean =>
   cause.reasons.some((r) => r._tag === "Interrupt" && !r.annotations.has(HttpServerError.ClientAbort.key))
 
 /** Names only: messages and values of a failure may carry request data (phone numbers), so they stay out of logs. */
-export const failureKinds = (cause: Cause.Cause<unknown>): string =>
+const failureKinds = (cause: Cause.Cause<unknown>): string =>
   cause.reasons.map((r) => {
     const value: unknown = r._tag === "Fail" ? r.error : r._tag === "Die" ? r.defect : undefined
     const name = typeof value === "object" && value !== null ? ((value as { _tag?: unknown })._tag ?? value.constructor.name) : typeof value

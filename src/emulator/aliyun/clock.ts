@@ -10,7 +10,11 @@ import { EmulatorControlError } from "../errors.ts"
 
 const BEIJING_OFFSET_MS = 8 * 3600_000
 
-/** Where an emulator's clock stands, as its control API shows it. */
+/**
+ * Where an emulator's clock stands, as its control API shows it: wall clock + offset, which binding
+ * expiry runs on. Wire strings (Expiration, ExpireDate, GmtCreate) stay in wall-clock time, so an
+ * advance ages the existing bindings.
+ */
 export interface ClockView {
   /** Emulator time, ISO UTC. */
   readonly now: string

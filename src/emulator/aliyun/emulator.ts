@@ -44,11 +44,6 @@ export interface CreatedBinding {
 /** What QueryCallStatus should report for a binding: a fault (2 or 3) or `null` for no fault. */
 export type CallStatusOverride = { readonly status: 2; readonly temporaryX?: string | undefined } | { readonly status: 3 } | { readonly status: null }
 
-/**
- * The emulator clock, which binding expiry runs on: wall clock + offset. Wire strings (Expiration,
- * ExpireDate, GmtCreate) stay in wall-clock time, so an advance ages the existing bindings.
- */
-
 export interface BindingView extends Pick<Binding, "subsId" | "poolKey" | "mode" | "phoneNoA" | "phoneNoB" | "phoneNoX" | "extension" | "callFault"> {
   readonly status: "in-effect" | "expired"
   /** Emulator seconds until expiry; negative once expired. */
