@@ -129,6 +129,32 @@ describe("circuit breaker per provider endpoint", () => {
         ])
       })))
 
+  it.effect("a probe the caller gave up on is not counted: the next attempt probes again", () =>
+    isolated(() =>
+      Effect.gen(function*() {
+        const outcomes = [...Array(4).fill(fail(transient)), ok(statusOne, 200), ok(statusOne)]
+        const { breakers, decide, providerCalls } = yield* setup(breakerSettings(), outcomes)
+        for (let i = 0; i < 4; i++) yield* decide
+        yield* TestClock.adjust(5000)
+        const probe = yield* Effect.forkChild(decide) // answers after 200 ms: interrupted at 100
+        yield* TestClock.adjust(100)
+        yield* Fiber.interrupt(probe)
+        assert.deepStrictEqual(yield* breakers.breakerStates, [{ endpoint: ENDPOINT, state: "half-open" }])
+        assert.deepInclude(yield* decide, { source: "provider", attempts: 1 }) // a new probe, not "half-open, probe running"
+        assert.deepStrictEqual([yield* breakers.breakerStates, providerCalls()], [[{ endpoint: ENDPOINT, state: "closed" }], 6])
+      })))
+
+  it.effect("a throttled reply that trips the breaker keeps it open for the provider's retry-after when longer", () =>
+    isolated(() =>
+      Effect.gen(function*() {
+        const throttled = fail(failWith("throttled", { retryAfterMs: 8000 }))
+        const { breakers, decide } = yield* setup(breakerSettings(), [...Array(3).fill(fail(transient)), throttled])
+        for (let i = 0; i < 4; i++) yield* decide
+        assert.deepStrictEqual(yield* breakers.breakerStates, [{ endpoint: ENDPOINT, state: "open", retryAfterMs: 8000 }])
+        yield* TestClock.adjust(5000)
+        degradedByBreaker(yield* decide) // still open past breakerOpenMs
+      })))
+
   it.effect("business answers count for the endpoint: binding, pool and bad-input replies never open it", () =>
     isolated(() =>
       Effect.gen(function*() {
