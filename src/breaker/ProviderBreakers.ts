@@ -35,8 +35,8 @@ export interface EndpointBreaker {
 }
 
 export interface ProviderBreakersShape {
-  /** Fails at once with `Local.CircuitOpen` while the call's endpoint is open; does not admit a probe. */
-  readonly rejectIfOpen: (call: GuardedCall) => Effect.Effect<void, ProviderError>
+  /** Fails at once with `Local.CircuitOpen` while the call's endpoint is open, else runs `next`; does not admit a probe. */
+  readonly unlessOpen: <A>(call: GuardedCall, next: Effect.Effect<A, ProviderError>) => Effect.Effect<A, ProviderError>
   /** Runs the attempt through its endpoint's breaker, which records its outcome. */
   readonly run: <A>(call: GuardedCall, attempt: Effect.Effect<A, ProviderError>) => Effect.Effect<A, ProviderError>
   /** Every endpoint this instance has called, with its breaker's state; empty when breakers are off. */
@@ -83,7 +83,7 @@ const rejection = (call: GuardedCall, reason: CircuitBreaker.CircuitBreakerError
       : `the circuit breaker for ${call.endpoint} failed: ${reason.message}`
   })
 
-const off: ProviderBreakersShape = { rejectIfOpen: () => Effect.void, run: (_, attempt) => attempt, breakerStates: Effect.succeed([]) }
+const off: ProviderBreakersShape = { unlessOpen: (_, next) => next, run: (_, attempt) => attempt, breakerStates: Effect.succeed([]) }
 
 /** How long a tripped breaker stays open: effect's `maxOpenDuration` default caps a provider's retry-after hint. */
 const MAX_OPEN = Duration.hours(1)
@@ -128,11 +128,11 @@ const makeBreakers = (settings: Settings) =>
       Effect.suspend(() => (endpoints.has(endpoint) ? Effect.void : (endpoints.add(endpoint), setGauge(endpoint, "closed"))))
 
     return ProviderBreakers.of({
-      rejectIfOpen: (call) =>
-        !notClosed.has(call.endpoint) ? Effect.void : Effect.flatMap(stateOf(call.endpoint), (state) =>
+      unlessOpen: (call, next) =>
+        !notClosed.has(call.endpoint) ? next : Effect.flatMap(stateOf(call.endpoint), (state) =>
           state._tag === "Open" && Duration.isGreaterThan(state.retryAfter, Duration.zero)
             ? Effect.fail(rejection(call, new CircuitBreaker.CircuitOpen({ key: call.endpoint, retryAfter: state.retryAfter })))
-            : Effect.void),
+            : next),
       run: (call, attempt) => {
         // Admitted, run, recorded: an admitted attempt is always recorded (a half-open probe that
         // was never recorded would keep its breaker half-open), so only the attempt is interruptible.

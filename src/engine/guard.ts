@@ -19,9 +19,7 @@ const makeGuard = (settings: Settings) =>
       // An action without a limit has no turn to queue for and no limit to slow down: the breaker
       // alone (which refuses at once while open, with the same error) is the whole guard.
       run: (call, attempt) =>
-        !limits.limited(call.action) ? breakers.run(call, attempt) : breakers.rejectIfOpen(call).pipe(
-          Effect.andThen(limits.admit(call)),
-          Effect.andThen(breakers.run(call, attempt)),
+        !limits.limited(call.action) ? breakers.run(call, attempt) : breakers.unlessOpen(call, Effect.andThen(limits.admit(call), breakers.run(call, attempt))).pipe(
           Effect.tapError((e) => (e.errorClass === "throttled" ? limits.throttled(call, e.retryAfterMs) : Effect.void))
         )
     }

@@ -12,7 +12,7 @@ import { rateLimitsOf, type Settings } from "../policy/settings.ts"
 import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
 import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
 import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
-import { takeTurn } from "./turn.ts"
+import { type Bucket, bucketOf, takeTurnIn } from "./turn.ts"
 
 export interface ProviderLimitsShape {
   /**
@@ -50,9 +50,16 @@ interface Stores {
   readonly slowDown: SlowDownStore
 }
 
-const turnWith = (stores: Stores, key: string, perSecond: number, wait: { readonly maxWaitMs: number; readonly deadlineMs: number }) =>
-  Effect.flatMap(stores.slowDown.level(key), (level) =>
-    Effect.map(takeTurn(stores.limiter, key, perSecond, wait, level), (turn) => ({ turn, level })))
+/** A limited action of one provider: its key in the stores and its bucket, made once. */
+interface Limit {
+  readonly key: string
+  readonly perSecond: number
+  readonly bucket: Bucket
+}
+
+const turnWith = (stores: Stores, limit: Limit, wait: { readonly maxWaitMs: number; readonly deadlineMs: number }) =>
+  Effect.flatMap(stores.slowDown.level(limit.key), (level) =>
+    Effect.map(takeTurnIn(stores.limiter, limit.bucket, wait, level), (turn) => ({ turn, level })))
 
 const rateText = (perSecond: number): string => `${Number(perSecond.toFixed(2))}/s`
 
@@ -76,17 +83,29 @@ export const makeProviderLimits = (settings: Settings) =>
         ? Effect.orDie(f(memory))
         : shared.use(() => Effect.mapError(f(redis), (cause) => new RedisUnavailable({ cause })), Effect.orDie(f(memory)))
 
-    const keyOf = (call: GuardedCall) => limitKey(call.provider, account, call.action)
+    /** provider → action → its limit; undefined: the action has none. */
+    const known = new Map<string, Map<string, Limit | undefined>>()
+    const limitOf = (call: GuardedCall): Limit | undefined => {
+      let actions = known.get(call.provider)
+      if (actions === undefined) known.set(call.provider, actions = new Map())
+      if (actions.has(call.action)) return actions.get(call.action)
+      const perSecond = perSecondOf(limits, call.action)
+      const key = limitKey(call.provider, account, call.action)
+      const limit = perSecond === undefined || perSecond <= 0 ? undefined : { key, perSecond, bucket: bucketOf(key, perSecond) }
+      actions.set(call.action, limit)
+      return limit
+    }
     const counted = (call: GuardedCall, outcome: "waited" | "rejected") =>
       Metric.update(Metric.withAttributes(rateLimitedTotal, { provider: call.provider, action: call.action, outcome }), 1)
 
     const admit = (call: GuardedCall): Effect.Effect<void, ProviderError> => {
-      const perSecond = perSecondOf(limits, call.action)
-      if (perSecond === undefined || perSecond <= 0) return Effect.void
+      const limit = limitOf(call)
+      if (limit === undefined) return Effect.void
+      const { perSecond } = limit
       // A turn later than this would leave the call less than an attempt's time before the deadline:
       // quota spent on a call the deadline is likely to cut short.
       const wait = { maxWaitMs: call.budgetMs - settings.attemptTimeoutMs, deadlineMs: call.budgetMs }
-      return Effect.flatMap(onStores((s) => turnWith(s, keyOf(call), perSecond, wait)), ({ level, turn }) => {
+      return Effect.flatMap(onStores((s) => turnWith(s, limit, wait)), ({ level, turn }) => {
         if (turn._tag === "Go") {
           return turn.delayMs <= 0 ? Effect.void : Effect.andThen(counted(call, "waited"), Effect.sleep(Duration.millis(turn.delayMs)))
         }
@@ -108,10 +127,11 @@ export const makeProviderLimits = (settings: Settings) =>
     }
 
     const throttled = (call: GuardedCall, retryAfterMs: number | undefined): Effect.Effect<void> => {
-      const perSecond = perSecondOf(limits, call.action)
-      if (perSecond === undefined || perSecond <= 0) return Effect.void
+      const limit = limitOf(call)
+      if (limit === undefined) return Effect.void
+      const { perSecond } = limit
       const cooldown = Math.max(cooldownMs, retryAfterMs ?? 0)
-      return Effect.flatMap(onStores((s) => s.slowDown.throttled(keyOf(call), cooldown)), ({ after, before }) =>
+      return Effect.flatMap(onStores((s) => s.slowDown.throttled(limit.key, cooldown)), ({ after, before }) =>
         after === before ? Effect.void : Effect.andThen(
           Metric.update(Metric.withAttributes(slowDownsTotal, { provider: call.provider, action: call.action }), 1),
           Effect.logWarning(

@@ -31,21 +31,42 @@ export type Turn =
 
 const goNow: Turn = { _tag: "Go", delayMs: 0 }
 
+/** The token bucket of a limit, as `RateLimiter.consume` takes it in each mode: made once per limit. */
+type ConsumeOptions = Parameters<RateLimiter.RateLimiter["consume"]>[0]
+
+export interface Bucket {
+  readonly ask: ConsumeOptions
+  readonly reserve: ConsumeOptions
+}
+
+export const bucketOf = (key: string, perSecond: number): Bucket => {
+  const burst = Math.max(1, Math.ceil(perSecond / 1000))
+  const window = Duration.millis((burst * 1000) / perSecond)
+  const bucket = { key, algorithm: "token-bucket", limit: burst, window } as const
+  return { ask: { ...bucket, onExceeded: "fail" }, reserve: { ...bucket, onExceeded: "delay" } }
+}
+
 export const takeTurn = (
   limiter: RateLimiter.RateLimiter,
   key: string,
   perSecond: number,
   wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
   halvings = 0
+): Effect.Effect<Turn, RateLimiter.RateLimiterError> => takeTurnIn(limiter, bucketOf(key, perSecond), wait, halvings)
+
+/** `takeTurn` on a bucket made beforehand. */
+export const takeTurnIn = (
+  limiter: RateLimiter.RateLimiter,
+  bucket: Bucket,
+  wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
+  halvings = 0
 ): Effect.Effect<Turn, RateLimiter.RateLimiterError> => {
-  const burst = Math.max(1, Math.ceil(perSecond / 1000))
-  const bucket = { key, algorithm: "token-bucket", limit: burst, window: Duration.millis((burst * 1000) / perSecond) } as const
-  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = limiter.consume({ ...bucket, onExceeded: "fail" }).pipe(
+  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = limiter.consume(bucket.ask).pipe(
     Effect.as<Turn>(goNow),
     Effect.catchReason("RateLimiterError", "RateLimitExceeded", (exceeded) => {
       const waitMs = Duration.toMillis(exceeded.retryAfter)
       if (waitMs > wait.maxWaitMs) return Effect.succeed<Turn>({ _tag: "Full", waitMs })
-      return Effect.map(limiter.consume({ ...bucket, onExceeded: "delay" }), ({ delay }): Turn => {
+      return Effect.map(limiter.consume(bucket.reserve), ({ delay }): Turn => {
         const delayMs = Duration.toMillis(delay)
         return delayMs < wait.deadlineMs ? { _tag: "Go", delayMs } : { _tag: "Full", waitMs: delayMs }
       })
@@ -53,5 +74,5 @@ export const takeTurn = (
   )
   if (halvings === 0) return turn
   return Effect.flatMap(turn, (taken) =>
-    taken._tag === "Full" ? Effect.succeed<Turn>(taken) : Effect.as(limiter.consume({ ...bucket, tokens: 2 ** halvings - 1, onExceeded: "delay" }), taken))
+    taken._tag === "Full" ? Effect.succeed<Turn>(taken) : Effect.as(limiter.consume({ ...bucket.reserve, tokens: 2 ** halvings - 1 }), taken))
 }
