@@ -1,7 +1,7 @@
 /** The service's stdout log writer: lines keep their order and go out in one write per event-loop turn. */
 import { assert, it } from "@effect/vitest"
 import * as fc from "fast-check"
-import { batchedLineWriter, renderLine } from "../../src/service/logging.ts"
+import { batchedLineWriter, makeIsoTime, renderLine } from "../../src/service/logging.ts"
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve))
 
@@ -50,4 +50,13 @@ it("fields that are not a plain object, or that name time or level, are copied a
   assert.strictEqual(renderLine(TIME, "info", withToJson), JSON.stringify({ time: TIME, level: "info", ...withToJson }))
   assert.strictEqual(renderLine(TIME, "info", {}), `{"time":"${TIME}","level":"info"}`)
   assert.strictEqual(renderLine(TIME, "info", { msg: "decision", dial: null }), `{"time":"${TIME}","level":"info","msg":"decision","dial":null}`)
+})
+
+it("the time of a line is toISOString's, for times in any order, near each other or far apart", () => {
+  const near = fc.integer({ min: 1_764_806_400_000, max: 1_764_806_405_000 })
+  const anyTime = fc.oneof(near, fc.integer({ min: -62_167_219_200_000 * 2, max: 8_640_000_000_000_000 }), fc.double({ min: -1e12, max: 1e13, noNaN: true }))
+  fc.assert(fc.property(fc.array(anyTime, { minLength: 1, maxLength: 40 }), (times) => {
+    const isoTime = makeIsoTime()
+    for (const t of times) assert.strictEqual(isoTime(t), new Date(t).toISOString())
+  }), { numRuns: 500 })
 })
