@@ -11,7 +11,7 @@
  * deadline cuts the steps short the facts gathered so far still decide: an expired binding is
  * never dialled just because the rebind was slow.
  */
-import { Clock, Context, Duration, Effect, type Exit, Layer, Option, Schedule } from "effect"
+import { Clock, Context, Duration, Effect, Exit, Layer, Option, Schedule } from "effect"
 import { decide, type DecisionFacts, type FailureFact, type RebindFact } from "../domain/decide.ts"
 import type { Decision } from "../domain/decision.ts"
 import { isRetryable, LocalCodes, ProviderError } from "../domain/errors.ts"
@@ -33,7 +33,7 @@ import {
 } from "../providers/Provider.ts"
 import { DecisionSharing, sharingKeys, sharingKeySecret } from "./DecisionSharing.ts"
 import { ProviderGuard } from "./ProviderGuard.ts"
-import { timeoutFail, timeoutOption } from "./timeout.ts"
+import { timeoutFail, timeoutWith } from "./timeout.ts"
 import { spansReceived } from "../telemetry/spans.ts"
 import { recordAttemptUnsafe, recordDecision, recordDecisionUnsafe, recordProviderErrorUnsafe } from "./metrics.ts"
 
@@ -327,43 +327,44 @@ export const makeEngine = (settings: Settings) =>
         }
       }
 
-      /** The provider's evidence, offered for reuse when it is a reusable status 1; undefined when it could not be had. */
-      const ask = () => Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
-        onFailure: () => Effect.succeed(undefined),
-        onSuccess: (evidence): Effect.Effect<Evidence | undefined> => {
-          const reusable = reusableAnswer(evidence)
-          return reusable === undefined ? Effect.succeed(evidence) : Effect.as(sharing.offerStatus(cacheKey, reusable), evidence)
-        }
-      })
-      const fromEvidence = (evidence: Evidence | undefined): Effect.Effect<void> => {
-        if (evidence === undefined) return Effect.void
+      /** Learns the evidence and acts on it. */
+      const fromEvidence = (evidence: Evidence): Effect.Effect<void> => {
         learnt.evidence = evidence
         learnt.failure = undefined
         return act(evidence)
       }
+      /** The provider's evidence, offered for reuse when it is a reusable status 1; none when it could not be had (the failure is learnt). */
+      const ask = () => Effect.matchEffect(call(provider, actionsOf(provider).queryCallStatus, evidenceFrom(provider, { ...ref, callerNo: request.callerNo })), {
+        onFailure: () => Effect.void,
+        onSuccess: (evidence) => {
+          const reusable = reusableAnswer(evidence)
+          return reusable === undefined ? fromEvidence(evidence) : Effect.andThen(sharing.offerStatus(cacheKey, reusable), fromEvidence(evidence))
+        }
+      })
       const gathered = (health: Evidence | undefined): Effect.Effect<void> =>
         health !== undefined
           ? fromEvidence(health)
           : cached !== undefined
           ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
-          : Effect.flatMap(ask(), fromEvidence)
+          : ask()
       const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
 
-      return Effect.flatMap(timeoutOption(pipeline, Duration.millis(Math.max(0, budgetMs))), (finished) =>
-        Effect.contextWith((context: Context.Context<never>) => {
-          const facts: DecisionFacts = {
-            provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
-            evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut: Option.isNone(finished),
-            realCallee: learnt.realCallee, rebind: learnt.rebind,
-            fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
-          }
-          const decision = {
-            ...decide(facts, policy),
-            poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: clock.currentTimeMillisUnsafe() - arrivedAt, requestIds: learnt.requestIds
-          } as Decision
-          recordDecisionUnsafe(decision, decision.provider, context)
-          return Effect.succeed(decision)
-        }))
+      // The facts are read when the pipeline ended or was cut at the deadline, in the same step.
+      return timeoutWith(pipeline, Duration.millis(Math.max(0, budgetMs)), (exit, context) => {
+        if (exit !== undefined && exit._tag === "Failure") return Exit.failCause(exit.cause) // a defect, not a decision
+        const facts: DecisionFacts = {
+          provider: provider.name, subsId: request.subsId, phoneNoX: request.phoneNoX, extension: request.extension,
+          evidence: learnt.evidence, failure: learnt.failure === undefined ? undefined : toFact(learnt.failure), timedOut: exit === undefined,
+          realCallee: learnt.realCallee, rebind: learnt.rebind,
+          fromCache: cached !== undefined && learnt.evidence?.verdict._tag === "UseX"
+        }
+        const decision = {
+          ...decide(facts, policy),
+          poolKey: request.poolKey, attempts: learnt.attempts, elapsedMs: clock.currentTimeMillisUnsafe() - arrivedAt, requestIds: learnt.requestIds
+        } as Decision
+        recordDecisionUnsafe(decision, decision.provider, context)
+        return Exit.succeed(decision)
+      })
     }
 
     /** The decision's span: no stack trace captured (a `new Error()` per decision, for a frame inside precall). */

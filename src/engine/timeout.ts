@@ -14,7 +14,7 @@
  * the timer wins, `self` is interrupted and awaited before `none` is returned; when the caller is
  * interrupted, both are, and `self` is awaited.
  */
-import { Clock, type Context, Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Clock, type Context, Duration, Effect, Exit, Fiber } from "effect"
 
 /** The class of effect's live Clock: the Clock reference's default. */
 const LiveClock = Clock.Clock.defaultValue().constructor
@@ -76,15 +76,19 @@ const cutAt = <A, E, B, E2>(
     })
   })
 
-const answered = <A, E>(exit: Exit.Exit<A, E>): Exit.Exit<Option.Option<A>, E> => Exit.map(exit, Option.some)
-const noAnswer = Exit.succeed(Option.none())
-const unanswered = () => noAnswer
-
-export const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duration.Duration): Effect.Effect<Option.Option<A>, E> =>
-  cutAt(self, duration, answered, unanswered)
+/**
+ * `self` cut at `duration`, as effect's `timeoutOption` cuts it; `answer` turns how it ended (its
+ * exit, or `undefined` once the timer won and `self` was interrupted and awaited) into the result,
+ * with the caller's context and no Effect steps of its own: the engine reads a decision's facts there.
+ */
+export const timeoutWith = <A, E, B, E2>(
+  self: Effect.Effect<A, E>,
+  duration: Duration.Duration,
+  answer: (exit: Exit.Exit<A, E> | undefined, context: Context.Context<never>) => Exit.Exit<B, E2>
+): Effect.Effect<B, E2> => cutAt(self, duration, answer, (context) => answer(undefined, context))
 
 /**
- * `self` cut at `duration`, as `timeoutOption` runs it, failing with `onTimeout()` when the timer
+ * `self` cut at `duration`, as `timeoutWith` runs it, failing with `onTimeout()` when the timer
  * wins. `observe` is told how the run ended (the timeout's failure included), with the fiber's
  * context, before the caller goes on: the engine records each provider attempt there, with no Effect
  * steps of its own.

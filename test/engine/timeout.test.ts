@@ -1,16 +1,20 @@
 /**
- * src/engine/timeout.ts against effect's own timeoutOption: the same answers on the TestClock, the
+ * src/engine/timeout.ts against effect's own timeoutOption (as timeoutWith gives it): the same answers on the TestClock, the
  * effect interrupted (and awaited) when the timer wins or the caller gives up. Under effect's live
  * Clock the timer is a plain setTimeout: those cases run on vitest's fake setTimeout.
  */
 import { afterEach, assert, beforeEach, describe, it, vi } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
-import { timeoutFail, timeoutOption } from "../../src/engine/timeout.ts"
+import { timeoutFail, timeoutWith } from "../../src/engine/timeout.ts"
 
 const ms = Duration.millis
 
-describe("timeoutOption (engine)", () => {
+/** effect's timeoutOption, on the engine's cut: Some answer, None once the timer won. */
+const timeoutOption = <A, E>(self: Effect.Effect<A, E>, duration: Duration.Duration): Effect.Effect<Option.Option<A>, E> =>
+  timeoutWith(self, duration, (exit) => (exit === undefined ? Exit.succeed(Option.none()) : Exit.map(exit, Option.some)))
+
+describe("timeoutWith (engine decisions), as timeoutOption", () => {
   it.effect("an effect that answers in time: Some", () =>
     Effect.gen(function*() {
       const fiber = yield* Effect.forkChild(timeoutOption(Effect.as(Effect.sleep(ms(100)), "a"), ms(300)))
@@ -54,7 +58,7 @@ describe("timeoutOption (engine)", () => {
     }))
 })
 
-describe("timeoutOption (engine) under the live Clock: one setTimeout", () => {
+describe("timeoutWith (engine decisions) under the live Clock: one setTimeout", () => {
   // only the timers: effect's scheduler runs on setImmediate, which stays real
   beforeEach(() => void vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] }))
   afterEach(() => void vi.useRealTimers())

@@ -80,13 +80,13 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
       ], { concurrency: 2 }).pipe(Effect.map(([[binding, requestId], secret]) => derivedEvidence(binding, secret, requestId)))
 
     const pulled = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
-      askCallStatus(q).pipe(
-        Effect.map((reply) => {
+      Effect.matchEffect(askCallStatus(q), {
+        onFailure: (e) => (e.errorClass === "binding" ? Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)) : Effect.fail(e)),
+        onSuccess: (reply) => {
           choice.served()
-          return evidenceOfCallStatus(callStatusOf(reply))
-        }),
-        Effect.catchIf((e) => e.errorClass === "binding", (e) => Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)))
-      )
+          return Effect.succeed(evidenceOfCallStatus(callStatusOf(reply)))
+        }
+      })
 
     const provider: EvidenceProvider & { readonly queryCallStatus: typeof queryCallStatus } = {
       name: "aliyun",
