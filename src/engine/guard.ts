@@ -19,7 +19,7 @@ const makeGuard = (settings: Settings) =>
       // An action without a limit has no turn to queue for and no limit to slow down: the breaker
       // alone (which refuses at once while open, with the same error) is the whole guard.
       run: (call, attempt) =>
-        !limits.limited(call.action) ? breakers.run(call, attempt) : breakers.unlessOpen(call, Effect.andThen(limits.admit(call), breakers.run(call, attempt))).pipe(
+        !limits.limited(call.action) ? breakers.run(call, attempt) : breakers.unlessOpen(call, limits.withTurn(call, breakers.run(call, attempt))).pipe(
           Effect.tapError((e) => (e.errorClass === "throttled" ? limits.throttled(call, e.retryAfterMs) : Effect.void))
         )
     }

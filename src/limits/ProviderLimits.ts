@@ -12,14 +12,15 @@ import { rateLimitsOf, type Settings } from "../policy/settings.ts"
 import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
 import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
 import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
-import { type Bucket, bucketOf, takeTurnIn } from "./turn.ts"
+import { type Bucket, bucketOf, takeTurn } from "./turn.ts"
 
 export interface ProviderLimitsShape {
   /**
-   * Takes the call's turn under its action's limit, waiting for it when the wait leaves the call a
-   * full attempt's time before its deadline; fails with `Local.RateLimited` otherwise.
+   * Runs `next` once the call has its turn under its action's limit, waiting for the turn when the
+   * wait leaves the call a full attempt's time before its deadline; fails with `Local.RateLimited`
+   * otherwise.
    */
-  readonly admit: (call: GuardedCall) => Effect.Effect<void, ProviderError>
+  readonly withTurn: <A>(call: GuardedCall, next: Effect.Effect<A, ProviderError>) => Effect.Effect<A, ProviderError>
   /** A throttling reply from the provider: slows the action down for everyone sharing the account. */
   readonly throttled: (call: GuardedCall, retryAfterMs: number | undefined) => Effect.Effect<void>
   /** Whether the action has a limit; without one `admit` and `throttled` do nothing. */
@@ -59,7 +60,7 @@ interface Limit {
 
 const turnWith = (stores: Stores, limit: Limit, wait: { readonly maxWaitMs: number; readonly deadlineMs: number }) =>
   Effect.flatMap(stores.slowDown.level(limit.key), (level) =>
-    Effect.map(takeTurnIn(stores.limiter, limit.bucket, wait, level), (turn) => ({ turn, level })))
+    Effect.map(takeTurn(stores.limiter, limit.bucket, wait, level), (turn) => ({ turn, level })))
 
 const rateText = (perSecond: number): string => `${Number(perSecond.toFixed(2))}/s`
 
@@ -98,16 +99,16 @@ export const makeProviderLimits = (settings: Settings) =>
     const counted = (call: GuardedCall, outcome: "waited" | "rejected") =>
       Metric.update(Metric.withAttributes(rateLimitedTotal, { provider: call.provider, action: call.action, outcome }), 1)
 
-    const admit = (call: GuardedCall): Effect.Effect<void, ProviderError> => {
+    const withTurn = <A>(call: GuardedCall, next: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> => {
       const limit = limitOf(call)
-      if (limit === undefined) return Effect.void
+      if (limit === undefined) return next
       const { perSecond } = limit
       // A turn later than this would leave the call less than an attempt's time before the deadline:
       // quota spent on a call the deadline is likely to cut short.
       const wait = { maxWaitMs: call.budgetMs - settings.attemptTimeoutMs, deadlineMs: call.budgetMs }
       return Effect.flatMap(onStores((s) => turnWith(s, limit, wait)), ({ level, turn }) => {
         if (turn._tag === "Go") {
-          return turn.delayMs <= 0 ? Effect.void : Effect.andThen(counted(call, "waited"), Effect.sleep(Duration.millis(turn.delayMs)))
+          return turn.delayMs <= 0 ? next : counted(call, "waited").pipe(Effect.andThen(Effect.sleep(Duration.millis(turn.delayMs))), Effect.andThen(next))
         }
         const slowed = level === 0 ? "" : ` (the configured ${rateText(perSecond)} halved ${level}x after throttling replies)`
         return Effect.andThen(
@@ -146,5 +147,5 @@ export const makeProviderLimits = (settings: Settings) =>
       return perSecond !== undefined && perSecond > 0
     }
 
-    return { admit, throttled, limited } satisfies ProviderLimitsShape
+    return { withTurn, throttled, limited } satisfies ProviderLimitsShape
   })

@@ -80,6 +80,8 @@ export const redisSlowDown = (redis: Redis.Redis["Service"], prefix: string): Sl
   }
 }
 
+const fullRate = Effect.succeed(0)
+
 /** The same in this process, on effect's Clock. */
 export const memorySlowDown = (): SlowDownStore => {
   const levels = new Map<string, { level: number; since: number; until: number }>()
@@ -89,7 +91,8 @@ export const memorySlowDown = (): SlowDownStore => {
     return entry !== undefined && entry.until > now ? entry : undefined
   }
   return {
-    level: (key) => Effect.clockWith((clock) => Effect.succeed(current(key, clock.currentTimeMillisUnsafe())?.level ?? 0)),
+    // nothing slowed down (every limit at its configured rate): no clock to read
+    level: (key) => levels.size === 0 ? fullRate : Effect.clockWith((clock) => Effect.succeed(current(key, clock.currentTimeMillisUnsafe())?.level ?? 0)),
     throttled: (key, cooldownMs) =>
       Effect.map(Clock.currentTimeMillis, (now) => {
         const entry = current(key, now) ?? { level: 0, since: -Infinity, until: now }

@@ -30,10 +30,11 @@ export type Turn =
   | { readonly _tag: "Full"; readonly waitMs: number }
 
 const goNow: Turn = { _tag: "Go", delayMs: 0 }
+const goNowEffect = Effect.succeed(goNow)
 
-/** The token bucket of a limit, as `RateLimiter.consume` takes it in each mode: made once per limit. */
 type ConsumeOptions = Parameters<RateLimiter.RateLimiter["consume"]>[0]
 
+/** The token bucket of a limit, as `RateLimiter.consume` takes it in each mode: made once per limit. */
 export interface Bucket {
   readonly ask: ConsumeOptions
   readonly reserve: ConsumeOptions
@@ -48,30 +49,22 @@ export const bucketOf = (key: string, perSecond: number): Bucket => {
 
 export const takeTurn = (
   limiter: RateLimiter.RateLimiter,
-  key: string,
-  perSecond: number,
-  wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
-  halvings = 0
-): Effect.Effect<Turn, RateLimiter.RateLimiterError> => takeTurnIn(limiter, bucketOf(key, perSecond), wait, halvings)
-
-/** `takeTurn` on a bucket made beforehand. */
-export const takeTurnIn = (
-  limiter: RateLimiter.RateLimiter,
   bucket: Bucket,
   wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
   halvings = 0
 ): Effect.Effect<Turn, RateLimiter.RateLimiterError> => {
-  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = limiter.consume(bucket.ask).pipe(
-    Effect.as<Turn>(goNow),
-    Effect.catchReason("RateLimiterError", "RateLimitExceeded", (exceeded) => {
-      const waitMs = Duration.toMillis(exceeded.retryAfter)
+  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = Effect.matchEffect(limiter.consume(bucket.ask), {
+    onSuccess: () => goNowEffect,
+    onFailure: (e) => {
+      if (e.reason._tag !== "RateLimitExceeded") return Effect.fail(e)
+      const waitMs = Duration.toMillis(e.reason.retryAfter)
       if (waitMs > wait.maxWaitMs) return Effect.succeed<Turn>({ _tag: "Full", waitMs })
       return Effect.map(limiter.consume(bucket.reserve), ({ delay }): Turn => {
         const delayMs = Duration.toMillis(delay)
         return delayMs < wait.deadlineMs ? { _tag: "Go", delayMs } : { _tag: "Full", waitMs: delayMs }
       })
-    })
-  )
+    }
+  })
   if (halvings === 0) return turn
   return Effect.flatMap(turn, (taken) =>
     taken._tag === "Full" ? Effect.succeed<Turn>(taken) : Effect.as(limiter.consume({ ...bucket.reserve, tokens: 2 ** halvings - 1 }), taken))

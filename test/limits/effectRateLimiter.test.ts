@@ -18,7 +18,7 @@ import { RateLimiter } from "effect/persistence"
 import * as Redis from "effect/persistence/Redis"
 import { TestClock } from "effect/testing"
 import { makeRedisRateLimiterStore } from "../../src/limits/RedisRateLimiterStore.ts"
-import { takeTurn } from "../../src/limits/turn.ts"
+import { bucketOf, takeTurn } from "../../src/limits/turn.ts"
 import { SharedRedis, sharedRedisLayer } from "../../src/redis/SharedRedis.ts"
 import { deleteKeysUnder, REDIS_URL, settingsSync, uniquePrefix } from "./support.ts"
 
@@ -129,7 +129,7 @@ describe("effect's RateLimiter: what precall works around", () => {
       const askingSent: Array<number> = []
       for (const t of arrivals) {
         yield* TestClock.setTime(t)
-        const turn = yield* takeTurn(asking, "asking", 10, { maxWaitMs: 500, deadlineMs: 800 })
+        const turn = yield* takeTurn(asking, bucketOf("asking", 10), { maxWaitMs: 500, deadlineMs: 800 })
         if (turn._tag === "Go") askingSent.push(t + turn.delayMs)
       }
       assert.deepStrictEqual(sentPerSecond(askingSent), [10, 10, 10, 10, 10, 10, 10, 10, 10, 10])

@@ -37,7 +37,7 @@ describe("provider limits", () => {
   it.effect("calls are spaced 1000/limit ms apart, wait while the turn leaves an attempt's time, and fail at once beyond", () =>
     Effect.gen(function*() {
       const limits = yield* inMemory({ QueryCallStatus: 10 })
-      const results = yield* admitAll(limits.admit(call(1000)), 12, 2000)
+      const results = yield* admitAll(limits.withTurn(call(1000), Effect.void), 12, 2000)
       const admittedAt = results.flatMap((r) => (r._tag === "Success" ? [r.success] : []))
       // budget 1000 − attempt timeout 300: turns up to 700 ms away
       assert.deepStrictEqual(admittedAt, [0, 100, 200, 300, 400, 500, 600, 700])
@@ -55,7 +55,7 @@ describe("provider limits", () => {
       const sent: Array<number> = []
       const fibers = []
       for (let t = 0; t < 5000; t += 50) {
-        fibers.push(yield* Effect.forkChild(Effect.andThen(limits.admit(call(800)), Effect.map(Clock.currentTimeMillis, (now) => sent.push(now))).pipe(Effect.ignore)))
+        fibers.push(yield* Effect.forkChild(Effect.andThen(limits.withTurn(call(800), Effect.void), Effect.map(Clock.currentTimeMillis, (now) => sent.push(now))).pipe(Effect.ignore)))
         yield* TestClock.adjust(50)
       }
       yield* TestClock.adjust(1000)
@@ -67,7 +67,7 @@ describe("provider limits", () => {
   it.effect("actions without a limit, or with 0, pass at once", () =>
     Effect.gen(function*() {
       const limits = yield* inMemory({ QueryCallStatus: 0 })
-      const results = yield* admitAll(Effect.andThen(limits.admit(call(0)), limits.admit(call(0, "NoSuchAction"))), 50, 0)
+      const results = yield* admitAll(Effect.andThen(limits.withTurn(call(0), Effect.void), limits.withTurn(call(0, "NoSuchAction"), Effect.void)), 50, 0)
       assert.isTrue(results.every((r) => r._tag === "Success" && r.success === 0))
     }))
 
@@ -77,7 +77,7 @@ describe("provider limits", () => {
       /** How far apart two calls at once are let through: 1000 / the limit in force. */
       const spacing = Effect.gen(function*() {
         yield* TestClock.adjust(2000) // a full bucket
-        const results = yield* admitAll(limits.admit(call(10_000)), 2, 2000)
+        const results = yield* admitAll(limits.withTurn(call(10_000), Effect.void), 2, 2000)
         const [a, b] = results.map((r) => (r._tag === "Success" ? r.success : NaN))
         return b! - a!
       })
@@ -89,7 +89,7 @@ describe("provider limits", () => {
       yield* limits.throttled(call(1000), undefined)
       yield* TestClock.adjust(1000)
       yield* limits.throttled(call(1000), undefined)
-      const rejected = yield* Effect.flip(Effect.andThen(limits.admit(call(300)), limits.admit(call(300))))
+      const rejected = yield* Effect.flip(Effect.andThen(limits.withTurn(call(300), Effect.void), limits.withTurn(call(300), Effect.void)))
       assert.include(rejected.message, "2.5/s (the configured 10/s halved 2x after throttling replies)")
     }))
 
@@ -99,7 +99,7 @@ describe("provider limits", () => {
       const at = (fibers: ReadonlyArray<Fiber.Fiber<{ readonly _tag: string; readonly success?: number }>>) =>
         Effect.map(Effect.forEach(fibers, Fiber.join), (rs) => rs.map((r) => r.success))
       const start = (n: number, budgetMs: number) =>
-        Effect.forEach(Array.from({ length: n }), () => Effect.forkChild(Effect.andThen(limits.admit(call(budgetMs)), Clock.currentTimeMillis).pipe(Effect.result)))
+        Effect.forEach(Array.from({ length: n }), () => Effect.forkChild(Effect.andThen(limits.withTurn(call(budgetMs), Effect.void), Clock.currentTimeMillis).pipe(Effect.result)))
       const queued = yield* start(8, 1000)
       yield* TestClock.adjust(0) // they take their turns
       yield* limits.throttled(call(1000), undefined)
@@ -139,8 +139,8 @@ describe("provider limits", () => {
       const [a, b] = [yield* instance, yield* instance]
       yield* a.throttled(call(1000), undefined)
       // 1/s halved: B's first call takes the one token, its second is 2 s away, beyond its budget
-      yield* b.admit(call(1300))
-      const rejected = yield* Effect.flip(b.admit(call(1300)))
+      yield* b.withTurn(call(1300), Effect.void)
+      const rejected = yield* Effect.flip(b.withTurn(call(1300), Effect.void))
       assert.include(rejected.message, "0.5/s (the configured 1/s halved 1x after throttling replies)")
       const keys = yield* Effect.promise(() => keysUnder(REDIS_URL, prefix))
       assert.isNotEmpty(keys)
