@@ -41,6 +41,22 @@ const startTimer = (parent: Fiber.Fiber<unknown, unknown>, duration: Duration.Du
 }
 
 /**
+ * `ended(exit, context)` as an exit, a throw included (as a defect): it runs in the work fiber's
+ * exit observer, outside any run loop that would catch it.
+ */
+const settled = <A, E, B, E2>(
+  ended: (exit: Exit.Exit<A, E>, context: Context.Context<never>) => Exit.Exit<B, E2>,
+  exit: Exit.Exit<A, E>,
+  context: Context.Context<never>
+): Exit.Exit<B, E2> => {
+  try {
+    return ended(exit, context)
+  } catch (defect) {
+    return Exit.die(defect)
+  }
+}
+
+/**
  * Runs `self` as a fiber and waits for it or for the timer, whichever comes first. `ended` turns
  * `self`'s exit into the answer; `timedOut` gives the answer once the timer won and `self` was
  * interrupted and awaited. Both are called with the caller's context, before the caller goes on.
@@ -66,7 +82,7 @@ const cutAt = <A, E, B, E2>(
         if (done) return
         done = true
         stopTimer()
-        resume(ended(exit, parent.context))
+        resume(settled(ended, exit, parent.context))
       })
       return Effect.suspend(() => {
         done = true

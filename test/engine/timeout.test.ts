@@ -4,7 +4,7 @@
  * Clock the timer is a plain setTimeout: those cases run on vitest's fake setTimeout.
  */
 import { afterEach, assert, beforeEach, describe, it, vi } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Fiber, Option } from "effect"
 import { TestClock } from "effect/testing"
 import { timeoutFail, timeoutWith } from "../../src/engine/timeout.ts"
 
@@ -45,6 +45,19 @@ describe("timeoutWith (engine decisions), as timeoutOption", () => {
       const fiber = yield* Effect.forkChild(Effect.exit(timeoutOption(Effect.andThen(Effect.sleep(ms(10)), Effect.fail("boom")), ms(300))))
       yield* TestClock.adjust(ms(10))
       assert.deepStrictEqual(yield* Fiber.join(fiber), Exit.fail("boom"))
+    }))
+
+  it.effect("an answer that throws is a defect of the caller, also when the effect ended later (in its exit observer)", () =>
+    Effect.gen(function*() {
+      const boom = (): Exit.Exit<number> => {
+        throw new Error("boom")
+      }
+      const later = yield* Effect.forkChild(Effect.exit(timeoutWith(Effect.as(Effect.sleep(ms(100)), 1), ms(300), boom)))
+      yield* TestClock.adjust(ms(100))
+      const exit = yield* Fiber.join(later)
+      assert.isTrue(Exit.isFailure(exit) && Cause.hasDies(exit.cause))
+      const atOnce = yield* Effect.exit(timeoutWith(Effect.succeed(1), ms(300), boom))
+      assert.isTrue(Exit.isFailure(atOnce) && Cause.hasDies(atOnce.cause))
     }))
 
   it.effect("a caller that is interrupted interrupts the effect", () =>
