@@ -11,8 +11,8 @@
  * The timer is a plain `setTimeout` when the Clock in context is effect's live one (whose `sleep` is
  * that `setTimeout`); under any other Clock (TestClock in tests) it is a fiber sleeping on that
  * Clock, as before. When `self` wins, the timer is stopped and the decision goes on at once; when
- * the timer wins, `self` is interrupted and awaited before `none` is returned; when the caller is
- * interrupted, both are, and `self` is awaited.
+ * the timer wins, `self` is interrupted and awaited before the timeout's answer is given; when the
+ * caller is interrupted, both are, and `self` is awaited.
  */
 import { Clock, type Context, Duration, Effect, Exit, Fiber } from "effect"
 

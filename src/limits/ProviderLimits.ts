@@ -23,7 +23,7 @@ export interface ProviderLimitsShape {
   readonly withTurn: <A>(call: GuardedCall, next: Effect.Effect<A, ProviderError>) => Effect.Effect<A, ProviderError>
   /** A throttling reply from the provider: slows the action down for everyone sharing the account. */
   readonly throttled: (call: GuardedCall, retryAfterMs: number | undefined) => Effect.Effect<void>
-  /** Whether the action has a limit; without one `admit` and `throttled` do nothing. */
+  /** Whether the action has a limit; without one `withTurn` runs `next` at once and `throttled` does nothing. */
   readonly limited: (action: string) => boolean
 }
 
@@ -84,15 +84,16 @@ export const makeProviderLimits = (settings: Settings) =>
         ? Effect.orDie(f(memory))
         : shared.use(() => Effect.mapError(f(redis), (cause) => new RedisUnavailable({ cause })), Effect.orDie(f(memory)))
 
+    const limited = (action: string): boolean => (perSecondOf(limits, action) ?? 0) > 0
     /** provider → action → its limit; undefined: the action has none. */
     const known = new Map<string, Map<string, Limit | undefined>>()
     const limitOf = (call: GuardedCall): Limit | undefined => {
       let actions = known.get(call.provider)
       if (actions === undefined) known.set(call.provider, actions = new Map())
       if (actions.has(call.action)) return actions.get(call.action)
-      const perSecond = perSecondOf(limits, call.action)
       const key = limitKey(call.provider, account, call.action)
-      const limit = perSecond === undefined || perSecond <= 0 ? undefined : { key, perSecond, bucket: bucketOf(key, perSecond) }
+      const perSecond = perSecondOf(limits, call.action) ?? 0
+      const limit = perSecond > 0 ? { key, perSecond, bucket: bucketOf(key, perSecond) } : undefined
       actions.set(call.action, limit)
       return limit
     }
@@ -140,11 +141,6 @@ export const makeProviderLimits = (settings: Settings) =>
               `(${rateText(perSecond)} halved ${after}x) until ${cooldown} ms pass without a throttling reply`
           )
         ))
-    }
-
-    const limited = (action: string): boolean => {
-      const perSecond = perSecondOf(limits, action)
-      return perSecond !== undefined && perSecond > 0
     }
 
     return { withTurn, throttled, limited } satisfies ProviderLimitsShape
