@@ -44,6 +44,7 @@ import { errorBody, type Issue } from "./errors.ts"
 import { recordHttpRequestUnsafe } from "./metrics.ts"
 import { internalErrorMessage, isServerInterrupt, logRequestFailed, REQUEST_ID_HEADER, requestIdFrom, type RequestTracker } from "./middleware.ts"
 import { decideAndLog } from "./routes.ts"
+import { makeTurnWriter } from "./turnWriter.ts"
 
 export const DECISION_PATH = "/v1/decisions"
 
@@ -105,6 +106,7 @@ const makeRoute = (
   const authorize = makeApiKeyAuthorize(apiKeys)
   const runFork = Effect.runForkWith(context)
   const record = (status: number) => recordHttpRequestUnsafe("POST", DECISION_PATH, status, context)
+  const end = makeTurnWriter()
 
   return (request, response) => {
     const id = requestIdFrom(request.headers[REQUEST_ID_HEADER] as string | undefined)
@@ -121,7 +123,7 @@ const makeRoute = (
     const answer = (status: number, body: string) => {
       if (!leave()) return
       record(status)
-      write(request, response, status, body, id, tracker.draining)
+      write(request, response, status, body, id, tracker.draining, end)
     }
     let fiber: Fiber.Fiber<string> | undefined = undefined
     let cancelRead: (() => void) | undefined = undefined
@@ -157,7 +159,7 @@ const makeRoute = (
         if (Exit.isSuccess(exit)) {
           // counted when decided, as the request middleware counts a handler's answer
           record(200)
-          if (leave()) write(request, response, 200, exit.value, id, tracker.draining)
+          if (leave()) write(request, response, 200, exit.value, id, tracker.draining, end)
         } else if (Cause.hasInterruptsOnly(exit.cause)) {
           if (leave() && isServerInterrupt(exit.cause)) {
             tracker.cut++
@@ -223,14 +225,23 @@ const destroy = (request: IncomingMessage) => {
 
 /**
  * Writes a JSON answer as NodeHttpServer does (a response to a gone client is dropped), with the
- * request id, and `connection: close` while draining or when much of the body is left unread.
+ * request id, and `connection: close` while draining or when much of the body is left unread; the
+ * body goes out with the turn's other answers (turnWriter.ts).
  */
-const write = (request: IncomingMessage, response: ServerResponse, status: number, body: string, id: string, draining: boolean) => {
+const write = (
+  request: IncomingMessage,
+  response: ServerResponse,
+  status: number,
+  body: string,
+  id: string,
+  draining: boolean,
+  end: (response: ServerResponse, body: string) => void
+) => {
   if (response.destroyed) return
   const headers: OutgoingHttpHeaders = { "content-type": "application/json", "content-length": Buffer.byteLength(body), [REQUEST_ID_HEADER]: id }
   if (draining || closesConnection(request)) headers["connection"] = "close"
   response.writeHead(status, headers)
-  response.end(body)
+  end(response, body)
 }
 
 // What follows mirrors NodeHttpServer's handling of a body left unread (its `closesConnection`,
