@@ -5,11 +5,13 @@
  * back in a 400.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect, Result, Schema } from "effect"
+import * as fc from "fast-check"
 import { BindingMode, Extension, PoolKey, SubsId } from "../../src/domain/binding.ts"
 import { Decision, DecisionKind, DecisionSource, DegradedDecision } from "../../src/domain/decision.ts"
 import { CallStatus, normalizeStatus } from "../../src/domain/status.ts"
-import { decodeRequest } from "../../src/precall.ts"
+import { DecideRequest } from "../../src/domain/request.ts"
+import { decodeRequest, schemaIssues } from "../../src/precall.ts"
 
 const valid = { poolKey: "FC100000000001", subsId: "1000000123456789", phoneNoX: "17000000001" }
 
@@ -81,6 +83,26 @@ describe("decide requests", () => {
     const r = decoded({ provider: "Aliyun", poolKey: "", subsId: "1!", phoneNoX: "x", extension: "12345", binding: { mode: "AXE" } })
     assert.isFalse(r.ok)
     if (!r.ok) assert.sameMembers(r.issues.map((i) => i.path), ["provider", "poolKey", "subsId", "phoneNoX", "extension", "binding.mode"])
+  })
+
+  it("decodes as one decode with every issue collected would: the same requests, values and issues", () => {
+    const full = Schema.decodeUnknownResult(DecideRequest)
+    const field = fc.oneof(
+      fc.constantFrom(undefined, "", "FC100000000001", "1000000123456789", "17000000001", "+86 138 0000 0001", "Aliyun", "aliyun", "1234", "12345", "AXB", "AXE"),
+      fc.string({ maxLength: 20 }),
+      fc.integer(),
+      fc.constant(null)
+    )
+    const request = fc.record({
+      provider: field, poolKey: field, subsId: field, phoneNoX: field, extension: field, callerNo: field, realCallee: field,
+      binding: fc.oneof(field, fc.record({ phoneNoA: field, phoneNoB: field, mode: field }, { requiredKeys: [] }))
+    }, { requiredKeys: [] })
+    fc.assert(fc.property(fc.oneof(request, fc.record({ poolKey: fc.constant(valid.poolKey), subsId: fc.constant(valid.subsId), phoneNoX: fc.constant(valid.phoneNoX), callerNo: field })), (input) => {
+      const expected = full(input, { errors: "all" })
+      const r = decoded(input)
+      if (Result.isSuccess(expected)) assert.deepStrictEqual(r, { ok: true, value: expected.success })
+      else assert.deepStrictEqual(r, { ok: false, issues: schemaIssues(expected.failure.issue) })
+    }), { numRuns: 500 })
   })
 
   it("the exported field schemas agree with the request's", () => {
