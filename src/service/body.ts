@@ -6,10 +6,11 @@
  * The checks themselves are pure functions, shared with the decision route served on node:http
  * (decisionRoute.ts), so both paths answer alike.
  */
-import { ByteSize, Effect, Layer, Result, type SchemaIssue } from "effect"
+import { ByteSize, Effect, Layer, Result, Schema, type SchemaIssue } from "effect"
 import { HttpIncomingMessage, HttpServerRequest } from "effect/http"
 import { HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import { maskNumbersIn } from "../domain/phone.ts"
+import { DecideRequest } from "../domain/request.ts"
 import { schemaIssues } from "../precall.ts"
 import { BadRequest, badRequest, PayloadTooLarge, UnsupportedMediaType } from "./errors.ts"
 
@@ -50,6 +51,35 @@ export const parseJsonBody = (text: string): Result.Result<unknown, BadRequest> 
     const at = /at position (\d+)/.exec((e as Error).message)?.[1]
     return Result.fail(badRequest("invalid_json", "the body is not valid JSON", [{ path: "", message: at === undefined ? "syntax error" : `syntax error at character ${at}` }]))
   }
+}
+
+const decodeRequestJson = Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest))
+/** PrecallApi's PayloadParseOptions (api.ts): every issue, excess keys refused. */
+const payloadOptions = { errors: "all", onExcessProperty: "error" } as const
+
+/**
+ * A decide request's JSON as PrecallApi decodes it (`payloadOptions`), for the decision route on
+ * node:http. Schema parses a struct without a generator per value only under its default options
+ * (about half the cost), which drop excess keys and stop at the first issue; so the body is decoded
+ * under those first, and that answer stands when it kept every key of every object. Anything else
+ * (a failure, a key dropped as excess) is decoded again under PrecallApi's options, which give the
+ * verdict and every issue.
+ */
+export const decodeDecideRequest = (json: unknown): Result.Result<DecideRequest, SchemaIssue.Issue> => {
+  const decoded = decodeRequestJson(json)
+  if (Result.isSuccess(decoded) && keptEveryKey(json, decoded.success)) return Result.succeed(decoded.success)
+  return Result.mapError(decodeRequestJson(json, payloadOptions), (e) => e.issue)
+}
+
+/** True when every key of every object in `input` is in `output` at the same place: nothing was dropped. */
+const keptEveryKey = (input: unknown, output: unknown): boolean => {
+  if (typeof input !== "object" || input === null) return true
+  if (typeof output !== "object" || output === null) return false
+  for (const key of Object.keys(input)) {
+    if (!Object.hasOwn(output, key)) return false
+    if (!keptEveryKey((input as Record<string, unknown>)[key], (output as Record<string, unknown>)[key])) return false
+  }
+  return true
 }
 
 /** The 400 for a body that does not match the request schema: every issue, numbers masked. */

@@ -35,11 +35,10 @@ import { type IncomingMessage, type OutgoingHttpHeaders, Server, type ServerResp
 import type { Socket } from "node:net"
 import { finished } from "node:stream"
 import { Decision } from "../domain/decision.ts"
-import { DecideRequest } from "../domain/request.ts"
 import { Engine, type EngineShape } from "../engine/Engine.ts"
 import { spansReceived } from "../telemetry/spans.ts"
 import { bearerCredential, makeApiKeyAuthorize } from "./auth.ts"
-import { declaresTooLarge, isJsonMediaType, MAX_BODY_BYTES, notJson, parseJsonBody, payloadMismatch, tooLarge, unreadable } from "./body.ts"
+import { decodeDecideRequest, declaresTooLarge, isJsonMediaType, MAX_BODY_BYTES, notJson, parseJsonBody, payloadMismatch, tooLarge, unreadable } from "./body.ts"
 import { errorBody, type Issue } from "./errors.ts"
 import { recordHttpRequestUnsafe } from "./metrics.ts"
 import { internalErrorMessage, isServerInterrupt, logRequestFailed, REQUEST_ID_HEADER, requestIdFrom, type RequestTracker } from "./middleware.ts"
@@ -88,9 +87,6 @@ export const decisionRouteLayer = (server: DecisionServer, options: DecisionRout
   }))
 
 const textDecoder = new TextDecoder()
-const decodePayload = Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest))
-/** PrecallApi's PayloadParseOptions (api.ts). */
-const payloadOptions = { errors: "all", onExcessProperty: "error" } as const
 const encodeDecision = Schema.encodeUnknownResult(Schema.toCodecJson(Decision))
 
 const errorJson = (e: { readonly error: { readonly code: string; readonly message: string; readonly issues: ReadonlyArray<Issue> } }): string =>
@@ -146,8 +142,8 @@ const makeRoute = (
       if (body === "unreadable") return answer(400, errorJson(unreadable))
       const json = parseJsonBody(textDecoder.decode(body))
       if (Result.isFailure(json)) return answer(400, errorJson(json.failure))
-      const payload = decodePayload(json.success, payloadOptions)
-      if (Result.isFailure(payload)) return answer(400, errorJson(payloadMismatch(payload.failure.issue)))
+      const payload = decodeDecideRequest(json.success)
+      if (Result.isFailure(payload)) return answer(400, errorJson(payloadMismatch(payload.failure)))
 
       const decided = Effect.flatMap(decideAndLog(engine, payload.success, id, who.success), (decision) => {
         const encoded = encodeDecision(decision)

@@ -9,9 +9,10 @@
  * whose client never slept. Under load node's poll phase hands over the requests of many
  * connections in one turn; their answers now go out back to back in the check phase that follows
  * (`setImmediate`), so a client woken by the first finds the others waiting. Measured (2026-12-04,
- * 2 cores, 64 connections, median of 5 interleaved 3 s blocks): status-cache hits 75 → 57 µs of
- * server CPU per request (13.2k → 17.7k req/s), live decisions 310 → 184 µs (3.3k → 5.5k req/s,
- * p50 18 → 10 ms). Over a real network the wake-up is the receiving host's, so the gain is smaller.
+ * 2 cores, 64 connections, median of 7 interleaved 3 s blocks): status-cache hits 105 → 78 µs of
+ * server CPU per request (9.5k → 12.9k req/s, the bare server 25.8k); live decisions, which spend
+ * most of a request waiting on the provider, within the noise. Over a real network the wake-up is
+ * the receiving host's, so the gain there is smaller.
  *
  * An answer waits at most for the rest of its turn, never for I/O: while an immediate is pending,
  * node's poll does not block. The status line and headers are set at once (`writeHead` writes
