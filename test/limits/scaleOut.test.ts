@@ -104,7 +104,11 @@ describe("shared limits across instances", () => {
       await sleep(3000)
       const t2 = Date.now()
       emulator.clearFaults()
-      await sleep(4000)
+      // Recovery takes up to about 3.3 s: the level falls back a cooldown (1 s) after the last
+      // throttling reply, instances read it at most 250 ms late, and the turns reserved while slowed
+      // down (each call at 2^3 turns, reserved only while the queue is under 700 ms) are up to about
+      // 2 s of the bucket. The last two full seconds of 6 s begin past that.
+      await sleep(6000)
       const t3 = Date.now()
       const decisions = (await Promise.all(loads.map((l) => l.stop()))).flat()
 
