@@ -17,7 +17,7 @@
  * An answer waits at most for the rest of its turn, never for I/O: while an immediate is pending,
  * node's poll does not block. The status line and headers are set at once (`writeHead` writes
  * nothing: node sends them with the body); only `end` waits. A response destroyed meanwhile (the
- * client went away) is skipped.
+ * client went away) is skipped; one whose `end` throws is destroyed, and the others still go out.
  */
 import type { ServerResponse } from "node:http"
 
@@ -32,7 +32,13 @@ export const makeTurnWriter = (): ((response: ServerResponse, body: string) => v
     bodies = []
     for (let i = 0; i < ending.length; i++) {
       const response = ending[i]!
-      if (!response.destroyed) response.end(written[i])
+      if (response.destroyed) continue
+      try {
+        response.end(written[i])
+      } catch {
+        // outside any handler a throw would end the process, and the turn's other answers with it
+        response.destroy()
+      }
     }
   }
   return (response, body) => {

@@ -33,6 +33,18 @@ describe("the turn writer", () => {
     assert.deepStrictEqual(ended, ["a:1", "c:3"])
   })
 
+  it("destroys a response whose end throws, and still ends the others", async () => {
+    const ended: Array<string> = []
+    const end = makeTurnWriter()
+    let destroyed = false
+    const broken = { destroyed: false, end: () => { throw new Error("write after end") }, destroy: () => void (destroyed = true) }
+    end(broken as unknown as ServerResponse, "1")
+    end(response(ended, "b"), "2")
+    await nextTurn()
+    assert.isTrue(destroyed)
+    assert.deepStrictEqual(ended, ["b:2"])
+  })
+
   it("writes a later turn's responses in that turn", async () => {
     const ended: Array<string> = []
     const end = makeTurnWriter()
