@@ -3,7 +3,7 @@
  * `decide`) and for everyone else (`createPrecall`, promises only).
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Context, Effect, Layer, ManagedRuntime, Result, Schema, SchemaIssue } from "effect"
+import { Context, Effect, Layer, ManagedRuntime, Result, Schema, type SchemaAST, SchemaIssue } from "effect"
 import type { HttpClient } from "effect/http"
 import type { Decision } from "./domain/decision.ts"
 import { DecideRequest, type DecideRequestInput } from "./domain/request.ts"
@@ -44,19 +44,28 @@ const formatter = SchemaIssue.makeFormatterStandardSchemaV1()
 export const schemaIssues = (issue: SchemaIssue.Issue) =>
   formatter(issue).issues.map((i) => ({ path: (i.path ?? []).map(String).join("."), message: i.message }))
 
-const decodeRequestResult = Schema.decodeUnknownResult(DecideRequest)
 /**
- * `decodeRequest` without running an effect: the Promise API decodes before it enters the runtime.
- * A request is decoded under the default options first, which Schema parses without a generator
- * per struct (about half the cost: `errors: "all"` takes the general path); only a request that
- * fails is decoded again to collect every issue. Whether a request decodes does not depend on that
- * option, only how many of its issues are reported.
+ * A decoder that answers as `decode` under `options` does, for less. Schema parses a struct without a
+ * generator per value only under its default options (about half the cost); `errors: "all"` and
+ * `onExcessProperty` take its general path. So the input is decoded under the defaults first, and
+ * that answer stands when `stands(input, value)` says the defaults dropped nothing `options` would
+ * refuse; anything else is decoded again under `options`, which give the verdict and every issue.
+ * Whether an input decodes does not depend on `errors`, only how many of its issues are reported.
  */
-const decodeRequestNow = (input: unknown): Result.Result<DecideRequest, InvalidRequest> => {
-  const decoded = decodeRequestResult(input)
-  if (Result.isSuccess(decoded)) return Result.succeed(decoded.success)
-  return Result.mapError(decodeRequestResult(input, { errors: "all" }), (e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
+export const decodeDefaultsFirst = <A>(
+  decode: (input: unknown, options?: SchemaAST.ParseOptions) => Result.Result<A, Schema.SchemaError>,
+  options: SchemaAST.ParseOptions,
+  stands: (input: unknown, value: A) => boolean = () => true
+) =>
+(input: unknown): Result.Result<A, Schema.SchemaError> => {
+  const decoded = decode(input)
+  return Result.isSuccess(decoded) && stands(input, decoded.success) ? decoded : decode(input, options)
 }
+
+const decodeRequestResult = decodeDefaultsFirst(Schema.decodeUnknownResult(DecideRequest), { errors: "all" })
+/** `decodeRequest` without running an effect: the Promise API decodes before it enters the runtime. */
+const decodeRequestNow = (input: unknown): Result.Result<DecideRequest, InvalidRequest> =>
+  Result.mapError(decodeRequestResult(input), (e) => new InvalidRequest({ issues: schemaIssues(e.issue) }))
 
 export const decodeRequest = (input: unknown): Effect.Effect<DecideRequest, InvalidRequest> =>
   Effect.suspend(() => {

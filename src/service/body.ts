@@ -11,7 +11,7 @@ import { HttpIncomingMessage, HttpServerRequest } from "effect/http"
 import { HttpApiError, HttpApiMiddleware } from "effect/http-api"
 import { maskNumbersIn } from "../domain/phone.ts"
 import { DecideRequest } from "../domain/request.ts"
-import { schemaIssues } from "../precall.ts"
+import { decodeDefaultsFirst, schemaIssues } from "../precall.ts"
 import { BadRequest, badRequest, PayloadTooLarge, UnsupportedMediaType } from "./errors.ts"
 
 /** Issue paths and messages may quote the request (an unknown key, a bad value): numbers in them are masked. */
@@ -53,24 +53,6 @@ export const parseJsonBody = (text: string): Result.Result<unknown, BadRequest> 
   }
 }
 
-const decodeRequestJson = Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest))
-/** PrecallApi's PayloadParseOptions (api.ts): every issue, excess keys refused. */
-const payloadOptions = { errors: "all", onExcessProperty: "error" } as const
-
-/**
- * A decide request's JSON as PrecallApi decodes it (`payloadOptions`), for the decision route on
- * node:http. Schema parses a struct without a generator per value only under its default options
- * (about half the cost), which drop excess keys and stop at the first issue; so the body is decoded
- * under those first, and that answer stands when it kept every key of every object. Anything else
- * (a failure, a key dropped as excess) is decoded again under PrecallApi's options, which give the
- * verdict and every issue.
- */
-export const decodeDecideRequest = (json: unknown): Result.Result<DecideRequest, SchemaIssue.Issue> => {
-  const decoded = decodeRequestJson(json)
-  if (Result.isSuccess(decoded) && keptEveryKey(json, decoded.success)) return Result.succeed(decoded.success)
-  return Result.mapError(decodeRequestJson(json, payloadOptions), (e) => e.issue)
-}
-
 /** True when every key of every object in `input` is in `output` at the same place: nothing was dropped. */
 const keptEveryKey = (input: unknown, output: unknown): boolean => {
   if (typeof input !== "object" || input === null) return true
@@ -81,6 +63,19 @@ const keptEveryKey = (input: unknown, output: unknown): boolean => {
   }
   return true
 }
+
+/**
+ * A decide request's JSON as PrecallApi decodes it (its PayloadParseOptions, api.ts: every issue,
+ * excess keys refused), for the decision route on node:http. The defaults' answer stands when it
+ * kept every key of every object: they drop excess keys, which PrecallApi refuses.
+ */
+const decodeRequestJson = decodeDefaultsFirst(
+  Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest)),
+  { errors: "all", onExcessProperty: "error" },
+  keptEveryKey
+)
+export const decodeDecideRequest = (json: unknown): Result.Result<DecideRequest, SchemaIssue.Issue> =>
+  Result.mapError(decodeRequestJson(json), (e) => e.issue)
 
 /** The 400 for a body that does not match the request schema: every issue, numbers masked. */
 export const payloadMismatch = (issue: SchemaIssue.Issue): BadRequest =>
