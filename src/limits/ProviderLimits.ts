@@ -12,7 +12,7 @@ import { rateLimitsOf, type Settings } from "../policy/settings.ts"
 import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
 import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
 import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
-import { type Bucket, bucketOf, takeTurn } from "./turn.ts"
+import { type Bucket, bucketOf, takeTurn, type Turn } from "./turn.ts"
 
 export interface ProviderLimitsShape {
   /**
@@ -71,7 +71,7 @@ export const makeProviderLimits = (settings: Settings) =>
     const account = shared.sealer.keyName(`account:${accountOf(settings)}`)
     const cooldownMs = settings.throttleCooldownMs
 
-    const memory: Stores = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }
+    const memory = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }
     const redis: Stores | undefined = shared.redis === undefined ? undefined : {
       limiter: yield* RateLimiter.make.pipe(
         Effect.provideServiceEffect(RateLimiter.RateLimiterStore, makeRedisRateLimiterStore(shared.redis, shared.prefix))
@@ -100,32 +100,44 @@ export const makeProviderLimits = (settings: Settings) =>
     const counted = (call: GuardedCall, outcome: "waited" | "rejected") =>
       Metric.update(Metric.withAttributes(rateLimitedTotal, { provider: call.provider, action: call.action, outcome }), 1)
 
+    /** Runs `next` on its turn (at once, or after the turn's delay), or fails: no turn in time. */
+    const onTurn = <A>(call: GuardedCall, limit: Limit, level: number, turn: Turn, next: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> => {
+      if (turn._tag === "Go") {
+        return turn.delayMs <= 0 ? next : counted(call, "waited").pipe(Effect.andThen(Effect.sleep(Duration.millis(turn.delayMs))), Effect.andThen(next))
+      }
+      const { perSecond } = limit
+      const slowed = level === 0 ? "" : ` (the configured ${rateText(perSecond)} halved ${level}x after throttling replies)`
+      return Effect.andThen(
+        counted(call, "rejected"),
+        Effect.fail(
+          new ProviderError({
+            provider: call.provider,
+            action: call.action,
+            code: LocalCodes.rateLimited,
+            errorClass: "local",
+            message: `the local limit for ${call.action} was hit: ${rateText(perSecond / 2 ** level)}${slowed}; ` +
+              `the next turn is ${Math.ceil(turn.waitMs)} ms away, too late for this call's deadline`
+          })
+        )
+      )
+    }
+
+    /** Built when the attempt runs (the guard is called inside it), so the store and level it picks are current. */
     const withTurn = <A>(call: GuardedCall, next: Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> => {
       const limit = limitOf(call)
       if (limit === undefined) return next
-      const { perSecond } = limit
       // A turn later than this would leave the call less than an attempt's time before the deadline:
       // quota spent on a call the deadline is likely to cut short.
       const wait = { maxWaitMs: call.budgetMs - settings.attemptTimeoutMs, deadlineMs: call.budgetMs }
-      return Effect.flatMap(onStores((s) => turnWith(s, limit, wait)), ({ level, turn }) => {
-        if (turn._tag === "Go") {
-          return turn.delayMs <= 0 ? next : counted(call, "waited").pipe(Effect.andThen(Effect.sleep(Duration.millis(turn.delayMs))), Effect.andThen(next))
-        }
-        const slowed = level === 0 ? "" : ` (the configured ${rateText(perSecond)} halved ${level}x after throttling replies)`
-        return Effect.andThen(
-          counted(call, "rejected"),
-          Effect.fail(
-            new ProviderError({
-              provider: call.provider,
-              action: call.action,
-              code: LocalCodes.rateLimited,
-              errorClass: "local",
-              message: `the local limit for ${call.action} was hit: ${rateText(perSecond / 2 ** level)}${slowed}; ` +
-                `the next turn is ${Math.ceil(turn.waitMs)} ms away, too late for this call's deadline`
-            })
-          )
-        )
-      })
+      // Without a Redis and with nothing slowed down, every level is 0: the turn is the limiter's
+      // answer alone (the memory store does not fail), with no store to choose and no level to read.
+      if (redis === undefined && memory.slowDown.allAtFullRate()) {
+        return Effect.matchEffect(takeTurn(memory.limiter, limit.bucket, wait), {
+          onFailure: Effect.die,
+          onSuccess: (turn) => onTurn(call, limit, 0, turn, next)
+        })
+      }
+      return Effect.flatMap(onStores((s) => turnWith(s, limit, wait)), ({ level, turn }) => onTurn(call, limit, level, turn, next))
     }
 
     const throttled = (call: GuardedCall, retryAfterMs: number | undefined): Effect.Effect<void> => {

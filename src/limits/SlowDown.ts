@@ -82,8 +82,16 @@ export const redisSlowDown = (redis: Redis.Redis["Service"], prefix: string): Sl
 
 const fullRate = Effect.succeed(0)
 
+export interface MemorySlowDownStore extends SlowDownStore {
+  /**
+   * True while no limit of this process has been slowed down (or every slow-down has been read
+   * since it expired): then every level is 0 and need not be read.
+   */
+  readonly allAtFullRate: () => boolean
+}
+
 /** The same in this process, on effect's Clock. */
-export const memorySlowDown = (): SlowDownStore => {
+export const memorySlowDown = (): MemorySlowDownStore => {
   const levels = new Map<string, { level: number; since: number; until: number }>()
   const current = (key: string, now: number) => {
     const entry = levels.get(key)
@@ -91,6 +99,7 @@ export const memorySlowDown = (): SlowDownStore => {
     return entry !== undefined && entry.until > now ? entry : undefined
   }
   return {
+    allAtFullRate: () => levels.size === 0,
     // nothing slowed down (every limit at its configured rate): no clock to read
     level: (key) => levels.size === 0 ? fullRate : Effect.clockWith((clock) => Effect.succeed(current(key, clock.currentTimeMillisUnsafe())?.level ?? 0)),
     throttled: (key, cooldownMs) =>
