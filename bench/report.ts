@@ -28,6 +28,11 @@ export interface Target {
   readonly measured: string
   readonly verdict: "PASS" | "MISS" | "NOT RUN"
   readonly note?: string
+  /**
+   * (a) ratios: the same ratio round by round (each round's two blocks ran within seconds of each
+   * other), as "min-max, median m (n rounds)": how far this machine's drift moved it within the run.
+   */
+  readonly perRound?: string
 }
 
 export interface Report {
@@ -70,28 +75,47 @@ const ratio = (a: number | undefined, b: number | undefined): number | undefined
 
 const libraryAt = (rows: ReadonlyArray<LibraryRow> | undefined, name: string, c: number) => rows?.find((r) => r.name === name && r.concurrency === c)
 
+/** Two decimals, or three where two would round a ratio onto the other side of its threshold (0.8996 is not 0.90). */
+export const shownRatio = (value: number, threshold: number): string => {
+  const two = value.toFixed(2)
+  return Number(two) >= threshold === value >= threshold ? two : value.toFixed(3)
+}
+
+/** `a` ÷ `b` round by round, as `Target.perRound` puts it; undefined without rounds to pair. */
+export const perRoundRatios = (a: LibraryRow | undefined, b: LibraryRow | undefined): string | undefined => {
+  if (a === undefined || b === undefined || a.roundThroughputs.length !== b.roundThroughputs.length) return undefined
+  const ratios = a.roundThroughputs.map((x, i) => x / b.roundThroughputs[i]!).filter(Number.isFinite).sort((x, y) => x - y)
+  if (ratios.length === 0) return undefined
+  const mid = ratios.length / 2
+  const median = ratios.length % 2 === 1 ? ratios[Math.floor(mid)]! : (ratios[mid - 1]! + ratios[mid]!) / 2
+  return `${n2(ratios[0]!)}-${n2(ratios[ratios.length - 1]!)}, median ${n2(median)} (${ratios.length} rounds)`
+}
+
 /** The issue's targets, each with the measured ratio. A run with errors cannot pass. */
 export const evaluateTargets = (r: Omit<Report, "targets" | "finishedAt">): Array<Target> => {
   const targets: Array<Target> = []
-  const ratioTarget = (id: string, description: string, min: number, value: number | undefined, invalid?: string): Target =>
+  const ratioTarget = (id: string, description: string, min: number, value: number | undefined, invalid?: string, perRound?: string): Target =>
     value === undefined
       ? { id, description, threshold: `≥ ${min}×`, measured: "not measured", verdict: "NOT RUN" }
       : {
-        id, description, threshold: `≥ ${min}×`, measured: `${value.toFixed(2)}×`,
-        verdict: value >= min && invalid === undefined ? "PASS" : "MISS", ...(invalid === undefined ? {} : { note: invalid })
+        id, description, threshold: `≥ ${min}×`, measured: `${shownRatio(value, min)}×`,
+        verdict: value >= min && invalid === undefined ? "PASS" : "MISS", ...(invalid === undefined ? {} : { note: invalid }),
+        ...(perRound === undefined ? {} : { perRound })
       }
   const errorsOf = (row: LibraryRow | undefined) => row !== undefined && row.errors > 0 ? `${row.errors} ${row.name} errors: ${row.firstError}` : undefined
   for (const c of [1, 16, 64]) {
     const p = libraryAt(r.library, "precall", c)
     if (c !== 1) {
+      const floor = libraryAt(r.library, "floor", c)
       targets.push(ratioTarget(`a-floor-${c}`, `(a) precall ÷ floor throughput at concurrency ${c}`, 0.8,
-        ratio(p?.throughput, libraryAt(r.library, "floor", c)?.throughput), errorsOf(p)))
+        ratio(p?.throughput, floor?.throughput), errorsOf(p), perRoundRatios(p, floor)))
     }
+    const popCore = libraryAt(r.library, "pop-core", c)
     targets.push(ratioTarget(`a-popcore-${c}`, `(a) precall ÷ pop-core throughput at concurrency ${c}`, 1.1,
-      ratio(p?.throughput, libraryAt(r.library, "pop-core", c)?.throughput), errorsOf(p)))
+      ratio(p?.throughput, popCore?.throughput), errorsOf(p), perRoundRatios(p, popCore)))
     const prod = libraryAt(r.library, "precall-production", c)
     targets.push(ratioTarget(`a-production-${c}`, `(a) precall with production settings idle ÷ precall at concurrency ${c}`, 0.9,
-      ratio(prod?.throughput, p?.throughput), errorsOf(prod) ?? errorsOf(p)))
+      ratio(prod?.throughput, p?.throughput), errorsOf(prod) ?? errorsOf(p), perRoundRatios(prod, p)))
   }
   const p1 = libraryAt(r.library, "precall", 1)
   const floor1 = libraryAt(r.library, "floor", 1)
@@ -155,7 +179,12 @@ export const markdown = (r: Report): string => {
   out.push(`\`${r.command}\` on ${r.machine.cpus} × ${r.machine.cpuModel}, Node ${r.machine.node}; load average at start ` +
     `${r.machine.loadavgStart.map(n2).join(" / ")}, at end ${r.machine.loadavgEnd.map(n2).join(" / ")} (1/5/15 min).`, "")
   out.push("## Targets", "")
-  table(["target", "threshold", "measured", "verdict"], r.targets.map((t) => [t.description, t.threshold, t.measured + (t.note ? ` (${t.note})` : ""), `**${t.verdict}**`]))
+  table(["target", "threshold", "measured", "verdict", "per round"],
+    r.targets.map((t) => [t.description, t.threshold, t.measured + (t.note ? ` (${t.note})` : ""), `**${t.verdict}**`, t.perRound ?? ""]))
+  if (r.targets.some((t) => t.perRound !== undefined)) {
+    out.push("The (a) ratios are those of each contender's whole run; *per round* gives the same ratio within each round, whose " +
+      "blocks ran seconds apart: its range is how far this machine's drift moved the ratio during the run.", "")
+  }
   if (r.library !== undefined) {
     out.push("## (a) Library: live decisions, closed loop", "")
     table(["concurrency", "contender", "ops/s", "÷ floor", "p50 ms", "p99 ms", "CPU µs/op", "emulator CPU µs/req", "provider calls/op", "errors", "ops/s per round"],
