@@ -75,10 +75,13 @@ const ratio = (a: number | undefined, b: number | undefined): number | undefined
 
 const libraryAt = (rows: ReadonlyArray<LibraryRow> | undefined, name: string, c: number) => rows?.find((r) => r.name === name && r.concurrency === c)
 
-/** Two decimals, or three where two would round a ratio onto the other side of its threshold (0.8996 is not 0.90). */
+/** Two decimals, or as many more as it takes not to round a ratio onto the other side of its threshold (0.8996 is not 0.90). */
 export const shownRatio = (value: number, threshold: number): string => {
-  const two = value.toFixed(2)
-  return Number(two) >= threshold === value >= threshold ? two : value.toFixed(3)
+  for (let digits = 2; digits <= 6; digits++) {
+    const shown = value.toFixed(digits)
+    if (Number(shown) >= threshold === value >= threshold) return shown
+  }
+  return String(value)
 }
 
 /** `a` ÷ `b` round by round, as `Target.perRound` puts it; undefined without rounds to pair. */

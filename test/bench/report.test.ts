@@ -18,8 +18,8 @@ describe("bench report", () => {
     assert.strictEqual(perRoundRatios(row("precall", 16, [80, 90, 70]), row("floor", 16, [100, 100, 100])), "0.70-0.90, median 0.80 (3 rounds)")
   })
 
-  it("shows a third decimal only where two would put a ratio on the wrong side of its threshold", () => {
-    assert.strictEqual(shownRatio(0.8996, 0.9), "0.900")
+  it("shows more than two decimals only where two would put a ratio on the wrong side of its threshold", () => {
+    assert.strictEqual(shownRatio(0.8996, 0.9), "0.8996")
     assert.strictEqual(shownRatio(0.8996, 0.8), "0.90")
     assert.strictEqual(shownRatio(1.0951, 1.1), "1.095")
     assert.strictEqual(shownRatio(0.9, 0.9), "0.90")
