@@ -201,24 +201,28 @@ export const makeEngine = (settings: Settings) =>
             if (failure !== undefined) recordProviderErrorUnsafe(failure, context)
           })
         })
-        // One try: the guard (limit, breaker) around the attempt, and what it taught.
-        const once: Effect.Effect<A, ProviderError> = Effect.suspend(() =>
-          Effect.matchEffect(guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - clock.currentTimeMillisUnsafe() }, attempt), {
-            onFailure: (e) => {
-              learnt.failure = e
-              if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
-              return Effect.fail(e)
-            },
-            onSuccess: (a) => {
-              const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
-              if (typeof id === "string") learnt.requestIds.push(id)
-              return Effect.succeed(a)
-            }
-          }))
+        // One try: the guard (limit, breaker) around the attempt, and what it taught; `afterFailure`
+        // is what a failure leads to, learnt first.
+        const tried = (afterFailure: (e: ProviderError) => Effect.Effect<A, ProviderError>): Effect.Effect<A, ProviderError> =>
+          Effect.suspend(() =>
+            Effect.matchEffect(guard.run({ provider: p.name, endpoint: p.endpoint, action, budgetMs: deadlineAt - clock.currentTimeMillisUnsafe() }, attempt), {
+              onFailure: (e) => {
+                learnt.failure = e
+                if (e.requestId !== undefined) learnt.requestIds.push(e.requestId)
+                return afterFailure(e)
+              },
+              onSuccess: (a) => {
+                const id = (a as { readonly requestId?: unknown } | undefined)?.requestId
+                if (typeof id === "string") learnt.requestIds.push(id)
+                return Effect.succeed(a)
+              }
+            }))
+        const once = tried(Effect.fail)
         if (settings.maxAttempts <= 1) return once
         const retry = idempotent ? retryIdempotent : retryNotIdempotent
         // Retries only after a failure that allows one; the schedule then sees that failure first.
-        return Effect.catch(once, (e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
+        // The first try decides that in its own failure handler, so a success passes no catch.
+        return tried((e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
       }
 
       const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
