@@ -51,7 +51,8 @@ export const sharingKeys = (secret: string | Buffer, inProcessOnly = false) => {
   return {
     /** The status cache key: the provider, the binding and who is calling. */
     statusKey: (poolKey: string, subsId: string, callerNo: string | undefined, provider: string): string =>
-      mac(`${provider}|${poolKey}|${subsId}|${callerNo ?? ""}`),
+      // joined, not a template: the status cache keeps the key, and a template's result is a rope of parts
+      mac([provider, poolKey, subsId, callerNo ?? ""].join("|")),
     /** The coalescing key: every field of the request, in a fixed order. */
     requestKey: (request: DecideRequest): string =>
       mac(JSON.stringify([
