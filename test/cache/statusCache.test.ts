@@ -13,6 +13,8 @@ import type { EngineShape } from "../../src/engine/Engine.ts"
 import { makeStatusCache } from "../../src/cache/StatusCache.ts"
 import { makeTtlMap } from "../../src/cache/TtlMap.ts"
 import * as fc from "fast-check"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
 import { noRedis } from "../../src/redis/SharedRedis.ts"
 import { sharingKeys, sharingKeySecret } from "../../src/engine/DecisionSharing.ts"
 import { settingsFromObject } from "../../src/policy/settings.ts"
@@ -180,6 +182,23 @@ describe("StatusCache and TtlMap", () => {
     map.set("a", 3, 200) // a is now the newest write
     map.set("c", 4, 200) // so b makes room
     assert.deepStrictEqual([map.get("a", 0), map.get("b", 0), map.get("c", 199), map.get("c", 200), map.size()], [3, undefined, 4, undefined, 1])
+  })
+
+  it("TtlMap: an evicted key is not kept alive by the queue of writes", () => {
+    // the heap after forced GCs: 40 evicted keys of 100 KB still reachable would be 4 MB, the 10 live ones are 1 MB
+    setFlagsFromString("--expose-gc")
+    const gc = runInNewContext("gc") as () => void
+    const heapAfterGc = () => {
+      gc()
+      gc()
+      return process.memoryUsage().heapUsed
+    }
+    const before = heapAfterGc()
+    const map = makeTtlMap<number>(10)
+    for (let i = 0; i < 50; i++) map.set(Buffer.alloc(100_000, 97 + (i % 26)).toString("latin1") + i, i, Number.MAX_SAFE_INTEGER)
+    const held = heapAfterGc() - before
+    assert.strictEqual(map.size(), 10)
+    assert.isBelow(held, 2_500_000, `${(held / 1e6).toFixed(1)} MB held for 10 live keys of 100 KB`)
   })
 
   it("TtlMap: any run of writes, reads and deletes answers as a map in write order evicting its oldest write", () => {
