@@ -7,7 +7,7 @@ import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "
 import { Decision } from "../domain/decision.ts"
 import { DecideRequest } from "../domain/request.ts"
 import { Authorization } from "./auth.ts"
-import { JsonBody } from "./body.ts"
+import { JsonBody, payloadParseOptions } from "./body.ts"
 import { exposuresGroup } from "./exposures.ts"
 import { outcomesGroup } from "./outcomes.ts"
 import { ReadinessReport } from "./readiness.ts"
@@ -44,8 +44,8 @@ export class PrecallApi extends HttpApi.make("precall")
   .annotate(OpenApi.Title, "precall")
   .annotate(OpenApi.Version, "0.1.0")
   .annotate(OpenApi.Description, "Pre-call decisions for masked-number (privacy number) calls")
-  // Every problem in one answer, and unknown fields are problems too (a misspelt field must not be ignored).
-  .annotate(HttpApi.PayloadParseOptions, { errors: "all", onExcessProperty: "error" })
+  // the decision route on node:http decodes with the same options (body.ts)
+  .annotate(HttpApi.PayloadParseOptions, payloadParseOptions)
 {}
 
 export const OPENAPI_PATH = "/openapi.json"

@@ -65,15 +65,17 @@ const keptEveryKey = (input: unknown, output: unknown): boolean => {
 }
 
 /**
- * A decide request's JSON as PrecallApi decodes it (its PayloadParseOptions, api.ts: every issue,
- * excess keys refused), for the decision route on node:http. The defaults' answer stands when it
- * kept every key of every object: they drop excess keys, which PrecallApi refuses.
+ * How `/v1/*` payloads are decoded (PrecallApi's PayloadParseOptions, api.ts): every problem in one
+ * answer, and unknown fields are problems too (a misspelt field must not be ignored).
  */
-const decodeRequestJson = decodeDefaultsFirst(
-  Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest)),
-  { errors: "all", onExcessProperty: "error" },
-  keptEveryKey
-)
+export const payloadParseOptions = { errors: "all", onExcessProperty: "error" } as const
+
+/**
+ * A decide request's JSON as PrecallApi decodes it (`payloadParseOptions`), for the decision route
+ * on node:http. The defaults' answer stands when it kept every key of every object: they drop
+ * excess keys, which PrecallApi refuses.
+ */
+const decodeRequestJson = decodeDefaultsFirst(Schema.decodeUnknownResult(Schema.toCodecJson(DecideRequest)), payloadParseOptions, keptEveryKey)
 export const decodeDecideRequest = (json: unknown): Result.Result<DecideRequest, SchemaIssue.Issue> =>
   Result.mapError(decodeRequestJson(json), (e) => e.issue)
 
