@@ -52,10 +52,10 @@ const outDir = args.find((a) => a.startsWith("--out="))?.slice(6) ?? join(import
 
 const options = quick
   ? {
-    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 400, blockWarmupMs: 100, rounds: 2 },
+    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 400, blockWarmupMs: 100, rounds: 2, workerSets: 1 },
     breakdown: { concurrency: 16, durationMs: 1000, warmupMs: 400, rounds: 1 },
     micro: { n: 2000, rounds: 2 },
-    service: { connections: 64, durationS: 2, warmupS: 1, rounds: 1, blockWarmupS: 0 },
+    service: { connections: 64, durationS: 2, warmupS: 1, rounds: 1, blockWarmupS: 0, serverSets: 1 },
     faults: { concurrency: 16, durationMs: 3000, warmupMs: 500 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 3000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 4000, warmup: 20 },
@@ -63,10 +63,10 @@ const options = quick
     soak: { decisions: 100_000, warmup: 50_000, concurrency: 16 }
   }
   : {
-    library: { concurrencies: [1, 16, 64], durationMs: 1000, warmupMs: 1500, blockWarmupMs: 250, rounds: 8 },
+    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 2000, blockWarmupMs: 150, rounds: 16, workerSets: 4 },
     breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
     micro: { n: 5000, rounds: 3 },
-    service: { connections: 64, durationS: 10, warmupS: 2, rounds: 4, blockWarmupS: 0.5 },
+    service: { connections: 64, durationS: 10, warmupS: 2, rounds: 4, blockWarmupS: 0.5, serverSets: 4 },
     faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 5000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 8000, warmup: 20 },

@@ -2,10 +2,13 @@
  * Scenario (a): the library's live decisions against the floor (bare undici, same V3 signing, no
  * policy) and against Aliyun's pop-core client, and the same decisions with production settings
  * switched on and idle, at several concurrencies, closed loop. All of them run
- * against one emulator process in no-signature-check mode, each in a worker process of its own that
- * lives for all of that concurrency's rounds. The contenders take turns in short blocks (A B C D, then
- * D C B A, ...), so that this VM's speed, which drifts by tens of percent over tens of seconds, falls
- * on all of them alike; the blocks of a contender are merged.
+ * against one emulator process in no-signature-check mode, each in a worker process of its own. The
+ * contenders take turns in short blocks (A B C D, then D C B A, ...), so that this VM's speed, which
+ * drifts by tens of percent over tens of seconds, falls on all of them alike; the blocks of a
+ * contender are merged. Each contender's rounds at one concurrency are spread over `workerSets`
+ * processes in turn, since a process also keeps a speed of its own for its whole life (the same
+ * code 20-30 % apart from one process to the next): one process per contender made a ratio hang
+ * on one draw.
  */
 import type { ContenderName, Target } from "../contenders.ts"
 import { summarize } from "../driver.ts"
@@ -23,6 +26,11 @@ export interface LibraryOptions {
   /** Warm-up before each later block: its connections may have gone idle while the others ran. */
   readonly blockWarmupMs: number
   readonly rounds: number
+  /**
+   * Fresh workers per concurrency: every contender's rounds are split evenly over this many worker
+   * processes, started (and warmed up for `warmupMs`) one set after another. Divides `rounds`.
+   */
+  readonly workerSets: number
 }
 
 /** Far above any contender's rate over one block: the cap only bounds the latency buffer. */
@@ -69,29 +77,34 @@ const merge = (name: ContenderName, concurrency: number, rounds: ReadonlyArray<J
 }
 
 export const runLibrary = async (endpoint: string, targets: ReadonlyArray<Target>, o: LibraryOptions, progress: Progress): Promise<Array<LibraryRow>> => {
+  if (o.workerSets < 1 || o.rounds % o.workerSets !== 0) throw new Error(`library: ${o.rounds} rounds do not split over ${o.workerSets} worker sets`)
+  const roundsPerSet = o.rounds / o.workerSets
   const rows: Array<LibraryRow> = []
   for (const concurrency of o.concurrencies) {
-    const workers = await Promise.all(LIBRARY_CONTENDERS.map((contender) =>
-      startWorker({
-        contender, endpoint, targets, concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, maxCount: MAX_OPS_PER_BLOCK,
-        strict: true, returnLatencies: true
-      })))
-    try {
-      const results = new Map<ContenderName, Array<JobResult>>(LIBRARY_CONTENDERS.map((n) => [n, []]))
-      for (let round = 0; round < o.rounds; round++) {
-        const order = round % 2 === 0 ? LIBRARY_CONTENDERS.map((_, i) => i) : LIBRARY_CONTENDERS.map((_, i) => LIBRARY_CONTENDERS.length - 1 - i)
-        for (const i of order) {
-          const name = LIBRARY_CONTENDERS[i]!
-          progress.step(`library: ${name} at concurrency ${concurrency}${o.rounds > 1 ? `, round ${round + 1}/${o.rounds}` : ""}`)
-          const r = await workers[i]!.measure({ durationMs: o.durationMs, warmupMs: round === 0 ? o.warmupMs : o.blockWarmupMs }, progress)
-          results.get(name)!.push(r)
-          progress.done(describe(r))
+    const results = new Map<ContenderName, Array<JobResult>>(LIBRARY_CONTENDERS.map((n) => [n, []]))
+    for (let set = 0; set < o.workerSets; set++) {
+      const workers = await Promise.all(LIBRARY_CONTENDERS.map((contender) =>
+        startWorker({
+          contender, endpoint, targets, concurrency, durationMs: o.durationMs, warmupMs: o.warmupMs, maxCount: MAX_OPS_PER_BLOCK,
+          strict: true, returnLatencies: true
+        })))
+      try {
+        for (let inSet = 0; inSet < roundsPerSet; inSet++) {
+          const round = set * roundsPerSet + inSet
+          const order = round % 2 === 0 ? LIBRARY_CONTENDERS.map((_, i) => i) : LIBRARY_CONTENDERS.map((_, i) => LIBRARY_CONTENDERS.length - 1 - i)
+          for (const i of order) {
+            const name = LIBRARY_CONTENDERS[i]!
+            progress.step(`library: ${name} at concurrency ${concurrency}${o.rounds > 1 ? `, round ${round + 1}/${o.rounds}` : ""}`)
+            const r = await workers[i]!.measure({ durationMs: o.durationMs, warmupMs: inSet === 0 ? o.warmupMs : o.blockWarmupMs }, progress)
+            results.get(name)!.push(r)
+            progress.done(describe(r))
+          }
         }
+      } finally {
+        await Promise.all(workers.map((w) => w.close()))
       }
-      for (const name of LIBRARY_CONTENDERS) rows.push(merge(name, concurrency, results.get(name)!))
-    } finally {
-      await Promise.all(workers.map((w) => w.close()))
     }
+    for (const name of LIBRARY_CONTENDERS) rows.push(merge(name, concurrency, results.get(name)!))
   }
   return rows
 }

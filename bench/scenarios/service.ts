@@ -46,6 +46,12 @@ export interface ServiceOptions {
   readonly rounds: number
   /** Load before each block that is not counted: new connections, and the provider's kept-alive ones back. */
   readonly blockWarmupS: number
+  /**
+   * Fresh processes per server: the rounds are split evenly over this many sets of server processes,
+   * each set started and warmed up in turn, so that no server's figure hangs on one process' speed
+   * (bench/scenarios/library.ts). Divides `rounds`.
+   */
+  readonly serverSets: number
 }
 
 const API_KEY = "bench-key-0123456789abcdef"
@@ -162,7 +168,7 @@ const describe = (r: ServiceRow): string =>
   `${r.providerCallsPerRequest.toFixed(2)} provider calls/req` +
   (r.decisions === undefined ? "" : `, decisions ${Object.entries(r.decisions).map(([k, n]) => `${k} ${n}`).join(", ")}`) + (r.non2xx + r.errors > 0 ? `, ${r.non2xx} non-2xx, ${r.errors} errors` : "")
 
-export const serviceSteps = (o: Pick<ServiceOptions, "rounds">): number => SERVICE_NAMES.length * (o.rounds + 1)
+export const serviceSteps = (o: Pick<ServiceOptions, "rounds" | "serverSets">): number => SERVICE_NAMES.length * (o.rounds + o.serverSets)
 
 /** Long enough that no cached answer expires during a run's warm-up and measurement. */
 const CACHE_HIT_TTL_MS = "60000"
@@ -180,31 +186,37 @@ const startServer = (name: ServiceName, emulator: EmulatorProcess): Promise<Chil
 /**
  * Every server started and warmed up first; then `rounds` rounds in which each takes a turn of one
  * block (in order, then in reverse, ...), so this VM's drifting speed falls on all of them alike.
+ * The servers are started anew `serverSets` times, each set serving its share of the rounds.
  */
 export const runService = async (emulator: EmulatorProcess, targets: ReadonlyArray<Target>, o: ServiceOptions, progress: Progress): Promise<Array<ServiceRow>> => {
+  if (o.serverSets < 1 || o.rounds % o.serverSets !== 0) throw new Error(`service: ${o.rounds} rounds do not split over ${o.serverSets} server sets`)
+  const roundsPerSet = o.rounds / o.serverSets
   const bodies = decisionBodies(targets)
-  const servers: Array<Child> = []
-  try {
-    for (const name of SERVICE_NAMES) {
-      progress.step(`service: start and warm up ${name}, ${o.connections} connections`)
-      const server = await startServer(name, emulator)
-      servers.push(server)
-      if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
-      progress.done(server.url)
-    }
-    const blocks = SERVICE_NAMES.map((): Array<Block> => [])
-    for (let round = 0; round < o.rounds; round++) {
-      const order = SERVICE_NAMES.map((_, i) => (round % 2 === 0 ? i : SERVICE_NAMES.length - 1 - i))
-      for (const i of order) {
-        progress.step(`service: ${SERVICE_NAMES[i]}, ${o.connections} connections, round ${round + 1}/${o.rounds}`)
-        const block = await measureBlock(SERVICE_NAMES[i]!, servers[i]!, emulator, bodies, o, progress)
-        blocks[i]!.push(block)
-        const blockText = `${(block.requests / block.durationS).toFixed(0)}/s, server ${(block.cpuMicros / Math.max(1, block.requests)).toFixed(0)} µs CPU/req`
-        progress.done(round < o.rounds - 1 ? blockText : `${blockText}; all rounds: ${describe(mergeBlocks(SERVICE_NAMES[i]!, o.connections, blocks[i]!))}`)
+  const blocks = SERVICE_NAMES.map((): Array<Block> => [])
+  for (let set = 0; set < o.serverSets; set++) {
+    const servers: Array<Child> = []
+    try {
+      for (const name of SERVICE_NAMES) {
+        progress.step(`service: start and warm up ${name}, ${o.connections} connections${o.serverSets > 1 ? `, process ${set + 1}/${o.serverSets}` : ""}`)
+        const server = await startServer(name, emulator)
+        servers.push(server)
+        if (o.warmupS > 0) await load(server.url, bodies, o.connections, o.warmupS, progress, "warm-up")
+        progress.done(server.url)
       }
+      for (let inSet = 0; inSet < roundsPerSet; inSet++) {
+        const round = set * roundsPerSet + inSet
+        const order = SERVICE_NAMES.map((_, i) => (round % 2 === 0 ? i : SERVICE_NAMES.length - 1 - i))
+        for (const i of order) {
+          progress.step(`service: ${SERVICE_NAMES[i]}, ${o.connections} connections, round ${round + 1}/${o.rounds}`)
+          const block = await measureBlock(SERVICE_NAMES[i]!, servers[i]!, emulator, bodies, o, progress)
+          blocks[i]!.push(block)
+          const blockText = `${(block.requests / block.durationS).toFixed(0)}/s, server ${(block.cpuMicros / Math.max(1, block.requests)).toFixed(0)} µs CPU/req`
+          progress.done(round < o.rounds - 1 ? blockText : `${blockText}; all rounds: ${describe(mergeBlocks(SERVICE_NAMES[i]!, o.connections, blocks[i]!))}`)
+        }
+      }
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()))
     }
-    return SERVICE_NAMES.map((name, i) => mergeBlocks(name, o.connections, blocks[i]!))
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()))
   }
+  return SERVICE_NAMES.map((name, i) => mergeBlocks(name, o.connections, blocks[i]!))
 }
