@@ -9,8 +9,14 @@
  *     prints self time by function and by file (src/ files, node_modules packages, node internals);
  *   node bench/profile.ts --alloc [contender] [decisions] [top]
  *     bytes allocated per decision by function (V8's sampling heap profiler, every 1 KB, objects the
- *     GC has since collected included): what a decision leaves for the young generation to collect.
+ *     GC has since collected included): what a decision leaves for the young generation to collect;
+ *   node bench/profile.ts --instructions [live|production] [decisions]
+ *     machine instructions per decision (bench/instructions.ts under valgrind's callgrind, which
+ *     counts instructions, not time): two runs, 2,000 decisions and 2,000 + `decisions`, and the
+ *     difference per decision, so start-up and warm-up cancel out. Repeats within about 0.2 %,
+ *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU.
  */
+import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { Session } from "node:inspector/promises"
 import { tmpdir } from "node:os"
@@ -130,7 +136,35 @@ const allocations = async (name: ContenderName, decisions: number, top: number):
   }
 }
 
-if (process.argv[2] === "--alloc") {
+/** Instructions valgrind counted for `decisions` decisions of bench/instructions.ts (start-up included). */
+const countInstructions = (settings: string, decisions: number): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const proc = spawn("valgrind", [
+      "--tool=callgrind", "--callgrind-out-file=/dev/null", "--smc-check=all-non-file",
+      // one thread: V8 compiles on the main thread, so the count does not depend on thread timing
+      process.execPath, "--single-threaded", new URL("./instructions.ts", import.meta.url).pathname
+    ], { env: { ...process.env, BENCH_INSTRUCTIONS: JSON.stringify({ decisions, settings }) }, stdio: ["ignore", "ignore", "pipe"] })
+    let stderr = ""
+    proc.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-4000)))
+    const timer = setTimeout(() => proc.kill("SIGKILL"), 15 * 60_000)
+    proc.on("error", (e) => reject(new Error(`valgrind could not be started (is it installed?): ${e.message}`)))
+    proc.on("close", (code) => {
+      clearTimeout(timer)
+      const refs = /I\s+refs:\s+([\d,]+)/.exec(stderr)?.[1]
+      if (code === 0 && refs !== undefined) resolve(Number(refs.replaceAll(",", "")))
+      else reject(new Error(`valgrind exited with ${code}: ${stderr.trim().split("\n").slice(-5).join("\n")}`))
+    })
+  })
+
+if (process.argv[2] === "--instructions") {
+  const settings = process.argv[3] ?? "live"
+  if (settings !== "live" && settings !== "production") throw new Error(`--instructions takes live or production, not ${settings}`)
+  const decisions = Number(process.argv[4] ?? 10_000)
+  const base = 2_000
+  const [short, long] = await Promise.all([countInstructions(settings, base), countInstructions(settings, base + decisions)])
+  process.stdout.write(`${settings}: ${((long - short) / decisions).toFixed(0)} instructions per decision ` +
+    `(${short.toLocaleString("en")} for ${base}, ${long.toLocaleString("en")} for ${base + decisions})\n`)
+} else if (process.argv[2] === "--alloc") {
   process.stdout.write(await allocations((process.argv[3] ?? "precall") as ContenderName, Number(process.argv[4] ?? 20_000), Number(process.argv[5] ?? 30)))
 } else if (process.argv[2] === "--summarize") {
   process.stdout.write(summarize(process.argv[3]!, Number(process.argv[4] ?? 25)))
