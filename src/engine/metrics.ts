@@ -26,14 +26,23 @@ export const providerErrorsTotal = Metric.counter("precall_provider_errors_total
 
 /**
  * A metric tagged with a set of attributes, made once per set: tagging on every update allocates on
- * the decision path, and the sets are few (kinds × sources, actions, codes).
+ * the decision path, and the sets are few (kinds × sources, actions, codes). Found by the attribute
+ * values alone, one Map level per attribute, so an update builds no key and no attributes object.
  */
-const taggedOnce = <M extends Metric.Metric<number, unknown>>(metric: M) => {
-  const tagged = new Map<string, M>()
-  return (attributes: Readonly<Record<string, string>>): M => {
-    const key = Object.values(attributes).join("\u0000")
-    let m = tagged.get(key)
-    if (m === undefined) tagged.set(key, (m = Metric.withAttributes(metric, attributes) as M))
+const taggedOnce = <M extends Metric.Metric<number, unknown>, const Names extends ReadonlyArray<string>>(metric: M, names: Names) => {
+  const root = new Map<string, unknown>()
+  return (...values: { readonly [K in keyof Names]: string }): M => {
+    let level = root
+    const last = values.length - 1
+    for (let i = 0; i < last; i++) {
+      let inner = level.get(values[i]!) as Map<string, unknown> | undefined
+      if (inner === undefined) level.set(values[i]!, (inner = new Map()))
+      level = inner
+    }
+    let m = level.get(values[last]!) as M | undefined
+    if (m === undefined) {
+      level.set(values[last]!, (m = Metric.withAttributes(metric, Object.fromEntries(names.map((name, i) => [name, values[i]!]))) as M))
+    }
     return m
   }
 }
@@ -44,23 +53,23 @@ const taggedOnce = <M extends Metric.Metric<number, unknown>>(metric: M) => {
  */
 const MAX_ERROR_SERIES = 500
 
-const decisionsBy = taggedOnce(decisionsTotal)
-const attemptsBy = taggedOnce(providerAttemptsTotal)
-const callDurationBy = taggedOnce(providerCallDurationMs)
-const errorsBy = taggedOnce(providerErrorsTotal)
+const decisionsBy = taggedOnce(decisionsTotal, ["decision", "source", "provider"])
+const attemptsBy = taggedOnce(providerAttemptsTotal, ["provider", "action"])
+const callDurationBy = taggedOnce(providerCallDurationMs, ["provider", "action"])
+const errorsBy = taggedOnce(providerErrorsTotal, ["provider", "action", "code", "class"])
 
 /**
  * The updates below in their unsafe form, for a caller that already holds the fiber's context
  * (`Effect.contextWith`): one effect operation per decision or attempt instead of one per metric.
  */
 export const recordDecisionUnsafe = (d: Decision, provider: string, context: Context.Context<never>): void => {
-  decisionsBy({ decision: d.decision, source: d.source, provider }).updateUnsafe(1, context)
+  decisionsBy(d.decision, d.source, provider).updateUnsafe(1, context)
   decisionDurationMs.updateUnsafe(d.elapsedMs, context)
 }
 
 export const recordAttemptUnsafe = (provider: string, action: string, durationMs: number, context: Context.Context<never>): void => {
-  attemptsBy({ provider, action }).updateUnsafe(1, context)
-  callDurationBy({ provider, action }).updateUnsafe(durationMs, context)
+  attemptsBy(provider, action).updateUnsafe(1, context)
+  callDurationBy(provider, action).updateUnsafe(durationMs, context)
 }
 
 const errorSeries = new Set<string>()
@@ -68,7 +77,7 @@ export const recordProviderErrorUnsafe = (e: ProviderError, context: Context.Con
   const series = `${e.provider}\u0000${e.action}\u0000${e.code}`
   if (!errorSeries.has(series) && errorSeries.size < MAX_ERROR_SERIES) errorSeries.add(series)
   const code = errorSeries.has(series) ? e.code : "other"
-  errorsBy({ provider: e.provider, action: e.action, code, class: e.errorClass }).updateUnsafe(1, context)
+  errorsBy(e.provider, e.action, code, e.errorClass).updateUnsafe(1, context)
 }
 
 /** `provider` is a configured provider's name (never a name taken from a request, which could grow the series). */
