@@ -59,6 +59,17 @@ describe("percentEncode (§3 step 2)", () => {
       { numRuns: 200, seed: 11 }
     )
   })
+
+  it("encodes exactly as encodeURIComponent plus !'()*, whether or not the string has anything to encode", () => {
+    const reference = (s: string) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    const unreserved = fc.string({ unit: fc.constantFrom(..."AZaz09-_.~"), maxLength: 20 })
+    fc.assert(
+      fc.property(fc.oneof(unreserved, fc.string({ unit: "grapheme", maxLength: 20 })), (s) => {
+        assert.strictEqual(percentEncode(s), reference(s))
+      }),
+      { numRuns: 300, seed: 12 }
+    )
+  })
 })
 
 describe("signature v1 vectors", () => {

@@ -7,9 +7,13 @@
  */
 import { createHash, createHmac, type KeyObject, timingSafeEqual } from "node:crypto"
 
+/** Characters RFC 3986 leaves unreserved: a string of only these encodes to itself. */
+const UNRESERVED = /^[A-Za-z0-9._~-]*$/
+
 /** RFC 3986 percent-encoding as Aliyun uses it: upper-case hex, space is %20, `~` kept, `*` encoded. */
 export const percentEncode = (s: string): string =>
-  encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+  // most names and values (action names, pool keys, SubsIds, numbers) have nothing to encode
+  UNRESERVED.test(s) ? s : encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
 const sortedPairs = (params: Readonly<Record<string, string>>): ReadonlyArray<readonly [string, string]> =>
   Object.entries(params).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
