@@ -135,6 +135,16 @@ describe("signature v1 vectors", () => {
     assert.strictEqual(aliyunTimestamp(Date.UTC(2026, 0, 2, 3, 4, 5, 678)), TIMESTAMP)
     assert.strictEqual(aliyunTimestamp(Date.UTC(2026, 11, 31, 23, 59, 59, 999)), "2026-12-31T23:59:59Z")
   })
+
+  it("aliyunTimestamp is the same for every instant of a second and follows any order of calls", () => {
+    const start = Date.UTC(2026, 11, 4, 12, 0, 0)
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: start, max: start + 5_000 }), { maxLength: 30 }), (instants) => {
+        for (const ms of instants) assert.strictEqual(aliyunTimestamp(ms), new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z"))
+      }),
+      { numRuns: 200, seed: 13 }
+    )
+  })
 })
 
 describe("signature V3 vectors", () => {

@@ -47,8 +47,19 @@ export const verifyV1 = (method: string, params: Readonly<Record<string, string>
   return given !== undefined && safeEqual(given, signV1(method, params, accessKeySecret))
 }
 
+/** The last second formatted, and its text: every request of that second carries the same timestamp. */
+let lastSecond = Number.NaN
+let lastTimestamp = ""
+
 /** `yyyy-MM-ddTHH:mm:ssZ` in UTC with no fractional seconds: the only form the gateway accepts. */
-export const aliyunTimestamp = (epochMillis: number): string => new Date(epochMillis).toISOString().replace(/\.\d{3}Z$/, "Z")
+export const aliyunTimestamp = (epochMillis: number): string => {
+  const second = Math.floor(epochMillis / 1000)
+  if (second !== lastSecond) {
+    lastTimestamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")
+    lastSecond = second
+  }
+  return lastTimestamp
+}
 
 export const sha256Hex = (body: string | Uint8Array): string => createHash("sha256").update(body).digest("hex")
 
