@@ -4,8 +4,8 @@
  * `bench/profile.ts --instructions`, which runs this under valgrind and counts the instructions.
  * Everything precall does for a live decision runs (request decode, engine, guard, signing, reply
  * decode, metrics) except the socket I/O, so two builds of precall can be compared by instructions
- * per decision: a count that repeats within about 0.2 % from run to run, where this VM's timings
- * move by tens of percent.
+ * per decision: a count that repeats within about half a percent from run to run, where this VM's
+ * timings move by tens of percent.
  *
  * BENCH_INSTRUCTIONS: `{ "decisions": n, "settings": "live" | "production", "concurrency": c }`.
  */

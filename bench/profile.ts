@@ -13,7 +13,7 @@
  *   node bench/profile.ts --instructions [live|production] [decisions]
  *     machine instructions per decision (bench/instructions.ts under valgrind's callgrind, which
  *     counts instructions, not time): two runs, 2,000 decisions and 2,000 + `decisions`, and the
- *     difference per decision, so start-up and warm-up cancel out. Repeats within about 0.2 %,
+ *     difference per decision, so start-up and warm-up cancel out. Repeats within about 0.5 %,
  *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU.
  */
 import { spawn } from "node:child_process"
