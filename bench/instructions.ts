@@ -14,13 +14,9 @@ import { HttpClient } from "effect/http"
 import { decide, PrecallWith, settingsFromObject } from "../src/index.ts"
 import { aliyunProviderLayer } from "../src/providers/aliyun/provider.ts"
 import { AliyunTransport, type AliyunTransportShape } from "../src/providers/aliyun/transport.ts"
-import { idleCaller, LIVE_SETTINGS, PRODUCTION_IDLE_SETTINGS } from "./live.ts"
+import { idleDecisionInput, LIVE_SETTINGS, PRODUCTION_IDLE_SETTINGS, STATUS_ONE_REPLY, STUB_ENDPOINT } from "./live.ts"
 
-const ENDPOINT = "http://127.0.0.1:1"
-const REPLY = JSON.stringify({
-  RequestId: "5C1E0F3A-0000-4000-8000-000000000000", Code: "OK", Message: "OK", SecretCallStatusDTO: { Status: 1, CalledNo: "17000000000" }
-})
-const answersAtOnce: AliyunTransportShape = { send: () => Effect.succeed({ status: 200, text: REPLY, retryAfter: undefined }) }
+const answersAtOnce: AliyunTransportShape = { send: () => Effect.succeed({ status: 200, text: STATUS_ONE_REPLY, retryAfter: undefined }) }
 const noHttpClient = Layer.succeed(HttpClient.HttpClient)(HttpClient.make(() => Effect.die("bench/instructions.ts makes no HTTP request")))
 
 const { decisions = 10_000, settings: which = "live", concurrency = 16 } = JSON.parse(process.env["BENCH_INSTRUCTIONS"] ?? "{}") as {
@@ -28,21 +24,16 @@ const { decisions = 10_000, settings: which = "live", concurrency = 16 } = JSON.
   settings?: "live" | "production"
   concurrency?: number
 }
-const settings = await Effect.runPromise(settingsFromObject({ ...(which === "production" ? PRODUCTION_IDLE_SETTINGS : LIVE_SETTINGS), aliyunEndpoint: ENDPOINT }))
-const provider = aliyunProviderLayer({ endpoint: ENDPOINT, signature: "v3", credentials: { accessKeyId: "bench", accessKeySecret: Redacted.make("bench-secret") } })
+const settings = await Effect.runPromise(settingsFromObject({ ...(which === "production" ? PRODUCTION_IDLE_SETTINGS : LIVE_SETTINGS), aliyunEndpoint: STUB_ENDPOINT }))
+const provider = aliyunProviderLayer({ endpoint: STUB_ENDPOINT, signature: "v3", credentials: { accessKeyId: "bench", accessKeySecret: Redacted.make("bench-secret") } })
   .pipe(Layer.provide(Layer.merge(noHttpClient, Layer.succeed(AliyunTransport, answersAtOnce))))
 const runtime = ManagedRuntime.make(PrecallWith(settings, provider))
 
-/** Decision i asks about binding i % 64 with caller i: with production settings, never a status-cache hit. */
 let next = 0
 let wrong = 0
 const loop = async () => {
   while (next < decisions) {
-    const i = next++
-    const b = i % 64
-    const d = await runtime.runPromise(decide({
-      poolKey: "FC100000000001", subsId: String(1_000_000_000_000_000 + b), phoneNoX: `170000${String(b).padStart(5, "0")}`, callerNo: idleCaller(i)
-    }))
+    const d = await runtime.runPromise(decide(idleDecisionInput(next++)))
     if (d.decision !== "use-x" || d.source !== "provider") wrong++
   }
 }

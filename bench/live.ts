@@ -1,5 +1,5 @@
 /** The precall configuration every benchmarked decision runs with. */
-import type { SettingsInput } from "../src/index.ts"
+import type { DecideRequestInput, SettingsInput } from "../src/index.ts"
 
 /**
  * What makes every precall decision a live provider call, as the floor's and pop-core's requests
@@ -28,3 +28,17 @@ export const IDLE_CALLERS = 100_000
 
 /** The i-th caller number of the cycle: 11-digit mainland mobiles, 13800100000 up. */
 export const idleCaller = (i: number): string => `138001${String(i % IDLE_CALLERS).padStart(5, "0")}`
+
+/** The provider endpoint of the in-process benchmarks (soak, instructions, micro): nothing listens there. */
+export const STUB_ENDPOINT = "http://127.0.0.1:1"
+
+/** The QueryCallStatus reply the in-process transports answer: status 1, dial X. */
+export const STATUS_ONE_REPLY = JSON.stringify({
+  RequestId: "5C1E0F3A-0000-4000-8000-000000000000", Code: "OK", Message: "OK", SecretCallStatusDTO: { Status: 1, CalledNo: "17000000000" }
+})
+
+/** Decision i of an in-process loop: binding i % 64 with the i-th idle caller, so never a status-cache hit. */
+export const idleDecisionInput = (i: number): DecideRequestInput => {
+  const b = i % 64
+  return { poolKey: "FC100000000001", subsId: String(1_000_000_000_000_000 + b), phoneNoX: `170000${String(b).padStart(5, "0")}`, callerNo: idleCaller(i) }
+}

@@ -12,7 +12,7 @@ import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { HttpClient, HttpClientResponse } from "effect/http"
 import { decide, PrecallWith, settingsFromObject } from "../src/index.ts"
 import { aliyunProviderLayer } from "../src/providers/aliyun/provider.ts"
-import { idleCaller, PRODUCTION_IDLE_SETTINGS } from "./live.ts"
+import { idleDecisionInput, PRODUCTION_IDLE_SETTINGS, STATUS_ONE_REPLY, STUB_ENDPOINT } from "./live.ts"
 
 export interface SoakResult {
   readonly decisions: number
@@ -28,10 +28,8 @@ export interface SoakResult {
   readonly rssAfterSoak: number
 }
 
-const ENDPOINT = "http://127.0.0.1:1"
-const REPLY = JSON.stringify({ RequestId: "5C1E0F3A-0000-4000-8000-000000000000", Code: "OK", Message: "OK", SecretCallStatusDTO: { Status: 1, CalledNo: "17000000000" } })
 const stubClient = Layer.succeed(HttpClient.HttpClient)(HttpClient.make((request) =>
-  Effect.succeed(HttpClientResponse.fromWeb(request, new Response(REPLY, { status: 200, headers: { "content-type": "application/json" } })))))
+  Effect.succeed(HttpClientResponse.fromWeb(request, new Response(STATUS_ONE_REPLY, { status: 200, headers: { "content-type": "application/json" } })))))
 
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("bench/soak.ts needs node --expose-gc")
@@ -47,8 +45,8 @@ const n = decisions ?? 1_000_000
 const warm = warmup ?? 100_000
 const workers = concurrency ?? 16
 
-const settings = await Effect.runPromise(settingsFromObject({ ...PRODUCTION_IDLE_SETTINGS, aliyunEndpoint: ENDPOINT }))
-const provider = aliyunProviderLayer({ endpoint: ENDPOINT, signature: "v3", credentials: { accessKeyId: "soak", accessKeySecret: Redacted.make("soak-secret") } })
+const settings = await Effect.runPromise(settingsFromObject({ ...PRODUCTION_IDLE_SETTINGS, aliyunEndpoint: STUB_ENDPOINT }))
+const provider = aliyunProviderLayer({ endpoint: STUB_ENDPOINT, signature: "v3", credentials: { accessKeyId: "soak", accessKeySecret: Redacted.make("soak-secret") } })
   .pipe(Layer.provide(stubClient))
 const runtime = ManagedRuntime.make(PrecallWith(settings, provider))
 
@@ -59,11 +57,7 @@ const drive = async (count: number): Promise<void> => {
   let next = 0
   const loop = async () => {
     while (next < count) {
-      const i = next++
-      const b = i % 64
-      const d = await runtime.runPromise(decide({
-        poolKey: "FC100000000001", subsId: String(1_000_000_000_000_000 + b), phoneNoX: `170000${String(b).padStart(5, "0")}`, callerNo: idleCaller(i)
-      }))
+      const d = await runtime.runPromise(decide(idleDecisionInput(next++)))
       if (d.decision !== "use-x") {
         errors++
         firstError ??= `${d.decision}/${d.source}: ${d.reason}`
