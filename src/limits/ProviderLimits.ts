@@ -12,7 +12,7 @@ import { rateLimitsOf, type Settings } from "../policy/settings.ts"
 import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
 import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
 import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
-import { type Bucket, bucketOf, takeTurn, type Turn } from "./turn.ts"
+import { type Bucket, bucketOf, takeTurn, type TokenBucketStore, type Turn } from "./turn.ts"
 
 export interface ProviderLimitsShape {
   /**
@@ -47,7 +47,7 @@ export const limitKey = (provider: string, account: string, action: string): str
 export const perSecondOf = (limits: Readonly<Record<string, number>>, action: string): number | undefined => limits[action]
 
 interface Stores {
-  readonly limiter: RateLimiter.RateLimiter
+  readonly buckets: TokenBucketStore
   readonly slowDown: SlowDownStore
 }
 
@@ -60,7 +60,7 @@ interface Limit {
 
 const turnWith = (stores: Stores, limit: Limit, wait: { readonly maxWaitMs: number; readonly deadlineMs: number }) =>
   Effect.flatMap(stores.slowDown.level(limit.key), (level) =>
-    Effect.map(takeTurn(stores.limiter, limit.bucket, wait, level), (turn) => ({ turn, level })))
+    Effect.map(takeTurn(stores.buckets, limit.bucket, wait, level), (turn) => ({ turn, level })))
 
 const rateText = (perSecond: number): string => `${Number(perSecond.toFixed(2))}/s`
 
@@ -71,11 +71,9 @@ export const makeProviderLimits = (settings: Settings) =>
     const account = shared.sealer.keyName(`account:${accountOf(settings)}`)
     const cooldownMs = settings.throttleCooldownMs
 
-    const memory = { limiter: yield* RateLimiter.make.pipe(Effect.provide(RateLimiter.layerStoreMemory)), slowDown: memorySlowDown() }
+    const memory = { buckets: yield* Effect.provide(Effect.service(RateLimiter.RateLimiterStore), RateLimiter.layerStoreMemory), slowDown: memorySlowDown() }
     const redis: Stores | undefined = shared.redis === undefined ? undefined : {
-      limiter: yield* RateLimiter.make.pipe(
-        Effect.provideServiceEffect(RateLimiter.RateLimiterStore, makeRedisRateLimiterStore(shared.redis, shared.prefix))
-      ),
+      buckets: yield* makeRedisRateLimiterStore(shared.redis, shared.prefix),
       slowDown: redisSlowDown(shared.redis, shared.prefix)
     }
     /** Runs `f` on the Redis stores while Redis is up, else (or when it fails) on the memory stores. */
@@ -132,7 +130,7 @@ export const makeProviderLimits = (settings: Settings) =>
       // Without a Redis and with nothing slowed down, every level is 0: the turn is the limiter's
       // answer alone (the memory store does not fail), with no store to choose and no level to read.
       if (redis === undefined && memory.slowDown.allAtFullRate()) {
-        return Effect.matchEffect(takeTurn(memory.limiter, limit.bucket, wait), {
+        return Effect.matchEffect(takeTurn(memory.buckets, limit.bucket, wait), {
           onFailure: Effect.die,
           onSuccess: (turn) => onTurn(call, limit, 0, turn, next)
         })

@@ -125,7 +125,7 @@ describe("effect's RateLimiter: what precall works around", () => {
       }
       assert.deepStrictEqual(sentPerSecond(plainSent).slice(2), [0, 0, 0, 0, 0, 0, 0, 0])
 
-      const asking = yield* memoryLimiter
+      const asking = yield* Effect.provide(Effect.service(RateLimiter.RateLimiterStore), RateLimiter.layerStoreMemory)
       const askingSent: Array<number> = []
       for (const t of arrivals) {
         yield* TestClock.setTime(t)
