@@ -14,11 +14,15 @@ import { rejectedSharedValue } from "../redis/sealed.ts"
 import { type SharedRedisShape, unavailable } from "../redis/SharedRedis.ts"
 import { makeTtlMap } from "./TtlMap.ts"
 
+/**
+ * `now` is the caller's Clock reading (effect's Clock, so the TTL runs on the TestClock in tests): the
+ * engine has it at hand, and reading it here again would be an Effect step per decision.
+ */
 export interface StatusCache {
-  /** A status-1 answer for the key younger than the TTL, if any. */
-  readonly get: (key: string) => Effect.Effect<StatusAnswer | undefined>
-  /** Keeps a status-1 answer; any other answer drops what was kept, since it is now out of date. */
-  readonly offer: (key: string, answer: StatusAnswer) => Effect.Effect<void>
+  /** A status-1 answer for the key younger than the TTL at `now`, if any. */
+  readonly get: (key: string, now: number) => Effect.Effect<StatusAnswer | undefined>
+  /** Keeps a status-1 answer from `now`; any other answer drops what was kept, since it is now out of date. */
+  readonly offer: (key: string, answer: StatusAnswer, now: number) => Effect.Effect<void>
 }
 
 /** Entries kept in memory per instance: about 440 bytes each with key and bookkeeping (measured), 4.5 MB when full. */
@@ -60,19 +64,17 @@ export const makeStatusCache = (ttlMs: number, shared: SharedRedisShape, capacit
         return answer === undefined ? Effect.as(rejectedSharedValue("status"), undefined) : Effect.succeed(answer)
       })), Effect.undefined)
   return {
-    get: (key) =>
-      Effect.clockWith((clock) => {
-        const local = memory.get(key, clock.currentTimeMillisUnsafe())
-        return local !== undefined ? Effect.succeed(local) : fromRedis(key)
-      }),
-    offer: (key, answer) =>
-      Effect.clockWith((clock) => {
-        if (answer.status !== 1) {
-          memory.delete(key)
-          return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
-        }
-        memory.set(key, answer, clock.currentTimeMillisUnsafe() + ttlMs)
-        return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
-      })
+    get: (key, now) => {
+      const local = memory.get(key, now)
+      return local !== undefined ? Effect.succeed(local) : fromRedis(key)
+    },
+    offer: (key, answer, now) => {
+      if (answer.status !== 1) {
+        memory.delete(key)
+        return shared.use((redis) => unavailable(redis.send("DEL", redisKey(key))).pipe(Effect.asVoid), Effect.void)
+      }
+      memory.set(key, answer, now + ttlMs)
+      return shared.use((redis) => unavailable(redis.send("SET", redisKey(key), shared.sealer.seal(redisKey(key), encode(answer)), "PX", String(ttlMs))).pipe(Effect.asVoid), Effect.void)
+    }
   }
 }

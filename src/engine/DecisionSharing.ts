@@ -12,10 +12,10 @@ import type { Settings } from "../policy/settings.ts"
 import type { StatusAnswer } from "../domain/status.ts"
 
 export interface DecisionSharingShape {
-  /** A reusable status-1 answer for (poolKey, subsId, callerNo), if one is fresh. */
-  readonly cachedStatus: (key: string) => Effect.Effect<StatusAnswer | undefined>
-  /** Offers an answer for reuse; only status 1 is ever kept. */
-  readonly offerStatus: (key: string, answer: StatusAnswer) => Effect.Effect<void>
+  /** A reusable status-1 answer for (poolKey, subsId, callerNo), if one is fresh at `now` (the fiber's Clock). */
+  readonly cachedStatus: (key: string, now: number) => Effect.Effect<StatusAnswer | undefined>
+  /** Offers an answer, got at `now`, for reuse; only status 1 is ever kept. */
+  readonly offerStatus: (key: string, answer: StatusAnswer, now: number) => Effect.Effect<void>
   /**
    * Runs `decide` once for all identical requests in flight under `key`; the others wait for its
    * decision within `budgetMs`, and decide on their own if it does not come. `decide` is given the

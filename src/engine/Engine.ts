@@ -342,7 +342,7 @@ export const makeEngine = (settings: Settings) =>
         onFailure: () => Effect.void,
         onSuccess: (evidence) => {
           const reusable = reusableAnswer(evidence)
-          return reusable === undefined ? fromEvidence(evidence) : Effect.andThen(sharing.offerStatus(cacheKey, reusable), fromEvidence(evidence))
+          return reusable === undefined ? fromEvidence(evidence) : Effect.andThen(sharing.offerStatus(cacheKey, reusable, clock.currentTimeMillisUnsafe()), fromEvidence(evidence))
         }
       })
       const gathered = (health: Evidence | undefined): Effect.Effect<void> =>
@@ -402,7 +402,7 @@ export const makeEngine = (settings: Settings) =>
           const clock = fiber.getRef(Clock.Clock)
           const arrivedAt = clock.currentTimeMillisUnsafe()
           const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
-          const decision = Effect.flatMap(sharing.cachedStatus(cacheKey), (cached) => {
+          const decision = Effect.flatMap(sharing.cachedStatus(cacheKey, arrivedAt), (cached) => {
             const left = settings.deadlineMs - (clock.currentTimeMillisUnsafe() - arrivedAt)
             return cached !== undefined
               ? decideOne(provider, request, left, cacheKey, cached, arrivedAt, clock, traced)

@@ -159,20 +159,21 @@ describe("status cache and provider evidence", () => {
 describe("StatusCache and TtlMap", () => {
   const one = { status: 1, calledNo: X, extension: undefined, requestId: "r1" } as const
 
-  it.effect("an answer other than 1 drops the kept status 1", () =>
+  it.effect("a status 1 is kept for the TTL from its offer; an answer other than 1 drops it", () =>
     Effect.gen(function*() {
       const cache = makeStatusCache(2000, noRedis)
-      yield* cache.offer("k", one)
-      assert.deepStrictEqual(yield* cache.get("k"), one)
-      yield* cache.offer("k", { status: 4, calledNo: undefined, extension: undefined, requestId: "r2" })
-      assert.isUndefined(yield* cache.get("k"))
+      yield* cache.offer("k", one, 1000)
+      assert.deepStrictEqual([yield* cache.get("k", 2999), yield* cache.get("k", 3000)], [one, undefined], "kept for the TTL from the offer's now")
+      yield* cache.offer("k", one, 1000)
+      yield* cache.offer("k", { status: 4, calledNo: undefined, extension: undefined, requestId: "r2" }, 1001)
+      assert.isUndefined(yield* cache.get("k", 1002))
     }))
 
   it.effect("memory is bounded: the oldest write makes room", () =>
     Effect.gen(function*() {
       const cache = makeStatusCache(2000, noRedis, 2)
-      for (const k of ["a", "b", "c"]) yield* cache.offer(k, one)
-      assert.deepStrictEqual([yield* cache.get("a"), yield* cache.get("b"), yield* cache.get("c")], [undefined, one, one])
+      for (const k of ["a", "b", "c"]) yield* cache.offer(k, one, 0)
+      assert.deepStrictEqual([yield* cache.get("a", 0), yield* cache.get("b", 0), yield* cache.get("c", 0)], [undefined, one, one])
     }))
 
   it("TtlMap: expiry at expiresAt, rewrite moves an entry to the back", () => {
