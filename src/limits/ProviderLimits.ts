@@ -12,7 +12,7 @@ import { rateLimitsOf, type Settings } from "../policy/settings.ts"
 import { RedisUnavailable, SharedRedis } from "../redis/SharedRedis.ts"
 import { makeRedisRateLimiterStore } from "./RedisRateLimiterStore.ts"
 import { memorySlowDown, redisSlowDown, type SlowDownStore } from "./SlowDown.ts"
-import { type Bucket, bucketOf, takeTurn, type TokenBucketStore, type Turn } from "./turn.ts"
+import { type Bucket, bucketOf, takeTurn, type TokenBucketStore, type Turn, turnAfterAsking } from "./turn.ts"
 
 export interface ProviderLimitsShape {
   /**
@@ -127,12 +127,17 @@ export const makeProviderLimits = (settings: Settings) =>
       // A turn later than this would leave the call less than an attempt's time before the deadline:
       // quota spent on a call the deadline is likely to cut short.
       const wait = { maxWaitMs: call.budgetMs - settings.attemptTimeoutMs, deadlineMs: call.budgetMs }
-      // Without a Redis and with nothing slowed down, every level is 0: the turn is the limiter's
-      // answer alone (the memory store does not fail), with no store to choose and no level to read.
+      // Without a Redis and with nothing slowed down, every level is 0: the turn is the bucket's
+      // answer alone (the memory store does not fail), with no store to choose and no level to read,
+      // and a turn free now runs `next` in the same step (takeTurn's answer would cost two more).
       if (redis === undefined && memory.slowDown.allAtFullRate()) {
-        return Effect.matchEffect(takeTurn(memory.buckets, limit.bucket, wait), {
+        return Effect.matchEffect(memory.buckets.tokenBucket(limit.bucket.ask), {
           onFailure: Effect.die,
-          onSuccess: (turn) => onTurn(call, limit, 0, turn, next)
+          onSuccess: (asked) =>
+            asked[0] >= 0 ? next : Effect.matchEffect(turnAfterAsking(memory.buckets, limit.bucket, wait, asked), {
+              onFailure: Effect.die,
+              onSuccess: (turn) => onTurn(call, limit, 0, turn, next)
+            })
         })
       }
       return Effect.flatMap(onStores((s) => turnWith(s, limit, wait)), ({ level, turn }) => onTurn(call, limit, level, turn, next))

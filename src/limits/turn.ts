@@ -66,21 +66,29 @@ export const bucketOf = (key: string, perSecond: number): Bucket => {
 const waitOf = (bucket: Bucket, remaining: number, elapsedMs: number): number =>
   Math.max(0, Math.ceil(-remaining) * bucket.refillMs - elapsedMs)
 
+/** The bucket's answer to `ask` when it had no turn free: a reservation if the wait fits, else Full. */
+export const turnAfterAsking = (
+  store: TokenBucketStore,
+  bucket: Bucket,
+  wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
+  [remaining, elapsedMs]: readonly [remaining: number, elapsedMs: number]
+): Effect.Effect<Turn, RateLimiter.RateLimiterError> => {
+  const waitMs = waitOf(bucket, remaining, elapsedMs)
+  if (waitMs > wait.maxWaitMs) return Effect.succeed<Turn>({ _tag: "Full", waitMs })
+  return Effect.map(store.tokenBucket(bucket.reserve), ([remaining, elapsedMs]): Turn => {
+    const delayMs = waitOf(bucket, remaining, elapsedMs)
+    return delayMs < wait.deadlineMs ? { _tag: "Go", delayMs } : { _tag: "Full", waitMs: delayMs }
+  })
+}
+
 export const takeTurn = (
   store: TokenBucketStore,
   bucket: Bucket,
   wait: { readonly maxWaitMs: number; readonly deadlineMs: number },
   halvings = 0
 ): Effect.Effect<Turn, RateLimiter.RateLimiterError> => {
-  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = Effect.flatMap(store.tokenBucket(bucket.ask), ([remaining, elapsedMs]) => {
-    if (remaining >= 0) return goNowEffect
-    const waitMs = waitOf(bucket, remaining, elapsedMs)
-    if (waitMs > wait.maxWaitMs) return Effect.succeed<Turn>({ _tag: "Full", waitMs })
-    return Effect.map(store.tokenBucket(bucket.reserve), ([remaining, elapsedMs]): Turn => {
-      const delayMs = waitOf(bucket, remaining, elapsedMs)
-      return delayMs < wait.deadlineMs ? { _tag: "Go", delayMs } : { _tag: "Full", waitMs: delayMs }
-    })
-  })
+  const turn: Effect.Effect<Turn, RateLimiter.RateLimiterError> = Effect.flatMap(store.tokenBucket(bucket.ask), (asked) =>
+    asked[0] >= 0 ? goNowEffect : turnAfterAsking(store, bucket, wait, asked))
   if (halvings === 0) return turn
   return Effect.flatMap(turn, (taken) =>
     taken._tag === "Full" ? Effect.succeed<Turn>(taken) : Effect.as(store.tokenBucket({ ...bucket.reserve, tokens: 2 ** halvings - 1 }), taken))
