@@ -18,7 +18,7 @@
  * CPU per live decision in the benchmark (issue 11), a third of precall's cost over the bare request.
  * Transitions are acted on where they happen (metrics, log line, the not-closed set), not a turn later.
  */
-import { Cause, Context, Duration, Effect, Exit, Layer, Metric, Scope } from "effect"
+import { Cause, Context, Duration, Effect, Exit, Layer, Metric } from "effect"
 import { CircuitBreaker } from "effect/persistence"
 import { LocalCodes, ProviderError } from "../domain/errors.ts"
 import type { GuardedCall } from "../engine/ProviderGuard.ts"
@@ -98,8 +98,13 @@ const makeBreakers = (settings: Settings) =>
     })
     const openDuration = Duration.millis(settings.breakerOpenMs)
     const store = yield* Effect.provide(Effect.service(CircuitBreaker.CircuitBreakerStore), CircuitBreaker.layerStoreMemory())
-    // The memory store adds nothing to an admission's scope, so every admission shares the breakers' own.
-    const scope = yield* Effect.scope
+    /**
+     * An admission of the memory store: a clock read and a state change. Its type asks for a Scope,
+     * where a Redis store keeps a probe's lease; the memory store uses none, so none is provided per
+     * attempt (a context change and its finalizer, two Effect steps of every provider call; should a
+     * later store use one, every breaker test fails on the missing service).
+     */
+    const admit = store.admit as (endpoint: string) => Effect.Effect<CircuitBreaker.Admission, CircuitBreaker.CircuitBreakerError>
     /** Endpoints whose last transition left them not closed: only these need their state read before the limit. */
     const notClosed = new Set<string>()
     const transitioned = (t: CircuitBreaker.Transition | undefined): Effect.Effect<void> => {
@@ -137,7 +142,7 @@ const makeBreakers = (settings: Settings) =>
         // Admitted, run, recorded: an admitted attempt is always recorded (a half-open probe that
         // was never recorded would keep its breaker half-open), so only the attempt is interruptible.
         const executed = Effect.uninterruptibleMask((restore) =>
-          Effect.matchEffect(Scope.provide(store.admit(call.endpoint), scope), {
+          Effect.matchEffect(admit(call.endpoint), {
             onFailure: (e) => e.reason._tag === "CircuitBreakerStoreError" ? restore(attempt) : Effect.fail(rejection(call, e.reason)),
             onSuccess: (admission) => {
               const ran = Effect.onExit(restore(attempt), (exit) => recorded(call.endpoint, admission, exit))
