@@ -19,18 +19,25 @@ export const makeInFlight = (): Coalesce => {
   /** The time left of a budget that started at `startedAt`. */
   const left = (startedAt: number, budgetMs: number) => Effect.map(Clock.currentTimeMillis, (now) => Math.max(0, startedAt + budgetMs - now))
 
-  /** Registers the flight and its clean-up in one uninterruptible step, so no entry can be left behind. */
-  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, budgetLeft: number) =>
-    Effect.uninterruptibleMask((restore) => {
-      const flight = Deferred.makeUnsafe<Decision>()
-      flights.set(key, flight)
-      return restore(decide(budgetLeft)).pipe(Effect.onExit((exit) =>
+  /**
+   * Registers the flight inside its clean-up's reach, so no entry can be left behind: the clean-up is
+   * in place before the entry is made (an interruption before that finds nothing to remove), and it
+   * removes only its own entry. No mask is needed (it cost four Effect steps per decision).
+   */
+  const lead = (key: string, decide: (budgetMs: number) => Effect.Effect<Decision>, budgetLeft: number) => {
+    const flight = Deferred.makeUnsafe<Decision>()
+    return Effect.onExit(
+      Effect.suspend(() => {
+        flights.set(key, flight)
+        return decide(budgetLeft)
+      }),
+      (exit) =>
         Effect.sync(() => {
-          flights.delete(key)
+          if (flights.get(key) === flight) flights.delete(key)
           Deferred.doneUnsafe(flight, exit)
         })
-      ))
-    })
+    )
+  }
 
   /** Built when it runs, on the running fiber's `clock`. */
   const join = (
