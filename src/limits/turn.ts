@@ -25,8 +25,8 @@
  * its answer read as `RateLimiter.consume` reads it (the wait: the tokens missing times the refill
  * interval, less the time since the last refill). `consume` rebuilds the bucket's Durations and its
  * answer's on every call, in two more effect steps: a decision with a limit configured and idle took
- * 384,800 instructions through `consume` and takes 369,200 this way, 355,200 without a limit
- * (bench/profile.ts --instructions, issue 11).
+ * 384,800 instructions through `consume` and 369,200 this way, against 355,200 without a limit
+ * (bench/profile.ts --instructions, docs/performance.md round 10).
  */
 import { Duration, Effect } from "effect"
 import type { RateLimiter } from "effect/persistence"
