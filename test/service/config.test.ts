@@ -108,6 +108,16 @@ describe("API key check", () => {
     const check = makeKeyCheck(["alpha-key", "beta-key"].map((k) => Redacted.make(k)))
     assert.isTrue(check("alpha-key"))
     assert.isTrue(check("beta-key"))
-    for (const wrong of ["", "alpha", "alpha-key ", "ALPHA-KEY", "alpha-keyalpha-key", "x".repeat(10_000)]) assert.isFalse(check(wrong), wrong)
+    for (const wrong of ["", "alpha", "alpha-key ", "ALPHA-KEY", "alpha-keyalpha-key", "x".repeat(10_000), "beta-key\u0000", "alpha-ke\u00e9"]) {
+      assert.isFalse(check(wrong), wrong)
+    }
+  })
+
+  it("tells keys of different lengths apart, and a key from its zero padding", () => {
+    // keys are compared zero-padded to the longest one's length, with their byte lengths
+    const check = makeKeyCheck(["k", "k\u0000", "kk\u00e9\u{1f511}"].map((k) => Redacted.make(k)))
+    for (const right of ["k", "k\u0000", "kk\u00e9\u{1f511}"]) assert.isTrue(check(right), right)
+    for (const wrong of ["", "\u0000", "k\u0000\u0000", "kk", "kk\u00e9", "kk\u00e9\u{1f511}\u0000", "kk\u00e9\u{1f512}"]) assert.isFalse(check(wrong), JSON.stringify(wrong))
+    assert.isFalse(makeKeyCheck([])("anything"))
   })
 })
