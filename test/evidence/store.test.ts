@@ -111,6 +111,17 @@ describe("binding cache, X status, last call, dedupe (memory)", () => {
       assert.isUndefined(yield* store.binding("huawei", "s-1"))
     }))
 
+  it.effect("bindings whose provider and SubsId run together the same way are kept apart", () =>
+    Effect.gen(function*() {
+      const store = memoryStore()
+      // the memory keys join the parts: "a" + "1:b" and "a:1" + "b" must not name one entry
+      yield* store.rememberBinding({ provider: "a", subsId: "1:b", phoneNoX: X, mode: "AXB", durationS: 300 })
+      assert.isUndefined(yield* store.binding("a:1", "b"))
+      yield* store.rememberBinding({ provider: "a:1", subsId: "b", phoneNoX: X, mode: "AXN", durationS: 300 })
+      assert.strictEqual((yield* store.binding("a", "1:b"))?.mode, "AXB")
+      assert.strictEqual((yield* store.binding("a:1", "b"))?.mode, "AXN")
+    }))
+
   it.effect("X status: last push wins, with its receive time; unknown when never pushed", () =>
     Effect.gen(function*() {
       const store = memoryStore()
