@@ -14,7 +14,10 @@
  *     machine instructions per decision (bench/instructions.ts under valgrind's callgrind, which
  *     counts instructions, not time): two runs, 2,000 decisions and 2,000 + `decisions`, and the
  *     difference per decision, so start-up and warm-up cancel out. Repeats within about 0.5 %,
- *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU.
+ *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU;
+ *   node bench/profile.ts --service-instructions [precall|precall-hits|skeleton|bare] [requests]
+ *     machine instructions per HTTP request of one of scenario (b)'s servers, counted under callgrind
+ *     over `requests` requests (default 15,000) after a warm-up (bench/service-instructions.ts).
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
@@ -27,6 +30,7 @@ import { makeTargets } from "./run-helpers.ts"
 import { type ContenderName, makeContender, precallContender } from "./contenders.ts"
 import { makeProgress } from "./progress.ts"
 import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
+import { INSTRUMENTED_SERVERS, type InstrumentedServer, serviceInstructions } from "./service-instructions.ts"
 
 interface ProfileNode {
   readonly id: number
@@ -164,6 +168,11 @@ if (process.argv[2] === "--instructions") {
   const [short, long] = await Promise.all([countInstructions(settings, base), countInstructions(settings, base + decisions)])
   process.stdout.write(`${settings}: ${((long - short) / decisions).toFixed(0)} instructions per decision ` +
     `(${short.toLocaleString("en")} for ${base}, ${long.toLocaleString("en")} for ${base + decisions})\n`)
+} else if (process.argv[2] === "--service-instructions") {
+  const server = (process.argv[3] ?? "precall") as InstrumentedServer
+  if (!INSTRUMENTED_SERVERS.includes(server)) throw new Error(`--service-instructions takes ${INSTRUMENTED_SERVERS.join(", ")}, not ${server}`)
+  const requests = Number(process.argv[4] ?? 15_000)
+  process.stdout.write(`${server}: ${(await serviceInstructions(server, requests)).toFixed(0)} instructions per request (${requests} requests)\n`)
 } else if (process.argv[2] === "--alloc") {
   process.stdout.write(await allocations((process.argv[3] ?? "precall") as ContenderName, Number(process.argv[4] ?? 20_000), Number(process.argv[5] ?? 30)))
 } else if (process.argv[2] === "--summarize") {

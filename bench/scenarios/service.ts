@@ -54,7 +54,7 @@ export interface ServiceOptions {
   readonly serverSets: number
 }
 
-const API_KEY = "bench-key-0123456789abcdef"
+export const API_KEY = "bench-key-0123456789abcdef"
 
 /**
  * The service process on a free port, configured for live decisions against the emulator; `env`
