@@ -31,7 +31,8 @@ export const keyIdOf = (key: string): string => `k_${digest(key).toString("hex")
  * compared with every key by `timingSafeEqual`, its byte length with each key's by a plain integer
  * compare. The work does not depend on how much of a key matches, nor on which key, and a key too
  * long is cut, not refused early. A SHA-256 per request, which this replaces, was ~11k instructions
- * of a status-cache hit's ~270k (issue 11); this is well under 1k.
+ * of a status-cache hit's ~270k (issue 11); this check is ~2k. The buffer is cleared again after
+ * each check, so no presented key stays in memory.
  */
 export const makeKeyMatch = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((presented: string) => string | undefined) => {
   const width = Math.max(1, ...keys.map((k) => Buffer.byteLength(Redacted.value(k))))
@@ -42,10 +43,11 @@ export const makeKeyMatch = (keys: ReadonlyArray<Redacted.Redacted<string>>): ((
   const candidate = Buffer.alloc(width)
   return (presented) => {
     const length = Buffer.byteLength(presented)
-    candidate.fill(0)
+    // zero from the last check's clearing (or from alloc)
     candidate.write(presented)
     let match: string | undefined = undefined
     for (const k of known) if (timingSafeEqual(k.padded, candidate) && k.length === length) match = k.id
+    candidate.fill(0)
     return match
   }
 }
