@@ -30,7 +30,7 @@ import { makeTargets } from "./run-helpers.ts"
 import { type ContenderName, makeContender, precallContender } from "./contenders.ts"
 import { makeProgress } from "./progress.ts"
 import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
-import { INSTRUMENTED_SERVERS, type InstrumentedServer, serviceInstructions } from "./service-instructions.ts"
+import { callgrindNode, INSTRUMENTED_SERVERS, type InstrumentedServer, serviceInstructions } from "./service-instructions.ts"
 
 interface ProfileNode {
   readonly id: number
@@ -143,11 +143,10 @@ const allocations = async (name: ContenderName, decisions: number, top: number):
 /** Instructions valgrind counted for `decisions` decisions of bench/instructions.ts (start-up included). */
 const countInstructions = (settings: string, decisions: number): Promise<number> =>
   new Promise((resolve, reject) => {
-    const proc = spawn("valgrind", [
-      "--tool=callgrind", "--callgrind-out-file=/dev/null", "--smc-check=all-non-file",
-      // one thread: V8 compiles on the main thread, so the count does not depend on thread timing
-      process.execPath, "--single-threaded", new URL("./instructions.ts", import.meta.url).pathname
-    ], { env: { ...process.env, BENCH_INSTRUCTIONS: JSON.stringify({ decisions, settings }) }, stdio: ["ignore", "ignore", "pipe"] })
+    const proc = spawn("valgrind", callgrindNode("/dev/null", new URL("./instructions.ts", import.meta.url).pathname), {
+      env: { ...process.env, BENCH_INSTRUCTIONS: JSON.stringify({ decisions, settings }) },
+      stdio: ["ignore", "ignore", "pipe"]
+    })
     let stderr = ""
     proc.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString("utf8")).slice(-4000)))
     const timer = setTimeout(() => proc.kill("SIGKILL"), 15 * 60_000)

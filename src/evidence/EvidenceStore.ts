@@ -253,8 +253,7 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
     )
 
   /** What a window of call outcomes says about an X. */
-  const healthOf = (entries: ReadonlyArray<WindowEntry>): XHealth => {
-    if (entries.length === 0) return healthy
+  const tally = (entries: ReadonlyArray<WindowEntry>): XHealth => {
     const counts = emptyCounts()
     let numberFailures = 0
     for (const e of entries) {
@@ -270,10 +269,8 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
     }
   }
   /** An X with no outcomes in its window, the usual answer: one frozen value, not two objects per decision. */
-  const healthy: XHealth = Object.freeze({
-    unhealthy: 0 >= options.xFailureThreshold, numberFailures: 0, threshold: options.xFailureThreshold, windowS: options.xFailureWindowS,
-    counts: Object.freeze(emptyCounts())
-  })
+  const healthy: XHealth = Object.freeze({ ...tally(noEntries), counts: Object.freeze(emptyCounts()) })
+  const healthOf = (entries: ReadonlyArray<WindowEntry>): XHealth => (entries.length === 0 ? healthy : tally(entries))
 
   return {
     recordXStatus: (provider, phoneNoX, status) =>
