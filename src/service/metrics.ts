@@ -11,14 +11,20 @@ export const httpRequestsTotal = Metric.counter("precall_http_requests_total", {
 
 const knownPaths = new Set(routeTable.map((r) => r.path))
 
-/** The counter tagged once per (method, route, status): tagging on every request re-made the tagged metric and its key. */
-const tagged = new Map<string, Metric.Metric<number, unknown>>()
+/**
+ * The counter tagged once per (method, route, status), found through nested Maps: tagging on every
+ * request re-made the tagged metric, and a joined key string per request was the next cost.
+ */
+const tagged = new Map<string, Map<string, Map<number, Metric.Metric<number, unknown>>>>()
 
 const taggedFor = (method: string, path: string, status: number): Metric.Metric<number, unknown> => {
   const route = knownPaths.has(path) ? path : "other"
-  const key = `${method} ${route} ${status}`
-  let metric = tagged.get(key)
-  if (metric === undefined) tagged.set(key, metric = Metric.withAttributes(httpRequestsTotal, { method, route, status: String(status) }))
+  let byRoute = tagged.get(method)
+  if (byRoute === undefined) tagged.set(method, byRoute = new Map())
+  let byStatus = byRoute.get(route)
+  if (byStatus === undefined) byRoute.set(route, byStatus = new Map())
+  let metric = byStatus.get(status)
+  if (metric === undefined) byStatus.set(status, metric = Metric.withAttributes(httpRequestsTotal, { method, route, status: String(status) }))
   return metric
 }
 
