@@ -182,8 +182,8 @@ const makeRoute = (
  * Reads the body as NodeHttpServer's `request.text` does with a 64 KiB MaxBodySize: a body past the
  * limit stops being collected and the rest is drained; a stream error, or a close before the end (the
  * client went away mid-body), is an unreadable body. Returns a cancel for a client that goes away
- * mid-body. Listens to the request's own events: `stream.finished` (what `text` uses) set up and took
- * down twice as many listeners per request, for states a request being read cannot be in.
+ * mid-body. Listens to the request's own events: `stream.finished` (what `text` uses) checked states a request
+ * being read cannot be in and set up and took down more listeners, with closures of its own, per request.
  */
 const readBody = (request: IncomingMessage, done: (body: Buffer | "tooLarge" | "unreadable") => void): () => void => {
   const chunks: Array<Buffer> = []
