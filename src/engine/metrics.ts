@@ -29,7 +29,7 @@ export const providerErrorsTotal = Metric.counter("precall_provider_errors_total
  * the decision path, and the sets are few (kinds × sources, actions, codes). Found by the attribute
  * values alone, one Map level per attribute, so an update builds no key and no attributes object.
  */
-const taggedOnce = <M extends Metric.Metric<number, unknown>, const Names extends ReadonlyArray<string>>(metric: M, names: Names) => {
+export const taggedOnce = <M extends Metric.Metric<number, unknown>, const Names extends ReadonlyArray<string>>(metric: M, names: Names) => {
   const root = new Map<string, unknown>()
   return (...values: { readonly [K in keyof Names]: string }): M => {
     let level = root
