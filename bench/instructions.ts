@@ -7,7 +7,7 @@
  * per decision: a count that repeats within about half a percent from run to run, where this VM's
  * timings move by tens of percent.
  *
- * BENCH_INSTRUCTIONS: `{ "decisions": n, "settings": "live" | "production", "concurrency": c }`.
+ * BENCH_INSTRUCTIONS: `{ "decisions": n, "settings": "live" | "production", "concurrency": c, "reply": "at-once" | "next-turn" }`.
  */
 import { Effect, Layer, ManagedRuntime, Redacted } from "effect"
 import { HttpClient } from "effect/http"
@@ -16,17 +16,31 @@ import { aliyunProviderLayer } from "../src/providers/aliyun/provider.ts"
 import { AliyunTransport, type AliyunTransportShape } from "../src/providers/aliyun/transport.ts"
 import { idleDecisionInput, LIVE_SETTINGS, PRODUCTION_IDLE_SETTINGS, STATUS_ONE_REPLY, STUB_ENDPOINT } from "./live.ts"
 
-const answersAtOnce: AliyunTransportShape = { send: () => Effect.succeed({ status: 200, text: STATUS_ONE_REPLY, retryAfter: undefined }) }
-const noHttpClient = Layer.succeed(HttpClient.HttpClient)(HttpClient.make(() => Effect.die("bench/instructions.ts makes no HTTP request")))
-
-const { decisions = 10_000, settings: which = "live", concurrency = 16 } = JSON.parse(process.env["BENCH_INSTRUCTIONS"] ?? "{}") as {
+const { decisions = 10_000, settings: which = "live", concurrency = 16, reply = "at-once" } = JSON.parse(process.env["BENCH_INSTRUCTIONS"] ?? "{}") as {
   decisions?: number
   settings?: "live" | "production"
   concurrency?: number
+  reply?: "at-once" | "next-turn"
 }
-const settings = await Effect.runPromise(settingsFromObject({ ...(which === "production" ? PRODUCTION_IDLE_SETTINGS : LIVE_SETTINGS), aliyunEndpoint: STUB_ENDPOINT }))
+
+const statusOne = { status: 200, text: STATUS_ONE_REPLY, retryAfter: undefined }
+/**
+ * `at-once`: the reply is there when asked, so no fiber ever waits. `next-turn`: it comes on the
+ * next turn of the event loop (setImmediate), as a socket's would, so what a wait costs is counted
+ * too: the timers of the attempt and the deadline, fibers suspending and resuming, the promise.
+ */
+const transport: AliyunTransportShape = reply === "at-once"
+  ? { send: () => Effect.succeed(statusOne) }
+  : { send: () => Effect.callback((resume) => void setImmediate(() => resume(Effect.succeed(statusOne)))) }
+const noHttpClient = Layer.succeed(HttpClient.HttpClient)(HttpClient.make(() => Effect.die("bench/instructions.ts makes no HTTP request")))
+
+// Under valgrind everything runs some fifty times slower: the default deadline (1 s) and attempt
+// timeout (300 ms) would cut decisions that wait a turn. A timer costs the same whatever its length.
+const settings = await Effect.runPromise(settingsFromObject({
+  ...(which === "production" ? PRODUCTION_IDLE_SETTINGS : LIVE_SETTINGS), aliyunEndpoint: STUB_ENDPOINT, deadlineMs: 60_000, attemptTimeoutMs: 30_000
+}))
 const provider = aliyunProviderLayer({ endpoint: STUB_ENDPOINT, signature: "v3", credentials: { accessKeyId: "bench", accessKeySecret: Redacted.make("bench-secret") } })
-  .pipe(Layer.provide(Layer.merge(noHttpClient, Layer.succeed(AliyunTransport, answersAtOnce))))
+  .pipe(Layer.provide(Layer.merge(noHttpClient, Layer.succeed(AliyunTransport, transport))))
 const runtime = ManagedRuntime.make(PrecallWith(settings, provider))
 
 let next = 0

@@ -10,11 +10,13 @@
  *   node bench/profile.ts --alloc [contender] [decisions] [top]
  *     bytes allocated per decision by function (V8's sampling heap profiler, every 1 KB, objects the
  *     GC has since collected included): what a decision leaves for the young generation to collect;
- *   node bench/profile.ts --instructions [live|production] [decisions]
+ *   node bench/profile.ts --instructions [live|production] [decisions] [at-once|next-turn]
  *     machine instructions per decision (bench/instructions.ts under valgrind's callgrind, which
  *     counts instructions, not time): two runs, 2,000 decisions and 2,000 + `decisions`, and the
  *     difference per decision, so start-up and warm-up cancel out. Repeats within about 0.5 %,
- *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU;
+ *     where timings on this VM move by tens of percent: for A/B of a change to precall's own CPU.
+ *     `next-turn`: the provider's reply comes on the next event-loop turn, as a socket's does, so
+ *     the cost of waiting for it (timers, fibers suspending and resuming) is counted as well;
  *   node bench/profile.ts --service-instructions [precall|precall-hits|skeleton|bare] [requests]
  *     machine instructions per HTTP request of one of scenario (b)'s servers, counted under callgrind
  *     over `requests` requests (default 15,000) after a warm-up (bench/service-instructions.ts).
@@ -141,10 +143,10 @@ const allocations = async (name: ContenderName, decisions: number, top: number):
 }
 
 /** Instructions valgrind counted for `decisions` decisions of bench/instructions.ts (start-up included). */
-const countInstructions = (settings: string, decisions: number): Promise<number> =>
+const countInstructions = (settings: string, decisions: number, reply: string): Promise<number> =>
   new Promise((resolve, reject) => {
     const proc = spawn("valgrind", callgrindNode("/dev/null", new URL("./instructions.ts", import.meta.url).pathname), {
-      env: { ...process.env, BENCH_INSTRUCTIONS: JSON.stringify({ decisions, settings }) },
+      env: { ...process.env, BENCH_INSTRUCTIONS: JSON.stringify({ decisions, settings, reply }) },
       stdio: ["ignore", "ignore", "pipe"]
     })
     let stderr = ""
@@ -163,9 +165,11 @@ if (process.argv[2] === "--instructions") {
   const settings = process.argv[3] ?? "live"
   if (settings !== "live" && settings !== "production") throw new Error(`--instructions takes live or production, not ${settings}`)
   const decisions = Number(process.argv[4] ?? 10_000)
+  const reply = process.argv[5] ?? "at-once"
+  if (reply !== "at-once" && reply !== "next-turn") throw new Error(`--instructions replies at-once or next-turn, not ${reply}`)
   const base = 2_000
-  const [short, long] = await Promise.all([countInstructions(settings, base), countInstructions(settings, base + decisions)])
-  process.stdout.write(`${settings}: ${((long - short) / decisions).toFixed(0)} instructions per decision ` +
+  const [short, long] = await Promise.all([countInstructions(settings, base, reply), countInstructions(settings, base + decisions, reply)])
+  process.stdout.write(`${settings}, reply ${reply}: ${((long - short) / decisions).toFixed(0)} instructions per decision ` +
     `(${short.toLocaleString("en")} for ${base}, ${long.toLocaleString("en")} for ${base + decisions})\n`)
 } else if (process.argv[2] === "--service-instructions") {
   const server = (process.argv[3] ?? "precall") as InstrumentedServer

@@ -301,19 +301,33 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   const runDecision = Effect.runPromiseWith(await runtime.context())
   let closed = false
   // Decisions in flight: close() lets them finish (each within its deadline) before it disposes.
-  const inFlight = new Set<Promise<unknown>>()
+  // A count and one promise for close() to wait on, rather than a Set entry and an awaiting async
+  // frame per decision.
+  let inFlight = 0
+  let drained: (() => void) | undefined
+  let whenDrained: Promise<void> | undefined
+  const ended = () => {
+    if (--inFlight === 0) drained?.()
+  }
   return {
-    decide: async (request) => {
-      if (closed) throw new PrecallError("CLOSED", "precall is closed")
-      const decoded = decodeRequestNow(request)
-      if (decoded._tag === "Failure") throw new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues)
-      const decision = runDecision(engine.decide(decoded.success))
-      inFlight.add(decision)
+    decide: (request) => {
+      if (closed) return Promise.reject(new PrecallError("CLOSED", "precall is closed"))
+      let decoded: Result.Result<DecideRequest, InvalidRequest>
       try {
-        return await decision
-      } finally {
-        inFlight.delete(decision)
+        decoded = decodeRequestNow(request)
+      } catch (defect) {
+        // an input whose getters throw: rejected as the async function this was would reject
+        return Promise.reject(defect)
       }
+      if (decoded._tag === "Failure") return Promise.reject(new PrecallError("INVALID_REQUEST", decoded.failure.message, decoded.failure.issues))
+      inFlight++
+      return runDecision(engine.decide(decoded.success)).then((decision) => {
+        ended()
+        return decision
+      }, (defect: unknown) => {
+        ended()
+        throw defect
+      })
     },
     reportOutcome: async (report) => {
       if (closed) throw new PrecallError("CLOSED", "precall is closed")
@@ -323,7 +337,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     },
     close: async () => {
       closed = true
-      await Promise.allSettled([...inFlight])
+      if (inFlight > 0) await (whenDrained ??= new Promise<void>((resolve) => (drained = resolve)))
       await runtime.dispose()
     }
   }

@@ -53,12 +53,15 @@ export const sharingKeys = (secret: string | Buffer, inProcessOnly = false) => {
     statusKey: (poolKey: string, subsId: string, callerNo: string | undefined, provider: string): string =>
       // joined, not a template: the status cache keeps the key, and a template's result is a rope of parts
       mac([provider, poolKey, subsId, callerNo ?? ""].join("|")),
-    /** The coalescing key: every field of the request, in a fixed order. */
+    /**
+     * The coalescing key: every field of the request, in a fixed order. Joined with `|`, an absent
+     * field as "": a decoded request's fields are tokens that hold no `|` and are never empty.
+     */
     requestKey: (request: DecideRequest): string =>
-      mac(JSON.stringify([
+      mac([
         request.provider, request.poolKey, request.subsId, request.phoneNoX, request.extension, request.callerNo, request.realCallee,
         request.binding?.phoneNoA, request.binding?.phoneNoB, request.binding?.mode
-      ]))
+      ].join("|"))
   }
 }
 export type SharingKeys = ReturnType<typeof sharingKeys>

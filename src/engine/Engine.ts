@@ -19,7 +19,7 @@ import { type Evidence, evidenceOfStatus } from "../domain/evidence.ts"
 import { canBind, type Parties, partiesOfDetail, partiesOfRequest, realCalleeOf, requestCanBind } from "../domain/parties.ts"
 import type { DecideRequest } from "../domain/request.ts"
 import type { StatusAnswer } from "../domain/status.ts"
-import { EvidenceStore } from "../evidence/EvidenceStore.ts"
+import { EvidenceStore, type XHealth } from "../evidence/EvidenceStore.ts"
 import { SharedRedis } from "../redis/SharedRedis.ts"
 import { decisionPolicy, type Settings } from "../policy/settings.ts"
 import {
@@ -151,14 +151,13 @@ export const makeEngine = (settings: Settings) =>
       })
 
     /** X health from call outcomes: when number-class failures crossed the threshold, the X is broken whatever a query says. */
-    const healthVerdict = (p: ProviderShape, phoneNoX: string): Effect.Effect<Evidence | undefined> =>
-      store === undefined ? Effect.succeed(undefined) : Effect.map(store.xHealth(p.name, phoneNoX), (h) =>
-        h.unhealthy
-          ? {
-            verdict: { _tag: "XBroken", temporary: false }, requestId: undefined, reusable: false,
-            source: `${h.numberFailures} number-class call failures on X in ${Math.round(h.windowS / 60)} min`
-          }
-          : undefined)
+    const healthVerdict = (h: XHealth): Evidence | undefined =>
+      h.unhealthy
+        ? {
+          verdict: { _tag: "XBroken", temporary: false }, requestId: undefined, reusable: false,
+          source: `${h.numberFailures} number-class call failures on X in ${Math.round(h.windowS / 60)} min`
+        }
+        : undefined
 
     /**
      * One decision within `budgetMs` (the deadline, or what a coalesced request has left of it), from
@@ -217,12 +216,12 @@ export const makeEngine = (settings: Settings) =>
                 return Effect.succeed(a)
               }
             }))
-        const once = tried(Effect.fail)
-        if (settings.maxAttempts <= 1) return once
+        if (settings.maxAttempts <= 1) return tried(Effect.fail)
         const retry = idempotent ? retryIdempotent : retryNotIdempotent
         // Retries only after a failure that allows one; the schedule then sees that failure first.
-        // The first try decides that in its own failure handler, so a success passes no catch.
-        return tried((e) => retry.while(e) ? Effect.retry(replaying(e, once), retry) : Effect.fail(e))
+        // The first try decides that in its own failure handler, so a success passes no catch and
+        // builds nothing for a retry.
+        return tried((e) => retry.while(e) ? Effect.retry(replaying(e, tried(Effect.fail)), retry) : Effect.fail(e))
       }
 
       const ref = { poolKey: request.poolKey, subsId: request.subsId, phoneNoX: request.phoneNoX }
@@ -351,7 +350,7 @@ export const makeEngine = (settings: Settings) =>
           : cached !== undefined
           ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
           : ask()
-      const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(healthVerdict(provider, request.phoneNoX), gathered)
+      const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(store.xHealth(provider.name, request.phoneNoX), (h) => gathered(healthVerdict(h)))
 
       // The facts are read when the pipeline ended or was cut at the deadline, in the same step.
       return timeoutWith(pipeline, Duration.millis(Math.max(0, budgetMs)), (exit, context) => {

@@ -28,7 +28,15 @@ export interface AliyunRpcConfig {
 /** A successful reply body: `Code` was `OK`. */
 export type AliyunReply = Readonly<Record<string, unknown>>
 
-export type AliyunRpc = (action: string, params: Readonly<Record<string, string | undefined>>) => Effect.Effect<AliyunReply, ProviderError>
+/**
+ * One signed call; `read` turns a successful reply body into the action's own fields or its
+ * ProviderError (the body itself when none is given), in the same step as the reply is interpreted.
+ */
+export type AliyunRpc = <A = AliyunReply>(
+  action: string,
+  params: Readonly<Record<string, string | undefined>>,
+  read?: (reply: AliyunReply) => A | ProviderError
+) => Effect.Effect<A, ProviderError>
 
 const EMPTY_BODY_SHA256 = sha256Hex("")
 
@@ -136,14 +144,16 @@ export const makeAliyunRpc = (config: AliyunRpcConfig): Effect.Effect<AliyunRpc,
     const host = new URL(config.endpoint).host
     const secret = Redacted.value(config.credentials.accessKeySecret)
     const signing: SigningKeys = { v1: createSecretKey(Buffer.from(`${secret}&`)), v3: createSecretKey(Buffer.from(secret)) }
-    return (action, params) =>
+    const rpc: AliyunRpc = <A>(action: string, params: Readonly<Record<string, string | undefined>>, read?: (reply: AliyunReply) => A | ProviderError) =>
       Effect.clockWith((clock) =>
         Effect.matchEffect(transport.send(signedRequest(config, signing, host, action, defined(params), clock.currentTimeMillisUnsafe())), {
           onFailure: (e) =>
             Effect.fail(new ProviderError({ provider: "aliyun", action, code: LocalCodes.connection, errorClass: "transient", message: e.description })),
           onSuccess: (r) => {
             const reply = interpretReply(action, r.status, r.text, r.retryAfter)
-            return reply instanceof ProviderError ? Effect.fail(reply) : Effect.succeed(reply)
+            const fields = reply instanceof ProviderError || read === undefined ? reply : read(reply)
+            return fields instanceof ProviderError ? Effect.fail(fields) : Effect.succeed(fields as A)
           }
         }))
+    return rpc
   })

@@ -45,17 +45,20 @@ export const SecretNoDetailReply = Schema.Struct({
 })
 export const EnvelopeReply = Schema.Struct({ RequestId: Schema.optionalKey(Schema.String) })
 
-/** The reply's fields through `schema`, decoded synchronously (replies are plain JSON, no effects to run). */
+/**
+ * The reply's fields through `schema`, or the ProviderError saying they do not match, decoded
+ * synchronously (replies are plain JSON, no effects to run) as the rpc reads the reply.
+ */
 const decodeReply = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, action: string) => {
   const decode = Schema.decodeUnknownResult(schema)
-  return (reply: AliyunReply): Effect.Effect<S["Type"], ProviderError> => {
+  return (reply: AliyunReply): S["Type"] | ProviderError => {
     const decoded = decode(reply)
-    if (decoded._tag === "Success") return Effect.succeed(decoded.success)
-    return Effect.fail(new ProviderError({
+    if (decoded._tag === "Success") return decoded.success
+    return new ProviderError({
       provider: "aliyun", action, code: LocalCodes.malformed, errorClass: "transient",
       message: `reply does not match ${action}: ${decoded.failure.message.split("\n")[0]}`,
       ...(typeof reply["RequestId"] === "string" ? { requestId: reply["RequestId"] } : {})
-    }))
+    })
   }
 }
 
@@ -90,21 +93,18 @@ const secretNoDetailReply = decodeReply(SecretNoDetailReply, "QuerySecretNoDetai
 /** Typed clients for the Dyplsapi actions precall uses. */
 export const makeDypls = (rpc: AliyunRpc) => ({
   queryCallStatus: (p: { poolKey: string; subsId: string; callNo?: string | undefined }) =>
-    rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }).pipe(
-      Effect.flatMap(queryCallStatusReply)),
+    rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }, queryCallStatusReply),
   bind: (p: BindParams) => {
     const action = bindAction[p.mode]
     return rpc(action, {
       PoolKey: p.poolKey, PhoneNoA: p.phoneNoA, PhoneNoB: p.phoneNoB, PhoneNoX: p.phoneNoX, Extension: p.extension,
       Expiration: beijingTime(p.expiresAt), ExpectCity: p.expectCity, OutId: p.outId
-    }).pipe(Effect.flatMap(decodeReply(BindReply, action)))
+    }, decodeReply(BindReply, action))
   },
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
-    rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }).pipe(
-      Effect.flatMap(subscriptionDetailReply)),
+    rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }, subscriptionDetailReply),
   querySecretNoDetail: (p: { poolKey: string; secretNo: string }) =>
-    rpc("QuerySecretNoDetail", { PoolKey: p.poolKey, SecretNo: p.secretNo }).pipe(
-      Effect.flatMap(secretNoDetailReply)),
+    rpc("QuerySecretNoDetail", { PoolKey: p.poolKey, SecretNo: p.secretNo }, secretNoDetailReply),
   updateSubscription: (p: { poolKey: string; subsId: string; phoneNoX: string; operation: UpdateOperation }) => {
     const op = p.operation
     return rpc("UpdateSubscription", {
@@ -113,10 +113,9 @@ export const makeDypls = (rpc: AliyunRpc) => ({
       PhoneNoB: op.operateType === "updateNoB" ? op.phoneNoB : undefined,
       Expiration: op.operateType === "updateExpire" ? beijingTime(op.expiresAt) : undefined,
       OutId: op.operateType === "updateOutId" ? op.outId : undefined
-    }).pipe(Effect.flatMap(decodeReply(EnvelopeReply, "UpdateSubscription")))
+    }, decodeReply(EnvelopeReply, "UpdateSubscription"))
   },
   unbindSubscription: (p: { poolKey: string; subsId: string; secretNo: string }) =>
-    rpc("UnbindSubscription", { PoolKey: p.poolKey, SubsId: p.subsId, SecretNo: p.secretNo }).pipe(
-      Effect.flatMap(decodeReply(EnvelopeReply, "UnbindSubscription")))
+    rpc("UnbindSubscription", { PoolKey: p.poolKey, SubsId: p.subsId, SecretNo: p.secretNo }, decodeReply(EnvelopeReply, "UnbindSubscription"))
 })
 export type Dypls = ReturnType<typeof makeDypls>

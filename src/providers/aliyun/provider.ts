@@ -79,9 +79,18 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
         )
       ], { concurrency: 2 }).pipe(Effect.map(([[binding, requestId], secret]) => derivedEvidence(binding, secret, requestId)))
 
-    const pulled = (q: StatusQuery): Effect.Effect<Evidence, ProviderError> =>
+    /**
+     * Evidence from QueryCallStatus asked at `now`: a binding-class refusal is a dead binding; in
+     * `auto`, an endpoint that does not serve the action is remembered and the status derived.
+     */
+    const pulled = (q: StatusQuery, now: number): Effect.Effect<Evidence, ProviderError> =>
       Effect.matchEffect(askCallStatus(q), {
-        onFailure: (e) => (e.errorClass === "binding" ? Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId)) : Effect.fail(e)),
+        onFailure: (e) =>
+          e.errorClass === "binding"
+            ? Effect.succeed(evidenceOfDeadBinding(e.code, e.requestId))
+            : config.statusSource !== "query" && isNotServed(e.code)
+            ? Effect.andThen(Effect.sync(() => choice.notServed(now)), derived(q))
+            : Effect.fail(e),
         onSuccess: (reply) => {
           choice.served()
           return Effect.succeed(evidenceOfCallStatus(callStatusOf(reply)))
@@ -99,14 +108,7 @@ export const makeAliyunProvider = (config: AliyunProviderConfig) =>
       evidence: (q) =>
         Effect.clockWith((clock) => {
           const now = clock.currentTimeMillisUnsafe()
-          return !choice.askQuery(now)
-            ? derived(q)
-            : config.statusSource === "query"
-            ? pulled(q)
-            : pulled(q).pipe(Effect.catchIf(
-              (e) => isNotServed(e.code),
-              () => Effect.andThen(Effect.sync(() => choice.notServed(now)), derived(q))
-            ))
+          return choice.askQuery(now) ? pulled(q, now) : derived(q)
         }),
       bindingDetail: (ref) =>
         dypls.querySubscriptionDetail(ref).pipe(Effect.map(({ RequestId, SecretBindDetailDTO: d }) => ({
