@@ -31,11 +31,12 @@ export const makeInFlight = (): Coalesce => {
         flights.set(key, flight)
         return decide(budgetLeft)
       }),
-      (exit) =>
-        Effect.sync(() => {
-          if (flights.get(key) === flight) flights.delete(key)
-          Deferred.doneUnsafe(flight, exit)
-        })
+      // done in the handler itself, which the fiber calls once the exit is known: no step of its own
+      (exit) => {
+        if (flights.get(key) === flight) flights.delete(key)
+        Deferred.doneUnsafe(flight, exit)
+        return Effect.void
+      }
     )
   }
 
