@@ -304,10 +304,9 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
   // A count and one promise for close() to wait on, rather than a Set entry and an awaiting async
   // frame per decision.
   let inFlight = 0
-  let drained: (() => void) | undefined
-  let whenDrained: Promise<void> | undefined
+  let drained: PromiseWithResolvers<void> | undefined
   const ended = () => {
-    if (--inFlight === 0) drained?.()
+    if (--inFlight === 0) drained?.resolve()
   }
   return {
     decide: (request) => {
@@ -337,7 +336,7 @@ export const createPrecall = async (config: SettingsInput = {}): Promise<Precall
     },
     close: async () => {
       closed = true
-      if (inFlight > 0) await (whenDrained ??= new Promise<void>((resolve) => (drained = resolve)))
+      if (inFlight > 0) await (drained ??= Promise.withResolvers<void>()).promise
       await runtime.dispose()
     }
   }

@@ -89,6 +89,12 @@ export type UpdateOperation =
 const queryCallStatusReply = decodeReply(QueryCallStatusReply, "QueryCallStatus")
 const subscriptionDetailReply = decodeReply(SubscriptionDetailReply, "QuerySubscriptionDetail")
 const secretNoDetailReply = decodeReply(SecretNoDetailReply, "QuerySecretNoDetail")
+const updateSubscriptionReply = decodeReply(EnvelopeReply, "UpdateSubscription")
+const unbindSubscriptionReply = decodeReply(EnvelopeReply, "UnbindSubscription")
+/** The decoder of each Bind* action's reply, made once (a decoder names its action in its errors). */
+const bindReply: Readonly<Record<string, ReturnType<typeof decodeReply<typeof BindReply>>>> = Object.fromEntries(
+  Object.values(bindAction).map((action) => [action, decodeReply(BindReply, action)])
+)
 
 /** Typed clients for the Dyplsapi actions precall uses. */
 export const makeDypls = (rpc: AliyunRpc) => ({
@@ -99,7 +105,7 @@ export const makeDypls = (rpc: AliyunRpc) => ({
     return rpc(action, {
       PoolKey: p.poolKey, PhoneNoA: p.phoneNoA, PhoneNoB: p.phoneNoB, PhoneNoX: p.phoneNoX, Extension: p.extension,
       Expiration: beijingTime(p.expiresAt), ExpectCity: p.expectCity, OutId: p.outId
-    }, decodeReply(BindReply, action))
+    }, bindReply[action]!)
   },
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }, subscriptionDetailReply),
@@ -113,9 +119,9 @@ export const makeDypls = (rpc: AliyunRpc) => ({
       PhoneNoB: op.operateType === "updateNoB" ? op.phoneNoB : undefined,
       Expiration: op.operateType === "updateExpire" ? beijingTime(op.expiresAt) : undefined,
       OutId: op.operateType === "updateOutId" ? op.outId : undefined
-    }, decodeReply(EnvelopeReply, "UpdateSubscription"))
+    }, updateSubscriptionReply)
   },
   unbindSubscription: (p: { poolKey: string; subsId: string; secretNo: string }) =>
-    rpc("UnbindSubscription", { PoolKey: p.poolKey, SubsId: p.subsId, SecretNo: p.secretNo }, decodeReply(EnvelopeReply, "UnbindSubscription"))
+    rpc("UnbindSubscription", { PoolKey: p.poolKey, SubsId: p.subsId, SecretNo: p.secretNo }, unbindSubscriptionReply)
 })
 export type Dypls = ReturnType<typeof makeDypls>
