@@ -1,7 +1,7 @@
 /**
  * Where precall's time goes. Two uses:
- *   node --cpu-prof --cpu-prof-dir=bench/results bench/profile.ts [concurrency] [seconds]
- *     runs only the precall contender (emulator in its own process) for a few seconds;
+ *   node --cpu-prof --cpu-prof-dir=bench/results bench/profile.ts [concurrency] [seconds] [contender]
+ *     runs only one contender (precall unless named; emulator in its own process) for a few seconds;
  *   node bench/profile.ts --service [seconds] [top]
  *     runs the HTTP service process under --cpu-prof with 64 autocannon connections, then summarizes
  *     (BENCH_CACHE_HITS=1: with a 60 s status TTL, so after the first answers every one is a cache hit);
@@ -29,7 +29,7 @@ import { join } from "node:path"
 import { closedLoop } from "./driver.ts"
 import { startEmulatorProcess } from "./emulator.ts"
 import { makeTargets } from "./run-helpers.ts"
-import { type ContenderName, makeContender, precallContender } from "./contenders.ts"
+import { type ContenderName, makeContender } from "./contenders.ts"
 import { makeProgress } from "./progress.ts"
 import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
 import { callgrindNode, INSTRUMENTED_SERVERS, type InstrumentedServer, serviceInstructions } from "./service-instructions.ts"
@@ -203,12 +203,13 @@ if (process.argv[2] === "--instructions") {
   const emulator = await startEmulatorProcess({ verifySignatures: false })
   try {
     const targets = await makeTargets(emulator, 64)
-    const c = await precallContender(emulator.url, true)
+    const name = (process.argv[4] ?? "precall") as ContenderName
+    const c = await makeContender(name, emulator.url, { strict: true })
     const r = await closedLoop((w) => c.call(targets[w % targets.length]!), {
       concurrency, durationMs: seconds * 1000, warmupMs: 500, maxCount: 1_000_000
     })
     await c.close()
-    process.stderr.write(`precall at ${concurrency}: ${r.throughput.toFixed(0)}/s, ${r.cpuMicrosPerOp.toFixed(0)} µs CPU/op, ${r.errors} errors\n`)
+    process.stderr.write(`${name} at ${concurrency}: ${r.throughput.toFixed(0)}/s, ${r.cpuMicrosPerOp.toFixed(0)} µs CPU/op, ${r.errors} errors\n`)
   } finally {
     await emulator.stop()
   }

@@ -63,10 +63,10 @@ const options = quick
     soak: { decisions: 100_000, warmup: 50_000, concurrency: 16 }
   }
   : {
-    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 2000, blockWarmupMs: 150, rounds: 16, workerSets: 4 },
+    library: { concurrencies: [1, 16, 64], durationMs: 500, warmupMs: 2000, blockWarmupMs: 150, rounds: 16, workerSets: 8 },
     breakdown: { concurrency: 16, durationMs: 2000, warmupMs: 1000, rounds: 3 },
     micro: { n: 5000, rounds: 3 },
-    service: { connections: 64, durationS: 10, warmupS: 2, rounds: 4, blockWarmupS: 0.5, serverSets: 4 },
+    service: { connections: 64, durationS: 10, warmupS: 2, rounds: 8, blockWarmupS: 0.5, serverSets: 8 },
     faults: { concurrency: 16, durationMs: 12_000, warmupMs: 1000 },
     sharedLimit: { offeredPerSecond: 40, durationMs: 5000, warmup: 5 },
     breaker: { ratePerSecond: 200, durationMs: 8000, warmup: 20 },
