@@ -29,7 +29,7 @@ import { join } from "node:path"
 import { closedLoop } from "./driver.ts"
 import { startEmulatorProcess } from "./emulator.ts"
 import { makeTargets } from "./run-helpers.ts"
-import { type ContenderName, makeContender } from "./contenders.ts"
+import { CONTENDERS, type ContenderName, makeContender } from "./contenders.ts"
 import { makeProgress } from "./progress.ts"
 import { decisionBodies, load, startServiceProcess } from "./scenarios/service.ts"
 import { callgrindNode, INSTRUMENTED_SERVERS, type InstrumentedServer, serviceInstructions } from "./service-instructions.ts"
@@ -161,6 +161,13 @@ const countInstructions = (settings: string, decisions: number, reply: string): 
     })
   })
 
+/** A contender named on the command line, or `precall` when none is. */
+const contenderArg = (arg: string | undefined): ContenderName => {
+  const name = arg ?? "precall"
+  if (!(CONTENDERS as ReadonlyArray<string>).includes(name)) throw new Error(`no contender ${name}: one of ${CONTENDERS.join(", ")}`)
+  return name as ContenderName
+}
+
 if (process.argv[2] === "--instructions") {
   const settings = process.argv[3] ?? "live"
   if (settings !== "live" && settings !== "production") throw new Error(`--instructions takes live or production, not ${settings}`)
@@ -177,7 +184,7 @@ if (process.argv[2] === "--instructions") {
   const requests = Number(process.argv[4] ?? 15_000)
   process.stdout.write(`${server}: ${(await serviceInstructions(server, requests)).toFixed(0)} instructions per request (${requests} requests)\n`)
 } else if (process.argv[2] === "--alloc") {
-  process.stdout.write(await allocations((process.argv[3] ?? "precall") as ContenderName, Number(process.argv[4] ?? 20_000), Number(process.argv[5] ?? 30)))
+  process.stdout.write(await allocations(contenderArg(process.argv[3]), Number(process.argv[4] ?? 20_000), Number(process.argv[5] ?? 30)))
 } else if (process.argv[2] === "--summarize") {
   process.stdout.write(summarize(process.argv[3]!, Number(process.argv[4] ?? 25)))
 } else if (process.argv[2] === "--service") {
@@ -203,7 +210,7 @@ if (process.argv[2] === "--instructions") {
   const emulator = await startEmulatorProcess({ verifySignatures: false })
   try {
     const targets = await makeTargets(emulator, 64)
-    const name = (process.argv[4] ?? "precall") as ContenderName
+    const name = contenderArg(process.argv[4])
     const c = await makeContender(name, emulator.url, { strict: true })
     const r = await closedLoop((w) => c.call(targets[w % targets.length]!), {
       concurrency, durationMs: seconds * 1000, warmupMs: 500, maxCount: 1_000_000

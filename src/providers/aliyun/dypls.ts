@@ -91,21 +91,20 @@ const subscriptionDetailReply = decodeReply(SubscriptionDetailReply, "QuerySubsc
 const secretNoDetailReply = decodeReply(SecretNoDetailReply, "QuerySecretNoDetail")
 const updateSubscriptionReply = decodeReply(EnvelopeReply, "UpdateSubscription")
 const unbindSubscriptionReply = decodeReply(EnvelopeReply, "UnbindSubscription")
-/** The decoder of each Bind* action's reply, made once (a decoder names its action in its errors). */
-const bindReply: Readonly<Record<string, ReturnType<typeof decodeReply<typeof BindReply>>>> = Object.fromEntries(
-  Object.values(bindAction).map((action) => [action, decodeReply(BindReply, action)])
-)
+/** The decoder of each binding mode's Bind* reply, made once (a decoder names its action in its errors). */
+const bindReply = Object.fromEntries(
+  Object.entries(bindAction).map(([mode, action]) => [mode, decodeReply(BindReply, action)])
+) as Readonly<Record<BindingMode, ReturnType<typeof decodeReply<typeof BindReply>>>>
 
 /** Typed clients for the Dyplsapi actions precall uses. */
 export const makeDypls = (rpc: AliyunRpc) => ({
   queryCallStatus: (p: { poolKey: string; subsId: string; callNo?: string | undefined }) =>
     rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }, queryCallStatusReply),
   bind: (p: BindParams) => {
-    const action = bindAction[p.mode]
-    return rpc(action, {
+    return rpc(bindAction[p.mode], {
       PoolKey: p.poolKey, PhoneNoA: p.phoneNoA, PhoneNoB: p.phoneNoB, PhoneNoX: p.phoneNoX, Extension: p.extension,
       Expiration: beijingTime(p.expiresAt), ExpectCity: p.expectCity, OutId: p.outId
-    }, bindReply[action]!)
+    }, bindReply[p.mode])
   },
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }, subscriptionDetailReply),
