@@ -13,6 +13,8 @@ const SERVICE = /^(95\d{3,6}|400\d{7})$/
 
 /** National form of a number: strips spaces, dashes and an E.164 +86 / 0086 / 86 prefix. */
 export const normalizePhone = (raw: string): string => {
+  // the usual spelling, a national mobile, is already its own national form
+  if (MOBILE.test(raw)) return raw
   const compact = raw.replace(/[\s-]/g, "")
   const e164 = /^(\+86|0086)/.exec(compact)
   if (e164 !== null) {
@@ -43,6 +45,9 @@ export const PhoneNumber = Schema.String.pipe(
 )
 export type PhoneNumber = typeof PhoneNumber.Type
 
+/** Only ASCII digits: a number in its national form, which needs no clean-up before masking. */
+const ASCII_DIGITS = /^[0-9]*$/
+
 /** Full-width digits (U+FF10-FF19) as ASCII, so they are masked like any other digits. */
 const asciiDigits = (text: string): string => text.replace(/[\uff10-\uff19]/g, (d) => String.fromCharCode(d.charCodeAt(0) - 0xff10 + 0x30))
 
@@ -52,7 +57,7 @@ const asciiDigits = (text: string): string => text.replace(/[\uff10-\uff19]/g, (
  * without it.
  */
 export const maskPhone = (n: string): string => {
-  const digits = asciiDigits(n).replace(/\D/g, "")
+  const digits = ASCII_DIGITS.test(n) ? n : asciiDigits(n).replace(/\D/g, "")
   return digits.length <= 4 ? "****" : `****${digits.slice(-4)}`
 }
 

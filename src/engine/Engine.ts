@@ -91,6 +91,14 @@ const replaying = <A>(first: ProviderError, effect: Effect.Effect<A, ProviderErr
   })
 }
 
+/**
+ * `Effect.flatMap`, applied at once when `self` is already a success exit: a decision whose steps
+ * all answer at once (a status-cache hit on in-memory state) stays an exit, which the deadline
+ * reads without a fiber of its own (timeout.ts).
+ */
+const flatMapNow = <A, E, B, E2>(self: Effect.Effect<A, E>, f: (a: A) => Effect.Effect<B, E2>): Effect.Effect<B, E | E2> =>
+  Exit.isExit(self) && Exit.isSuccess(self) ? f((self as Exit.Success<A, E>).value) : Effect.flatMap(self, f)
+
 const actionsOf = (p: ProviderShape): ProviderActions => ({ ...genericActions, ...p.actions })
 
 /** The provider's evidence: its own table's, or its status 1-4 answer read through the neutral one. */
@@ -350,7 +358,9 @@ export const makeEngine = (settings: Settings) =>
           : cached !== undefined
           ? fromEvidence(evidenceOfStatus(cached, actionsOf(provider).queryCallStatus))
           : ask()
-      const pipeline = store === undefined ? gathered(undefined) : Effect.flatMap(store.xHealth(provider.name, request.phoneNoX), (h) => gathered(healthVerdict(h)))
+      const pipeline = store === undefined
+        ? gathered(undefined)
+        : flatMapNow(store.xHealth(provider.name, request.phoneNoX, clock.currentTimeMillisUnsafe()), (h) => gathered(healthVerdict(h)))
 
       // The facts are read when the pipeline ended or was cut at the deadline, in the same step.
       return timeoutWith(pipeline, Duration.millis(Math.max(0, budgetMs)), (exit, context) => {
@@ -401,7 +411,7 @@ export const makeEngine = (settings: Settings) =>
           const clock = fiber.getRef(Clock.Clock)
           const arrivedAt = clock.currentTimeMillisUnsafe()
           const cacheKey = statusKey(request.poolKey, request.subsId, request.callerNo, provider.name)
-          const decision = Effect.flatMap(sharing.cachedStatus(cacheKey, arrivedAt), (cached) => {
+          const decision = flatMapNow(sharing.cachedStatus(cacheKey, arrivedAt), (cached) => {
             const left = settings.deadlineMs - (clock.currentTimeMillisUnsafe() - arrivedAt)
             return cached !== undefined
               ? decideOne(provider, request, left, cacheKey, cached, arrivedAt, clock, traced)

@@ -68,6 +68,8 @@ const cutAt = <A, E, B, E2>(
   timedOut: (context: Context.Context<never>) => Exit.Exit<B, E2>
 ): Effect.Effect<B, E2> =>
   Effect.withFiber((parent) => {
+    // an effect that is already its exit (each step answered at once) has nothing to cut: no fiber, no timer
+    if (Exit.isExit(self)) return ended(self as Exit.Exit<A, E>, parent.context)
     const work = Effect.runForkWith(parent.context)(self)
     const finished = work.pollUnsafe()
     if (finished !== undefined) return ended(finished, parent.context)

@@ -108,7 +108,13 @@ export interface EvidenceStoreShape {
   readonly forgetBinding: (provider: string, subsId: string) => Effect.Effect<void>
   /** Adds an outcome to its X's window and keeps it as its binding's last call. */
   readonly recordOutcome: (outcome: OutcomeInput) => Effect.Effect<void>
-  readonly xHealth: (provider: string, phoneNoX: string) => Effect.Effect<XHealth>
+  /**
+   * The X's health from the outcomes in the window that ends at `now`: the caller's clock reading
+   * when it has one (the engine does), else the fiber's Clock. Kept in memory only (no shared
+   * Redis), it is answered at once, as an exit, which lets the engine read a decision that needs no
+   * provider call without running it as a fiber (engine/timeout.ts).
+   */
+  readonly xHealth: (provider: string, phoneNoX: string, now?: number) => Effect.Effect<XHealth>
   readonly lastCall: (provider: string, subsId: string) => Effect.Effect<CallOutcomeRecord | undefined>
   /** True the first time an event id is offered within `ttlMs`, false for a repeat (re-push). */
   readonly firstSeen: (eventId: string, ttlMs: number) => Effect.Effect<boolean>
@@ -272,6 +278,30 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   const healthy: XHealth = Object.freeze({ ...tally(noEntries), counts: Object.freeze(emptyCounts()) })
   const healthOf = (entries: ReadonlyArray<WindowEntry>): XHealth => (entries.length === 0 ? healthy : tally(entries))
 
+  const xHealthAt = (provider: string, phoneNoX: string, now: number): Effect.Effect<XHealth> => {
+    const cutoff = now - windowMs
+    const k = xKey("h", provider, phoneNoX)
+    if (shared.redis === undefined) return Effect.succeed(healthOf(windows.get(k, cutoff)))
+    return shared.use(
+      (redis) =>
+        unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
+          Effect.gen(function*() {
+            const out: Array<WindowEntry> = []
+            for (const [raw, score] of pairsOf(reply)) {
+              const member = sealer.open(k, raw)
+              if (member === undefined) yield* rejected("x-health")
+              else {
+                const entry = entryOf(member, Number(score))
+                if (entry !== undefined) out.push(entry)
+              }
+            }
+            return healthOf(out)
+          })
+        )),
+      Effect.sync(() => healthOf(windows.get(k, cutoff)))
+    )
+  }
+
   return {
     recordXStatus: (provider, phoneNoX, status) =>
       Effect.gen(function*() {
@@ -336,29 +366,8 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
         )
       }),
 
-    xHealth: (provider, phoneNoX) =>
-      Effect.clockWith((clock) => {
-        const cutoff = clock.currentTimeMillisUnsafe() - windowMs
-        const k = xKey("h", provider, phoneNoX)
-        return shared.use(
-          (redis) =>
-            unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
-              Effect.gen(function*() {
-                const out: Array<WindowEntry> = []
-                for (const [raw, score] of pairsOf(reply)) {
-                  const member = sealer.open(k, raw)
-                  if (member === undefined) yield* rejected("x-health")
-                  else {
-                    const entry = entryOf(member, Number(score))
-                    if (entry !== undefined) out.push(entry)
-                  }
-                }
-                return healthOf(out)
-              })
-            )),
-          Effect.sync(() => healthOf(windows.get(k, cutoff)))
-        )
-      }),
+    xHealth: (provider, phoneNoX, now) =>
+      now === undefined ? Effect.clockWith((clock) => xHealthAt(provider, phoneNoX, clock.currentTimeMillisUnsafe())) : xHealthAt(provider, phoneNoX, now),
 
     lastCall: (provider, subsId) =>
       Effect.flatMap(Clock.currentTimeMillis, (now) => {

@@ -36,7 +36,7 @@ export const notJson = new UnsupportedMediaType({
 export const unreadable = badRequest("invalid_json", "the body could not be read", [])
 
 export const isJsonMediaType = (contentType: string | undefined): boolean =>
-  contentType === undefined || contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
+  contentType === undefined || contentType === "application/json" || contentType.split(";")[0]!.trim().toLowerCase() === "application/json"
 
 /** True when the `content-length` header alone says the body is too large. */
 export const declaresTooLarge = (contentLength: string | undefined): boolean => Number(contentLength) > MAX_BODY_BYTES

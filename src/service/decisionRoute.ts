@@ -89,6 +89,12 @@ export const decisionRouteLayer = (server: DecisionServer, options: DecisionRout
 const textDecoder = new TextDecoder()
 const encodeDecision = Schema.encodeUnknownResult(Schema.toCodecJson(Decision))
 
+/** The decision as its answer's JSON; one the schema refuses is a defect (a 500), as a failure inside the fiber would be. */
+const answerJson = (decision: Decision): Exit.Exit<string> => {
+  const encoded = encodeDecision(decision)
+  return Result.isFailure(encoded) ? Exit.die(encoded.failure) : Exit.succeed(JSON.stringify(encoded.success))
+}
+
 const errorJson = (e: { readonly error: { readonly code: string; readonly message: string; readonly issues: ReadonlyArray<Issue> } }): string =>
   JSON.stringify(errorBody(e.error.code, e.error.message, e.error.issues))
 
@@ -121,9 +127,8 @@ const makeRoute = (
       record(status)
       write(request, response, status, body, id, tracker.draining, end)
     }
-    let fiber: Fiber.Fiber<string> | undefined = undefined
+    let fiber: Fiber.Fiber<Decision> | undefined = undefined
     let cancelRead: (() => void) | undefined = undefined
-    if (request.httpVersionMajor === 1) response.prependListener("finish", () => teardownBody(request, response))
     response.on("close", () => {
       if (response.writableEnded) return
       if (fiber !== undefined) fiber.interruptUnsafe(parentId, HttpServerError.ClientAbort.annotation)
@@ -145,13 +150,10 @@ const makeRoute = (
       const payload = decodeDecideRequest(json.success)
       if (Result.isFailure(payload)) return answer(400, errorJson(payloadMismatch(payload.failure)))
 
-      const decided = Effect.flatMap(decideAndLog(engine, payload.success, id, who.success), (decision) => {
-        const encoded = encodeDecision(decision)
-        return Result.isFailure(encoded) ? Effect.die(encoded.failure) : Effect.succeed(JSON.stringify(encoded.success))
-      })
-      const running = Fiber.runIn(runFork(decided), fibers)
+      const running = Fiber.runIn(runFork(decideAndLog(engine, payload.success, id, who.success)), fibers)
       fiber = running
-      const onExit = (exit: Exit.Exit<string>) => {
+      const onExit = (decided: Exit.Exit<Decision>) => {
+        const exit = Exit.isSuccess(decided) ? answerJson(decided.value) : Exit.failCause(decided.cause)
         if (Exit.isSuccess(exit)) {
           // counted when decided, as the request middleware counts a handler's answer
           record(200)
@@ -184,32 +186,32 @@ const makeRoute = (
  * client went away mid-body), is an unreadable body. Returns a cancel for a client that goes away
  * mid-body. Listens to the request's own events: `stream.finished` (what `text` uses) checked states a request
  * being read cannot be in and set up and took down more listeners, with closures of its own, per request.
+ * Once the body is had (or given up) the listeners stay and do nothing, instead of four `off`
+ * calls per request; the `error` one keeps a late stream error from going unhandled.
  */
 const readBody = (request: IncomingMessage, done: (body: Buffer | "tooLarge" | "unreadable") => void): () => void => {
-  const chunks: Array<Buffer> = []
+  let chunks: Array<Buffer> | undefined = []
   let bytes = 0
-  const stop = () => {
-    request.off("data", onData)
-    request.off("end", onEnd)
-    request.off("error", onBroken)
-    request.off("close", onBroken)
-  }
   const onData = (chunk: Buffer) => {
+    if (chunks === undefined) return
     chunks.push(chunk)
     bytes += chunk.length
     if (bytes > MAX_BODY_BYTES) {
-      stop()
+      chunks = undefined
       const drained = finished(request, { readable: true, writable: false }, () => drained())
       request.resume()
       done("tooLarge")
     }
   }
   const onEnd = () => {
-    stop()
-    done(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks))
+    if (chunks === undefined) return
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+    chunks = undefined
+    done(body)
   }
   const onBroken = () => {
-    stop()
+    if (chunks === undefined) return
+    chunks = undefined
     destroy(request)
     done("unreadable")
   }
@@ -218,7 +220,7 @@ const readBody = (request: IncomingMessage, done: (body: Buffer | "tooLarge" | "
   request.on("error", onBroken)
   request.on("close", onBroken)
   return () => {
-    stop()
+    chunks = undefined
     destroy(request)
   }
 }
@@ -243,6 +245,8 @@ const write = (
   end: (response: ServerResponse, body: string) => void
 ) => {
   if (response.destroyed) return
+  // an answer given before the whole body came (a refusal on its headers, a body too large): the rest is seen to once it is sent
+  if (request.httpVersionMajor === 1 && !request.complete) response.prependListener("finish", () => teardownBody(request, response))
   const headers: OutgoingHttpHeaders = { "content-type": "application/json", "content-length": Buffer.byteLength(body), [REQUEST_ID_HEADER]: id }
   if (draining || closesConnection(request)) headers["connection"] = "close"
   response.writeHead(status, headers)

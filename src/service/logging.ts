@@ -88,8 +88,8 @@ export interface DecisionLogEntry {
   readonly latencyMs: number
 }
 
-export const logDecision = ({ decision: d, latencyMs, requestId }: DecisionLogEntry) =>
-  Effect.logInfo({
+export const logDecision = ({ decision: d, latencyMs, requestId }: DecisionLogEntry) => {
+  const fields: Record<string, unknown> = {
     msg: "decision",
     requestId,
     decision: d.decision,
@@ -100,7 +100,9 @@ export const logDecision = ({ decision: d, latencyMs, requestId }: DecisionLogEn
     latencyMs,
     poolKey: d.poolKey,
     subsId: d.subsId,
-    dial: d.dial === null ? null : maskPhone(d.dial),
-    // a refusal's WhatsApp alternative by channel only (null: none usable); absent without ChatApp
-    ...(d.decision === "refuse" && d.alternative !== undefined ? { alternative: d.alternative?.channel ?? null } : {})
-  })
+    dial: d.dial === null ? null : maskPhone(d.dial)
+  }
+  // a refusal's WhatsApp alternative by channel only (null: none usable); absent without ChatApp
+  if (d.decision === "refuse" && d.alternative !== undefined) fields.alternative = d.alternative?.channel ?? null
+  return Effect.logInfo(fields)
+}

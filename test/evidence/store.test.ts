@@ -4,7 +4,7 @@
  * stores, where values written without the secret are rejected and counted.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Exit, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import { randomUUID } from "node:crypto"
@@ -57,6 +57,20 @@ describe("X health (memory, TestClock)", () => {
       assert.isFalse((yield* store.xHealth("huawei", X)).unhealthy)
       yield* store.recordOutcome({ provider: "huawei", phoneNoX: X, outcomeClass: "number", code: "q850:1", at: now - 599_000 })
       assert.isTrue((yield* store.xHealth("huawei", X)).unhealthy)
+    }))
+
+  it.effect("health read at a time the caller gives: the window ends there, and in memory the answer is an exit at once", () =>
+    Effect.gen(function*() {
+      yield* TestClock.adjust("2 hours")
+      const store = memoryStore(1)
+      const now = Date.parse("1970-01-01T02:00:00Z")
+      yield* store.recordOutcome({ provider: "huawei", phoneNoX: X, outcomeClass: "number", code: "q850:1", at: now - 100_000 })
+      const atNow = store.xHealth("huawei", X, now)
+      assert.isTrue(Exit.isExit(atNow), "no fiber needed to read it")
+      assert.isTrue((yield* atNow).unhealthy)
+      // the same outcome, seen from 501 s later by the caller's clock (the fiber's has not moved): out of the window
+      assert.isFalse((yield* store.xHealth("huawei", X, now + 501_000)).unhealthy)
+      assert.isTrue((yield* store.xHealth("huawei", X)).unhealthy, "without a time, the fiber's Clock")
     }))
 
   it("health never marks an X from outcomes other than number-class ones, however many (property)", () =>
