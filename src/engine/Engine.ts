@@ -183,7 +183,8 @@ export const makeEngine = (settings: Settings) =>
       clock: Clock.Clock,
       traced: boolean
     ): Effect.Effect<Decision> => {
-      const deadlineAt = clock.currentTimeMillisUnsafe() + budgetMs
+      const startedAt = clock.currentTimeMillisUnsafe()
+      const deadlineAt = startedAt + budgetMs
       const learnt: Learnt = {
         evidence: undefined, failure: undefined, realCallee: request.realCallee, rebind: undefined, detail: undefined,
         attempts: 0, requestIds: []
@@ -360,7 +361,7 @@ export const makeEngine = (settings: Settings) =>
           : ask()
       const pipeline = store === undefined
         ? gathered(undefined)
-        : flatMapNow(store.xHealth(provider.name, request.phoneNoX, clock.currentTimeMillisUnsafe()), (h) => gathered(healthVerdict(h)))
+        : flatMapNow(store.xHealth(provider.name, request.phoneNoX, startedAt), (h) => gathered(healthVerdict(h)))
 
       // The facts are read when the pipeline ended or was cut at the deadline, in the same step.
       return timeoutWith(pipeline, Duration.millis(Math.max(0, budgetMs)), (exit, context) => {

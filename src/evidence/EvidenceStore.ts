@@ -281,7 +281,9 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
   const xHealthAt = (provider: string, phoneNoX: string, now: number): Effect.Effect<XHealth> => {
     const cutoff = now - windowMs
     const k = xKey("h", provider, phoneNoX)
-    if (shared.redis === undefined) return Effect.succeed(healthOf(windows.get(k, cutoff)))
+    const inMemory = () => healthOf(windows.get(k, cutoff))
+    // without Redis the fallback is the answer: given as a value, not as an effect to run
+    if (shared.redis === undefined) return Effect.succeed(inMemory())
     return shared.use(
       (redis) =>
         unavailable(redis.send<WithScores>("ZRANGEBYSCORE", k, String(cutoff), "+inf", "WITHSCORES")).pipe(Effect.flatMap((reply) =>
@@ -298,7 +300,7 @@ export const makeEvidenceStore = (options: EvidenceOptions, shared: SharedRedisS
             return healthOf(out)
           })
         )),
-      Effect.sync(() => healthOf(windows.get(k, cutoff)))
+      Effect.sync(inMemory)
     )
   }
 

@@ -100,12 +100,11 @@ const bindReply = Object.fromEntries(
 export const makeDypls = (rpc: AliyunRpc) => ({
   queryCallStatus: (p: { poolKey: string; subsId: string; callNo?: string | undefined }) =>
     rpc("QueryCallStatus", { PoolKey: p.poolKey, SubsId: p.subsId, CallNo: p.callNo }, queryCallStatusReply),
-  bind: (p: BindParams) => {
-    return rpc(bindAction[p.mode], {
+  bind: (p: BindParams) =>
+    rpc(bindAction[p.mode], {
       PoolKey: p.poolKey, PhoneNoA: p.phoneNoA, PhoneNoB: p.phoneNoB, PhoneNoX: p.phoneNoX, Extension: p.extension,
       Expiration: beijingTime(p.expiresAt), ExpectCity: p.expectCity, OutId: p.outId
-    }, bindReply[p.mode])
-  },
+    }, bindReply[p.mode]),
   querySubscriptionDetail: (p: { poolKey: string; subsId: string; phoneNoX: string }) =>
     rpc("QuerySubscriptionDetail", { PoolKey: p.poolKey, SubsId: p.subsId, PhoneNoX: p.phoneNoX }, subscriptionDetailReply),
   querySecretNoDetail: (p: { poolKey: string; secretNo: string }) =>
