@@ -101,9 +101,8 @@ export const undiciTransport = (dispatcher: Dispatcher): AliyunTransportShape =>
       try {
         dispatcher.dispatch({
           origin: r.origin, path: r.path, method: "POST", headers: r.headers, body: r.body ?? null,
-          // Timeouts are the engine's (per attempt, per decision), so undici's are off: a headers
-          // timeout unequal to the body's made undici set and clear a timer of its own per request.
-          headersTimeout: 0, bodyTimeout: 0
+          // timeouts are the engine's (per attempt, per decision)
+          headersTimeout: 60 * 60 * 1000, bodyTimeout: 0
         }, {
           onRequestStart(c) {
             controller = c
